@@ -1,0 +1,139 @@
+"""The backend interface every implementation fills in.
+
+A backend module must import its framework only when the backend is loaded
+(``__init__``), so collecting the suite never imports torch, CuPy or Numba.
+Capabilities are class-level data beside the code: ``unsupported`` (op -> why)
+and ``divergences`` ("op:special-label" -> why), read by the tests, the meta-tests
+and ``parity list`` without importing the framework.
+"""
+
+from __future__ import annotations
+
+import inspect
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+
+from reference import get_spec
+from reference._checks import dtype_name, require_cotangent
+from reference._op import input_names
+
+
+class BackendUnavailable(RuntimeError):
+    """The backend (or one of its devices) cannot be used here; the message says why."""
+
+
+class UnsupportedOp(NotImplementedError):
+    """The backend declares the op unsupported (``Backend.unsupported`` gives the reason)."""
+
+
+def bind_params(spec, inputs: Sequence, params: Mapping[str, Any]) -> dict[str, Any]:
+    """``params`` completed with the reference signature's defaults, so every backend sees the same values."""
+    signature = inspect.signature(spec.forward)
+    try:
+        bound = signature.bind(*inputs, **params)
+    except TypeError as error:
+        raise TypeError(f"{spec.name}: {error}") from None
+    bound.apply_defaults()
+    arrays = {name.lstrip("*") for name in spec.arg_names}
+    return {k: v for k, v in bound.arguments.items() if k not in arrays}
+
+
+class Backend(ABC):
+    """One array framework seen through parity's interface."""
+
+    name: ClassVar[str]
+    devices: ClassVar[tuple[str, ...]] = ("cpu",)
+    dtypes: ClassVar[tuple[str, ...]] = ("float32", "float64")
+    unsupported: ClassVar[Mapping[str, str]] = {}
+    divergences: ClassVar[Mapping[str, str]] = {}
+
+    # ------------------------------------------------------------ capabilities (no framework import)
+    @classmethod
+    def unsupported_reason(cls, op: str) -> str | None:
+        """Why ``op`` is not implemented here, or None when it is."""
+        return cls.unsupported.get(op)
+
+    @classmethod
+    def divergence_reason(cls, op: str, label: str, dtype: str) -> str | None:
+        """Why special value ``op:label`` is a known divergence at ``dtype`` (keys may omit the dtype)."""
+        return cls.divergences.get(f"{op}:{label}:{dtype}") or cls.divergences.get(f"{op}:{label}")
+
+    def device_problem(self, device: str) -> str | None:
+        """Why ``device`` cannot be used on this machine, or None."""
+        return None if device in self.devices else f"{self.name} has no device {device!r}"
+
+    # ------------------------------------------------------------ arrays
+    def asarray(self, x: np.ndarray, dtype: str, device: str = "cpu"):
+        """A new backend array holding a copy of ``x`` cast to ``dtype`` on ``device`` (never an alias)."""
+        if not isinstance(x, np.ndarray):
+            raise TypeError(f"x must be a numpy.ndarray, got {type(x).__name__}")
+        if dtype not in self.dtypes:
+            raise TypeError(f"dtype must be one of {', '.join(self.dtypes)} for {self.name}, got {dtype!r}")
+        if device not in self.devices:
+            raise ValueError(f"device must be one of {', '.join(self.devices)} for {self.name}, got {device!r}")
+        problem = self.device_problem(device)
+        if problem:
+            raise BackendUnavailable(problem)
+        return self._asarray(x, dtype, device)
+
+    @abstractmethod
+    def _asarray(self, x: np.ndarray, dtype: str, device: str): ...
+
+    @abstractmethod
+    def native(self, x: np.ndarray):
+        """The framework's own CPU array for ``x``, any dtype, unchecked (for probing bad input)."""
+
+    @abstractmethod
+    def to_numpy(self, x) -> np.ndarray:
+        """A NumPy copy of a backend array (host memory, never shared with the backend)."""
+
+    def synchronize(self, device: str = "cpu") -> None:  # noqa: B027 - a no-op default, not abstract
+        """Wait for queued work on ``device`` (a no-op for synchronous backends)."""
+
+    @abstractmethod
+    def _check_array(self, x, name: str) -> None:
+        """Raise ``TypeError`` unless ``x`` is this backend's array type."""
+
+    def _check_inputs(self, spec, inputs: Sequence) -> None:
+        names = input_names(spec.arg_names, len(inputs))
+        if len(names) != len(inputs):
+            raise TypeError(f"{spec.name} takes {len(names)} array argument(s) ({', '.join(names)}), got {len(inputs)}")
+        for x, name in zip(inputs, names):
+            self._check_array(x, name)
+        self._check_same_device(inputs, names)
+
+    def _check_same_device(self, inputs: Sequence, names: Sequence[str]) -> None:  # noqa: B027 - no-op default
+        """Raise ``ValueError`` when inputs live on different devices (backends with devices override)."""
+
+    # ------------------------------------------------------------ ops
+    def run(self, op: str, inputs: Sequence, params: Mapping[str, Any] | None = None):
+        """The forward of catalog op ``op`` on backend arrays, after the reference's validation."""
+        spec, params = self._prepare(op, inputs, params or {})
+        return self._forward(spec, tuple(inputs), params)
+
+    def vjp(self, op: str, inputs: Sequence, params: Mapping[str, Any] | None, cotangent) -> tuple:
+        """The gradients of ``<cotangent, op(*inputs)>`` with respect to every input, as backend arrays."""
+        spec, params = self._prepare(op, inputs, params or {})
+        self._check_array(cotangent, "grad_output")
+        out = self._forward(spec, tuple(inputs), params)
+        require_cotangent(cotangent, tuple(out.shape), dtype_name(inputs[0]))
+        return self._vjp(spec, tuple(inputs), params, cotangent)
+
+    def _prepare(self, op: str, inputs: Sequence, params: Mapping[str, Any]):
+        spec = get_spec(op)
+        reason = self.unsupported_reason(op)
+        if reason:
+            raise UnsupportedOp(f"{self.name} does not support {op}: {reason}")
+        self._check_inputs(spec, inputs)
+        params = bind_params(spec, inputs, params)
+        spec.validate(*inputs, **params)
+        return spec, params
+
+    @abstractmethod
+    def _forward(self, spec, inputs: tuple, params: dict): ...
+
+    @abstractmethod
+    def _vjp(self, spec, inputs: tuple, params: dict, cotangent) -> tuple: ...

@@ -1,0 +1,38 @@
+"""The NumPy backend: the reference itself run through the backend interface.
+
+It is the baseline column of the matrix (its float32 results show what the
+reference algorithm loses in float32) and the peer for speed ratios.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from impls.base import Backend
+
+
+class NumpyBackend(Backend):
+    """NumPy arrays on the CPU; forward and VJPs from :mod:`reference`."""
+
+    name = "numpy"
+    devices = ("cpu",)
+    dtypes = ("float16", "float32", "float64")
+
+    def _asarray(self, x, dtype, device):
+        return np.array(x, dtype=dtype, copy=True)
+
+    def native(self, x):
+        return np.array(x, copy=True)
+
+    def to_numpy(self, x) -> np.ndarray:
+        return np.array(x, copy=True)
+
+    def _check_array(self, x, name):
+        if not isinstance(x, np.ndarray):
+            raise TypeError(f"{name} must be a numpy.ndarray, got {type(x).__name__}")
+
+    def _forward(self, spec, inputs, params):
+        return spec.forward(*inputs, **params)
+
+    def _vjp(self, spec, inputs, params, cotangent):
+        return spec.vjp(cotangent, *inputs, **params)

@@ -1,0 +1,166 @@
+"""The torch backend: native torch ops on CPU and CUDA, gradients from ``torch.autograd``.
+
+torch is imported when the backend is created, never at module import.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from impls.base import Backend, BackendUnavailable
+from reference._checks import normalize_axes
+
+
+def _reduction(fn):
+    """Adapt a torch reduction to NumPy's ``axis`` semantics.
+
+    ``axis=()`` reduces nothing in NumPy but everything in torch (``dim=()`` means
+    all dims), so an empty axis list reduces a new size-1 axis instead.
+    """
+
+    def reduce(x, axis, keepdims, **kw):
+        dims = normalize_axes(axis, x.ndim)
+        if not dims:
+            return fn(x.unsqueeze(-1), dim=-1, keepdim=False, **kw)
+        return fn(x, dim=dims, keepdim=keepdims, **kw)
+
+    return reduce
+
+
+def _slice(torch, x, index):
+    """NumPy basic indexing; torch rejects negative steps, so those dims are gathered."""
+    out, dim = x, 0
+    for item in index:
+        if not isinstance(item, slice):
+            out = out.select(dim, item)
+            continue
+        start, stop, step = item.indices(out.shape[dim])
+        if step > 0:
+            out = out[(slice(None),) * dim + (slice(start, stop, step),)]
+        else:
+            # range(), not torch.arange: arange raises on empty ranges such as (0, 0, -1).
+            indices = torch.tensor(list(range(start, stop, step)), dtype=torch.long, device=out.device)
+            out = out.index_select(dim, indices)
+        dim += 1
+    return out
+
+
+def _ops(torch) -> dict:
+    F = torch.nn.functional
+    unary = {
+        name: getattr(torch, name)
+        for name in (
+            "neg",
+            "abs",
+            "exp",
+            "expm1",
+            "log",
+            "log1p",
+            "sqrt",
+            "square",
+            "reciprocal",
+            "sin",
+            "cos",
+            "tanh",
+            "sigmoid",
+            "relu",
+            "erf",
+        )
+    }
+    binary = {
+        "add": torch.add,
+        "sub": torch.sub,
+        "mul": torch.mul,
+        "div": torch.div,
+        "pow": torch.pow,
+        "maximum": torch.maximum,
+        "minimum": torch.minimum,
+    }
+    return {
+        **unary,
+        **binary,
+        "leaky_relu": lambda x, negative_slope: F.leaky_relu(x, negative_slope),
+        "gelu": lambda x: F.gelu(x, approximate="none"),
+        "softplus": lambda x, beta: F.softplus(x, beta=beta),
+        "sum": _reduction(torch.sum),
+        "mean": _reduction(torch.mean),
+        "var": lambda x, axis, correction, keepdims: _reduction(torch.var)(x, axis, keepdims, correction=correction),
+        "max": _reduction(torch.amax),
+        "min": _reduction(torch.amin),
+        "logsumexp": _reduction(torch.logsumexp),
+        "softmax": lambda x, axis: torch.softmax(x, dim=axis),
+        "log_softmax": lambda x, axis: torch.log_softmax(x, dim=axis),
+        "matmul": torch.matmul,
+        "outer": torch.outer,
+        "transpose": lambda x, axes: x.permute(tuple(range(x.ndim))[::-1] if axes is None else axes),
+        "reshape": lambda x, shape: x.reshape(shape),
+        "concatenate": lambda *xs, axis: torch.cat(xs, dim=axis),
+        "slice": lambda x, index: _slice(torch, x, index),
+    }
+
+
+class TorchBackend(Backend):
+    """torch tensors on ``cpu`` and ``cuda``."""
+
+    name = "torch"
+    devices = ("cpu", "cuda")
+    dtypes = ("float16", "bfloat16", "float32", "float64")
+    divergences = {
+        "sum:signed-zero": "torch.sum starts its accumulator at +0.0, so sum([-0., -0.]) is +0.0; IEEE 754 gives -0.0 "
+        "(np.sum without initial=-0.0 does the same)",
+        "gelu:plus-inf:float32": "torch's vectorised float32 GELU kernel (tensors of 2+ "
+        "elements) returns NaN at +inf; a 1-element tensor takes the scalar path and returns inf, as float64 does",
+        "gelu:minus-inf": "torch evaluates x * 0.5 * (1 + erf(x / sqrt 2)) literally, so gelu(-inf) = -inf * 0 = NaN; "
+        "the limit is 0",
+    }
+
+    def __init__(self):
+        try:
+            import torch
+        except ImportError as error:
+            raise BackendUnavailable(f"torch is not installed ({error}); pip install 'parity[torch]'") from error
+        self.torch = torch
+        self.ops = _ops(torch)
+
+    def device_problem(self, device):
+        problem = super().device_problem(device)
+        if problem or device == "cpu":
+            return problem
+        if not self.torch.cuda.is_available():
+            return f"torch.cuda.is_available() is False (torch {self.torch.__version__}: no usable CUDA device)"
+        return None
+
+    def _asarray(self, x, dtype, device):
+        return self.torch.tensor(x, dtype=getattr(self.torch, dtype), device=device)
+
+    def native(self, x):
+        return self.torch.tensor(x)
+
+    def to_numpy(self, x) -> np.ndarray:
+        if x.dtype == self.torch.bfloat16:
+            x = x.float()
+        return x.detach().to("cpu", copy=True).numpy()
+
+    def synchronize(self, device="cpu"):
+        if device.startswith("cuda"):
+            self.torch.cuda.synchronize()
+
+    def _check_array(self, x, name):
+        if not isinstance(x, self.torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+
+    def _check_same_device(self, inputs, names):
+        for x, name in zip(inputs[1:], names[1:]):
+            if x.device != inputs[0].device:
+                raise ValueError(f"{name} is on {x.device} but {names[0]} is on {inputs[0].device}")
+
+    def _forward(self, spec, inputs, params):
+        return self.ops[spec.name](*inputs, **params)
+
+    def _vjp(self, spec, inputs, params, cotangent):
+        torch = self.torch
+        leaves = [x.detach().requires_grad_(True) for x in inputs]
+        with torch.enable_grad():
+            out = self.ops[spec.name](*leaves, **params)
+        grads = torch.autograd.grad(out, leaves, grad_outputs=cotangent, allow_unused=True)
+        return tuple(torch.zeros_like(x) if g is None else g for g, x in zip(grads, leaves))

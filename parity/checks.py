@@ -1,0 +1,270 @@
+"""The checks, as plain functions: tests, meta-tests and ``parity check`` all call these.
+
+A :class:`Cell` names one check of the matrix (op x case-or-special x backend x
+device x dtype x check kind); :func:`run_check` runs it and returns the
+:class:`~parity.compare.Measurement`, or raises :class:`~parity.compare.Mismatch`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from impls.base import Backend, bind_params
+from parity.compare import Context, Measurement, assert_close
+from parity.gradcheck import check_vjp_full, check_vjp_projected
+from parity.inputs import cotangent_like, round_to, sample, stable_seed
+from reference import get_spec
+from reference._op import input_names
+from reference.spec import OpSpec, Special
+
+REFERENCE = "reference"
+CHECK_KINDS = ("forward", "vjp", "special", "property", "vjp_fd", "vjp_fd_full")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One check: ``case`` indexes ``spec.cases``; ``special`` is a special value's label."""
+
+    check: str
+    op: str
+    backend: str = REFERENCE
+    device: str = "cpu"
+    dtype: str = "float64"
+    case: int | None = None
+    special: str | None = None
+
+    @property
+    def spec(self) -> OpSpec:
+        return get_spec(self.op)
+
+    @property
+    def variant(self) -> str:
+        """The case id or special label this cell runs ('' for whole-op checks)."""
+        if self.case is not None:
+            return self.spec.cases[self.case].id
+        return self.special or ""
+
+    @property
+    def id(self) -> str:
+        parts = [self.op, self.variant, self.backend, self.device, self.dtype]
+        return "-".join(p for p in parts if p)
+
+    def reproduce(self) -> str:
+        """A shell command that reruns exactly this check."""
+        where = f"--case {self.case}" if self.case is not None else f"--special {self.special}" if self.special else ""
+        return (
+            f"parity check {self.op} --check {self.check} {where} --backend {self.backend} "
+            f"--device {self.device} --dtype {self.dtype}"
+        ).replace("  ", " ")
+
+    def context(self, detail: str = "") -> Context:
+        return Context(self.op, self.backend, self.device, self.dtype, self.check, detail, self.reproduce())
+
+    def seed(self) -> int:
+        """Same seed for every backend and dtype, so all columns see the same data."""
+        return stable_seed(self.op, self.variant)
+
+
+def special_of(spec: OpSpec, label: str) -> Special:
+    """The special value ``label`` of ``spec``."""
+    for special in spec.specials:
+        if special.label == label:
+            return special
+    raise KeyError(f"{spec.name} has no special value {label!r}")
+
+
+# ---------------------------------------------------------------- backend comparisons
+def _to_backend(backend: Backend, arrays, dtype: str, device: str):
+    return [backend.asarray(x, dtype, device) for x in arrays]
+
+
+def compare_forward(
+    backend: Backend,
+    spec: OpSpec,
+    inputs,
+    params,
+    *,
+    dtype: str,
+    device: str,
+    context: Context,
+    expected=None,
+    signed_zero: bool = False,
+) -> Measurement:
+    """Run ``spec`` on ``backend`` at ``dtype`` and compare it with the float64 truth.
+
+    The truth is the reference on the dtype-rounded inputs (or ``expected``, for
+    stated special values); the tolerance is the catalog's for ``dtype`` plus the
+    accumulation allowance.
+    """
+    rounded = round_to(inputs, dtype)
+    params = bind_params(spec, rounded, params)
+    if expected is None:
+        expected = spec.forward(*rounded, **params)
+    out = backend.run(spec.name, _to_backend(backend, rounded, dtype, device), params)
+    backend.synchronize(device)
+    tolerance = spec.tolerance(dtype)
+    atol = tolerance.atol + spec.extra_atol(dtype, rounded, params)
+    return assert_close(
+        backend.to_numpy(out),
+        expected,
+        dtype=dtype,
+        rtol=tolerance.rtol,
+        atol=atol,
+        context=context,
+        signed_zero=signed_zero,
+    )
+
+
+def compare_vjp(
+    backend: Backend,
+    spec: OpSpec,
+    inputs,
+    params,
+    cotangent,
+    *,
+    dtype: str,
+    device: str,
+    context: Context,
+    expected=None,
+) -> Measurement:
+    """Compare the backend's gradients of ``<cotangent, f(inputs)>`` with the reference VJP (or ``expected``)."""
+    rounded = round_to(inputs, dtype)
+    params = bind_params(spec, rounded, params)
+    (g,) = round_to((cotangent,), dtype)
+    if expected is None:
+        expected = spec.vjp(g, *rounded, **params)
+    grads = backend.vjp(
+        spec.name, _to_backend(backend, rounded, dtype, device), params, backend.asarray(g, dtype, device)
+    )
+    backend.synchronize(device)
+    tolerance = spec.tolerance(dtype, grad=True)
+    worst = Measurement()
+    for name, actual, truth in zip(input_names(spec.arg_names, len(rounded)), grads, expected):
+        measured = assert_close(
+            backend.to_numpy(actual),
+            truth,
+            dtype=dtype,
+            rtol=tolerance.rtol,
+            atol=tolerance.atol,
+            context=replace(context, detail=f"gradient with respect to {name}"),
+        )
+        worst = worst.worst(measured)
+    return worst
+
+
+def _case_inputs(cell: Cell):
+    spec = cell.spec
+    case = spec.cases[cell.case]
+    return spec, case, sample(spec.domain, case.shapes, cell.seed())
+
+
+def check_forward(cell: Cell, backend: Backend) -> Measurement:
+    """Forward values of one case against the float64 reference."""
+    spec, case, inputs = _case_inputs(cell)
+    return compare_forward(
+        backend, spec, inputs, case.params, dtype=cell.dtype, device=cell.device, context=cell.context()
+    )
+
+
+def check_vjp(cell: Cell, backend: Backend) -> Measurement:
+    """Backend gradients against the reference VJP, with a random cotangent."""
+    spec, case, inputs = _case_inputs(cell)
+    out_shape = spec.forward(*inputs, **case.params).shape
+    cotangent = cotangent_like(out_shape, cell.seed())
+    return compare_vjp(
+        backend, spec, inputs, case.params, cotangent, dtype=cell.dtype, device=cell.device, context=cell.context()
+    )
+
+
+def check_special(cell: Cell, backend: Backend) -> Measurement:
+    """The backend at a special point against the catalog's stated value (and gradient convention)."""
+    spec = cell.spec
+    special = special_of(spec, cell.special)
+    measured = compare_forward(
+        backend,
+        spec,
+        special.arrays(),
+        special.params,
+        dtype=cell.dtype,
+        device=cell.device,
+        context=cell.context(special.note),
+        expected=np.asarray(special.expected, dtype=np.float64),
+        signed_zero=special.signed_zero,
+    )
+    if special.grads is not None:
+        measured = measured.worst(
+            compare_vjp(
+                backend,
+                spec,
+                special.arrays(),
+                special.params,
+                np.asarray(special.cotangent, dtype=np.float64),
+                dtype=cell.dtype,
+                device=cell.device,
+                context=cell.context(special.note),
+                expected=tuple(np.asarray(gr, dtype=np.float64) for gr in special.grads),
+            )
+        )
+    return measured
+
+
+# ---------------------------------------------------------------- reference-only checks
+def check_reference_special(cell: Cell, backend: Backend | None = None) -> Measurement:
+    """The reference itself at a special point: the stated value and gradient, exactly (float64)."""
+    spec = cell.spec
+    special = special_of(spec, cell.special)
+    inputs = special.arrays()
+    params = bind_params(spec, inputs, special.params)
+    tolerance = spec.tolerance("float64")
+    measured = assert_close(
+        spec.forward(*inputs, **params),
+        special.expected,
+        dtype="float64",
+        rtol=tolerance.rtol,
+        atol=tolerance.atol,
+        context=cell.context(special.note),
+        signed_zero=special.signed_zero,
+    )
+    if special.grads is not None:
+        grads = spec.vjp(np.asarray(special.cotangent, dtype=np.float64), *inputs, **params)
+        for grad, stated in zip(grads, special.grads):
+            measured = measured.worst(
+                assert_close(
+                    grad,
+                    stated,
+                    dtype="float64",
+                    rtol=tolerance.rtol,
+                    atol=tolerance.atol,
+                    context=cell.context("gradient: " + special.note),
+                )
+            )
+    return measured
+
+
+def check_reference_vjp(cell: Cell, backend: Backend | None = None) -> Measurement:
+    """The reference VJP against central finite differences (projected, or the full Jacobian)."""
+    spec, case, inputs = _case_inputs(cell)
+    params = bind_params(spec, inputs, case.params)
+    if cell.check == "vjp_fd_full":
+        return check_vjp_full(spec.forward, spec.vjp, inputs, params, eps=spec.fd_step, context=cell.context())
+    return check_vjp_projected(
+        spec.forward, spec.vjp, inputs, params, eps=spec.fd_step, seed=cell.seed(), context=cell.context()
+    )
+
+
+CHECKS = {
+    "forward": check_forward,
+    "vjp": check_vjp,
+    "special": check_special,
+    "vjp_fd": check_reference_vjp,
+    "vjp_fd_full": check_reference_vjp,
+}
+
+
+def run_check(cell: Cell, backend: Backend | None) -> Measurement:
+    """Run ``cell``: backend checks need ``backend``; reference checks ignore it."""
+    if cell.backend == REFERENCE and cell.check == "special":
+        return check_reference_special(cell)
+    return CHECKS[cell.check](cell, backend)

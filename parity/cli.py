@@ -1,0 +1,158 @@
+"""The ``parity`` command: ``list`` the catalog's coverage, ``run`` the matrix, ``check`` one cell."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+from impls import BACKENDS, BackendUnavailable, backend_class, load_backend
+from parity.checks import CHECK_KINDS, REFERENCE, Cell, run_check
+from parity.compare import Mismatch
+from parity.report import write_report
+from reference import CATALOG
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def coverage() -> list[dict]:
+    """Every catalog entry with, for every known backend, "supported" or the reason it is not."""
+    classes = {name: backend_class(name) for name in BACKENDS}
+    return [
+        {
+            "name": spec.name,
+            "kind": spec.kind,
+            "category": spec.category,
+            "dtypes": list(spec.dtypes),
+            "has_vjp": callable(getattr(spec.forward, "vjp", None)),
+            "backends": {name: cls.unsupported_reason(spec.name) or "supported" for name, cls in classes.items()},
+        }
+        for spec in CATALOG.values()
+    ]
+
+
+def cmd_list(args) -> int:
+    entries = coverage()
+    if args.json:
+        print(json.dumps({"ops": entries, "backends": list(BACKENDS)}, indent=1))
+        return 0
+    names = list(BACKENDS)
+    print(f"{'entry':<14}{'kind':<6}{'category':<11}" + "".join(f"{n:<10}" for n in names))
+    for e in entries:
+        marks = ["yes" if e["backends"][n] == "supported" else "no" for n in names]
+        print(f"{e['name']:<14}{e['kind']:<6}{e['category']:<11}" + "".join(f"{m:<10}" for m in marks))
+    print(f"\n{len(entries)} entries; 'no' cells: see parity list --json for the reasons")
+    return 0
+
+
+def pytest_command(args, results: Path) -> list[str]:
+    """The pytest invocation ``parity run`` delegates to."""
+    markers = "not selftest and not slow" if args.quick else "not selftest"
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(ROOT / "tests"),
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "--parity-json",
+        str(results),
+        "--no-parity-matrix",
+        "-m",
+        markers,
+    ]
+    for name in args.backend:
+        cmd += ["--backend", name]
+    for device in args.device:
+        cmd += ["--device", device]
+    if args.quick:
+        cmd += ["--parity-quick", "--hypothesis-profile", "dev"]
+    if args.jobs != 1 and importlib.util.find_spec("xdist"):
+        cmd += ["-n", "auto" if args.jobs == 0 else str(args.jobs)]
+    return cmd + list(args.pytest_args)
+
+
+def cmd_run(args) -> int:
+    if not (ROOT / "tests").is_dir():
+        print("parity run needs the source checkout's tests/ directory (pip install -e .)", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    results = out / "results.json"
+    results.unlink(missing_ok=True)
+    cmd = pytest_command(args, results)
+    print("running:", shlex.join(cmd), flush=True)
+    code = subprocess.call(cmd, cwd=ROOT)
+    if not results.exists():
+        print(f"pytest exited with {code} before writing any result", file=sys.stderr)
+        return code or 2
+    records = json.loads(results.read_text())["records"]
+    md, js = write_report(
+        out, records, command="parity " + shlex.join(sys.argv[1:] if args.argv is None else args.argv), exit_code=code
+    )
+    print(f"wrote {md} and {js} ({len(records)} checks)")
+    return code
+
+
+def cmd_check(args) -> int:
+    cell = Cell(args.check, args.op, args.backend, args.device, args.dtype, args.case, args.special)
+    try:
+        backend = None if args.backend == REFERENCE else load_backend(args.backend)
+        if backend and backend.device_problem(args.device):
+            raise BackendUnavailable(backend.device_problem(args.device))
+        measurement = run_check(cell, backend)
+    except Mismatch as error:
+        print(error)
+        return 1
+    except BackendUnavailable as error:
+        print(f"cannot run {cell.id}: {error}", file=sys.stderr)
+        return 2
+    print(f"{cell.id} [{cell.check}] passed: {json.dumps(measurement.as_dict())}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="parity", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("list", help="catalog entries and which backends support them")
+    p.add_argument("--json", action="store_true", help="machine-readable: {ops: [{name, kind, backends}]}")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("run", help="run the matrix through pytest and write report.md / report.json")
+    p.add_argument("--backend", action="append", default=[], help="backend (repeatable); default: all installed")
+    p.add_argument("--device", action="append", default=[], help="device (repeatable); default: all usable")
+    p.add_argument("--quick", action="store_true", help="first case per entry, fewer hypothesis examples, no slow")
+    p.add_argument("--out", default="parity-report", help="output directory (default: parity-report)")
+    p.add_argument("--jobs", "-n", type=int, default=0, help="pytest-xdist workers; 0 = one per core, 1 = serial")
+    p.add_argument("pytest_args", nargs="*", help="extra pytest arguments, after --")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("check", help="rerun one cell of the matrix and print its measurement or mismatch")
+    p.add_argument("op", choices=list(CATALOG))
+    p.add_argument("--check", choices=[c for c in CHECK_KINDS if c != "property"], default="forward")
+    p.add_argument("--case", type=int, default=None)
+    p.add_argument("--special", default=None)
+    p.add_argument("--backend", default="numpy")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--dtype", default="float64")
+    p.set_defaults(func=cmd_check)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``parity`` console script."""
+    args = build_parser().parse_args(argv)
+    args.argv = argv
+    if args.command == "check" and args.case is None and args.special is None:
+        args.case = 0
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

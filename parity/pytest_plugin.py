@@ -1,0 +1,310 @@
+"""parity's pytest plugin: options, markers, hypothesis profiles, the parametrisation of
+catalog x backend x device x dtype, the ``backend``/``record`` fixtures, and the matrix
+and JSON written at the end of the run (gathered from every xdist worker).
+
+Tests opt in with ``@pytest.mark.parity(check=..., over=...)`` and a ``cell`` argument:
+
+* ``over="cases"`` / ``"specials"``: one item per catalog case / special value;
+* ``backends=False``: reference-only checks (float64, no backend axis).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from impls import BACKENDS, BackendUnavailable, backend_class, load_backend
+from parity.checks import REFERENCE, Cell
+from parity.compare import Measurement, Mismatch
+from parity.matrix import build_matrix, render_text
+from reference import CATALOG
+
+RECORD_KEY = "parity_record"
+MEASUREMENT = pytest.StashKey[Measurement]()
+SELECTION = pytest.StashKey["Selection"]()
+
+MARKERS = {
+    "parity(check, over='cases', backends=True)": "generate cells for this test from the catalog",
+    "cpu": "runs on the CPU",
+    "gpu": "needs a usable GPU (skipped with the reason when there is none)",
+    "slow": "slow; deselect with -m 'not slow'",
+    "bench": "pytest-benchmark timing (tests/bench only)",
+    "selftest": "tests of parity's own harness that spawn pytest or parity; parity run leaves them out",
+    REFERENCE: "checks the NumPy reference itself",
+}
+
+
+def _register_hypothesis_profiles() -> None:
+    try:
+        from hypothesis import HealthCheck, settings
+    except ImportError:  # the property tests skip without hypothesis
+        return
+    common = {"suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]}
+    settings.register_profile("dev", max_examples=25, deadline=None, **common)
+    settings.register_profile("ci", max_examples=40, deadline=None, derandomize=True, print_blob=True, **common)
+    settings.register_profile("thorough", max_examples=1000, deadline=None, print_blob=True, **common)
+    settings.load_profile("ci" if os.environ.get("CI", "").lower() in ("1", "true", "yes") else "dev")
+
+
+_register_hypothesis_profiles()
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which backends and devices this run covers, and whether the user named them."""
+
+    backends: tuple[str, ...]
+    devices: tuple[str, ...] | None
+    explicit_backends: bool
+    quick: bool
+
+
+def _split(values, env: str) -> list[str]:
+    raw = list(values) or ([os.environ[env]] if os.environ.get(env) else [])
+    return [name.strip() for value in raw for name in value.split(",") if name.strip()]
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("parity")
+    group.addoption(
+        "--backend",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="backend to check (repeatable, or comma-separated; env PARITY_BACKENDS). "
+        f"Known: {', '.join(BACKENDS)}, or module:Class. Default: every known backend, "
+        "skipping those that cannot load; a named backend that cannot load is an error.",
+    )
+    group.addoption(
+        "--device",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="device to check, e.g. cpu or cuda (repeatable; env PARITY_DEVICES). Default: all.",
+    )
+    group.addoption("--parity-json", metavar="PATH", help="write one JSON record per check to PATH")
+    group.addoption("--parity-quick", action="store_true", help="only the first case of every catalog entry")
+    group.addoption("--no-parity-matrix", action="store_true", help="do not print the matrix in the summary")
+
+
+def pytest_configure(config):
+    for marker, text in MARKERS.items():
+        config.addinivalue_line("markers", f"{marker}: {text}")
+    for name in BACKENDS:
+        config.addinivalue_line("markers", f"{name}: checks of the {name} backend")
+    backends = _split(config.getoption("--backend"), "PARITY_BACKENDS")
+    devices = _split(config.getoption("--device"), "PARITY_DEVICES")
+    selection = Selection(
+        tuple(backends or BACKENDS), tuple(devices) or None, bool(backends), bool(config.getoption("--parity-quick"))
+    )
+    config.stash[SELECTION] = selection
+    if selection.explicit_backends or selection.devices:
+        _require_loadable(selection)
+    config.pluginmanager.register(Recorder(config), "parity-recorder")
+
+
+def _require_loadable(selection: Selection) -> None:
+    """A backend the user asked for by name must load, and some selected backend must offer each named device."""
+    offered = set()
+    for name in selection.backends:
+        try:
+            backend = load_backend(name)
+        except (BackendUnavailable, ImportError, ValueError, TypeError, AttributeError) as error:
+            if not selection.explicit_backends:
+                continue  # not asked for by name: its cells skip with the reason
+            raise pytest.UsageError(f"--backend {name} was requested but cannot be loaded: {error}") from error
+        offered.update(d for d in backend.devices if backend.device_problem(d) is None)
+    for device in selection.devices or ():
+        if device not in offered:
+            raise pytest.UsageError(
+                f"--device {device} was requested but none of {', '.join(selection.backends)} "
+                "can use it on this machine"
+            )
+
+
+# ------------------------------------------------------------------ parametrisation
+def _variants(spec, over: str, quick: bool):
+    if over == "cases":
+        indices = range(len(spec.cases))
+        return [{"case": i} for i in (indices[:1] if quick else indices)]
+    if over == "specials":
+        return [{"special": s.label} for s in spec.specials]
+    return [{}]
+
+
+def _marks(cell: Cell, cls) -> list:
+    marks = [pytest.mark.cpu if cell.device == "cpu" else pytest.mark.gpu]
+    if cell.backend in BACKENDS:
+        marks.append(getattr(pytest.mark, cell.backend))
+    if cell.backend == REFERENCE:
+        return [*marks, pytest.mark.reference]
+    reason = cls.unsupported_reason(cell.op)
+    if reason:
+        marks.append(pytest.mark.skip(reason=f"{cell.backend} does not support {cell.op}: {reason}"))
+    if cell.special:
+        divergence = cls.divergence_reason(cell.op, cell.special, cell.dtype)
+        if divergence:
+            marks.append(pytest.mark.xfail(reason=f"known divergence: {divergence}", raises=Mismatch, strict=True))
+    return marks
+
+
+def generate_cells(check: str, over: str, with_backends: bool, selection: Selection):
+    """Every (cell, marks) pair for one test, in catalog order (identical on every xdist worker)."""
+    for spec in CATALOG.values():
+        for variant in _variants(spec, over, selection.quick):
+            if not with_backends:
+                yield Cell(check, spec.name, **variant), [pytest.mark.cpu, pytest.mark.reference]
+                continue
+            for name in selection.backends:
+                cls = backend_class(name)
+                for device in cls.devices:
+                    if selection.devices and device not in selection.devices:
+                        continue
+                    for dtype in spec.dtypes:
+                        if dtype in cls.dtypes:
+                            cell = Cell(check, spec.name, cls.name, device, dtype, **variant)
+                            yield cell, _marks(cell, cls)
+
+
+def pytest_generate_tests(metafunc):
+    marker = metafunc.definition.get_closest_marker("parity")
+    if marker is None or "cell" not in metafunc.fixturenames:
+        return
+    selection = metafunc.config.stash[SELECTION]
+    check, over = marker.kwargs["check"], marker.kwargs.get("over", "cases")
+    params = [
+        pytest.param(cell, marks=marks, id=cell.id)
+        for cell, marks in generate_cells(check, over, marker.kwargs.get("backends", True), selection)
+    ]
+    metafunc.parametrize("cell", params)
+
+
+# ------------------------------------------------------------------ fixtures
+class BackendCache:
+    """Loads each backend once per process; remembers why one could not load."""
+
+    def __init__(self, selection: Selection):
+        self.by_label = {backend_class(name).name: name for name in selection.backends}
+        self.loaded: dict[str, object] = {}
+        self.failures: dict[str, str] = {}
+
+    def get(self, label: str):
+        if label not in self.loaded and label not in self.failures:
+            try:
+                self.loaded[label] = load_backend(self.by_label.get(label, label))
+            except BackendUnavailable as error:
+                self.failures[label] = str(error)
+        if label in self.failures:
+            pytest.skip(f"{label} unavailable: {self.failures[label]}")
+        return self.loaded[label]
+
+
+@pytest.fixture(scope="session")
+def parity_backends(pytestconfig) -> BackendCache:
+    """The per-process backend cache."""
+    return BackendCache(pytestconfig.stash[SELECTION])
+
+
+@pytest.fixture
+def backend(cell, parity_backends):
+    """The loaded backend for ``cell`` (None for reference checks); skips with the reason when unusable."""
+    if cell.backend == REFERENCE:
+        return None
+    loaded = parity_backends.get(cell.backend)
+    problem = loaded.device_problem(cell.device)
+    if problem:
+        pytest.skip(problem)
+    return loaded
+
+
+@pytest.fixture
+def record(request):
+    """``record(measurement)``: keep the worst measurement of this test for the matrix and JSON."""
+
+    def keep(measurement: Measurement) -> Measurement:
+        previous = request.node.stash.get(MEASUREMENT, None)
+        request.node.stash[MEASUREMENT] = measurement if previous is None else previous.worst(measurement)
+        return measurement
+
+    return keep
+
+
+# ------------------------------------------------------------------ records
+def _outcome(report) -> str:
+    if hasattr(report, "wasxfail"):
+        return "xfailed" if report.skipped else "failed"  # a strict xpass fails
+    return "passed" if report.passed else "skipped" if report.skipped else "failed"
+
+
+def _reason(report, call) -> str:
+    if hasattr(report, "wasxfail"):
+        return report.wasxfail
+    if report.skipped and isinstance(report.longrepr, tuple):
+        return str(report.longrepr[2]).removeprefix("Skipped: ")
+    if report.failed and call.excinfo is not None:
+        return str(call.excinfo.value).splitlines()[0][:300] if str(call.excinfo.value) else call.excinfo.typename
+    return ""
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    cell = getattr(item, "callspec", None) and item.callspec.params.get("cell")
+    done = report.when == "call" or (report.when == "setup" and not report.passed)
+    if isinstance(cell, Cell) and done:
+        measurement = item.stash.get(MEASUREMENT, None)
+        if call.excinfo is not None and isinstance(call.excinfo.value, Mismatch):
+            measurement = call.excinfo.value.measurement
+        record = {
+            "op": cell.op,
+            "kind": cell.spec.kind,
+            "check": cell.check,
+            "variant": cell.variant,
+            "backend": cell.backend,
+            "device": cell.device,
+            "dtype": cell.dtype,
+            "outcome": _outcome(report),
+            "reason": _reason(report, call),
+            "nodeid": item.nodeid,
+            "duration": report.duration,
+            **(
+                measurement.as_dict()
+                if measurement
+                else {"max_abs": None, "max_rel": None, "max_ulp": None, "worst_index": None}
+            ),
+        }
+        report.user_properties.append((RECORD_KEY, record))
+    return report
+
+
+class Recorder:
+    """Gathers records on the controlling process (xdist ships them in report.user_properties)."""
+
+    def __init__(self, config):
+        self.config = config
+        self.records: list[dict] = []
+
+    def pytest_runtest_logreport(self, report):
+        self.records.extend(value for key, value in report.user_properties if key == RECORD_KEY)
+
+    def _is_worker(self) -> bool:
+        return hasattr(self.config, "workerinput")
+
+    def pytest_sessionfinish(self, session):
+        path = self.config.getoption("--parity-json")
+        if path and not self._is_worker():
+            records = sorted(self.records, key=lambda r: r["nodeid"])
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).write_text(json.dumps({"records": records}, indent=1, default=str))
+
+    def pytest_terminal_summary(self, terminalreporter):
+        if self._is_worker() or not self.records or self.config.getoption("--no-parity-matrix"):
+            return
+        terminalreporter.section("parity matrix (worst ULP per cell; div = known divergence)")
+        terminalreporter.write_line(render_text(build_matrix(self.records)))
+        totals = build_matrix(self.records).totals()
+        terminalreporter.write_line("checks: " + ", ".join(f"{n} {k}" for k, n in sorted(totals.items())))

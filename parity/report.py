@@ -1,0 +1,121 @@
+"""``report.md`` and ``report.json`` from the records a ``parity run`` collected."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+from importlib import metadata
+from pathlib import Path
+
+from parity.matrix import build_matrix, render_markdown
+
+LIBRARIES = ("numpy", "torch", "numba", "numexpr", "cupy-cuda12x", "cupy-cuda13x", "hypothesis", "pytest")
+VALUE_CHECKS = ("forward", "special", "property")
+GRADIENT_CHECKS = ("vjp", "vjp_fd", "vjp_fd_full")
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine_info(records: list[dict]) -> dict:
+    """CPU, cores, Python, library versions and what the run said about GPUs (no framework imports)."""
+    versions = {}
+    for name in LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    gpu_reasons = sorted({r["reason"] for r in records if r["device"] != "cpu" and r["outcome"] == "skipped"})
+    gpu_ran = sorted(
+        {f"{r['backend']}/{r['device']}" for r in records if r["device"] != "cpu" and r["outcome"] != "skipped"}
+    )
+    return {
+        "platform": platform.platform(),
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "libraries": versions,
+        "gpu": {"ran": gpu_ran, "skipped_because": gpu_reasons},
+    }
+
+
+def _unique(records, outcome):
+    seen: dict[str, list[str]] = {}
+    for r in records:
+        if r["outcome"] == outcome:
+            seen.setdefault(r["reason"] or "(no reason given)", []).append(r["nodeid"])
+    return seen
+
+
+def render_report(records: list[dict], machine: dict, *, command: str, exit_code: int) -> str:
+    """The markdown report: machine, totals, the value and gradient matrices, divergences, failures, skips."""
+    values = build_matrix(records, checks=VALUE_CHECKS)
+    grads = build_matrix(records, checks=GRADIENT_CHECKS)
+    totals = build_matrix(records).totals()
+    libs = ", ".join(f"{k} {v}" for k, v in machine["libraries"].items())
+    lines = [
+        "# parity report",
+        "",
+        f"Generated {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M UTC} by `{command}` (exit code {exit_code}).",
+        "",
+        f"- **Machine**: {machine['cpu']}, {machine['cores']} cores, {machine['platform']}",
+        f"- **Python** {machine['python']}; {libs}",
+        f"- **GPU**: {', '.join(machine['gpu']['ran']) or 'none used'}"
+        + (
+            f" — skipped because: {'; '.join(machine['gpu']['skipped_because'])}"
+            if machine["gpu"]["skipped_because"]
+            else ""
+        ),
+        "- **Checks**: " + ", ".join(f"{n} {k}" for k, n in sorted(totals.items())),
+        "",
+        "Cells: `ok N` — every check passed, worst error N ULP (distance to the correctly rounded float64 truth;",
+        "near zero a tiny absolute error is many ULP, see max_abs in report.json); `FAIL N` — a check failed;",
+        "`div` — a declared, pinned divergence (strict xfail); `skip` — not run here (reasons below).",
+        "The `reference` column checks the reference VJPs against finite differences: `ok r=…` is the worst",
+        "relative difference.",
+        "",
+        "## Values (forward, special values, hypothesis properties)",
+        "",
+        render_markdown(values),
+        "## Gradients (backend VJP vs reference VJP; reference VJP vs finite differences)",
+        "",
+        render_markdown(grads),
+    ]
+    for title, outcome in (("Failures", "failed"), ("Known divergences", "xfailed"), ("Skipped", "skipped")):
+        grouped = _unique(records, outcome)
+        if not grouped:
+            continue
+        lines += [f"## {title}", ""]
+        for reason, nodeids in sorted(grouped.items(), key=lambda kv: -len(kv[1])):
+            example = f" — e.g. `{nodeids[0]}`" if outcome == "failed" else ""
+            lines.append(f"- {reason} ({len(nodeids)} check{'s' if len(nodeids) > 1 else ''}){example}")
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def write_report(out_dir: Path, records: list[dict], *, command: str, exit_code: int) -> tuple[Path, Path]:
+    """Write ``report.md`` and ``report.json`` into ``out_dir``; return their paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    machine = machine_info(records)
+    md = out_dir / "report.md"
+    md.write_text(render_report(records, machine, command=command, exit_code=exit_code))
+    data = {
+        "generated": dt.datetime.now(dt.timezone.utc).isoformat(),
+        "command": command,
+        "exit_code": exit_code,
+        "machine": machine,
+        "totals": build_matrix(records).totals(),
+        "records": records,
+    }
+    js = out_dir / "report.json"
+    js.write_text(json.dumps(data, indent=1, default=str))
+    return md, js

@@ -1,0 +1,111 @@
+"""Hypothesis strategies for catalog entries, built on ``hypothesis.extra.numpy``.
+
+``op_inputs(spec, dtype)`` draws ``(inputs, params)``: arrays whose values are
+exactly representable in ``dtype`` (returned as float64), in shapes that cover
+0-d, size-1, empty and broadcasting, with parameters drawn per category.
+Forward checks only: the bounds keep values finite-ish, not away from kinks.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from reference.spec import OpSpec
+
+BOUNDS = {
+    "real": (-30.0, 30.0),
+    "positive": (1e-3, 1e3),
+    "nonzero": (-1e3, 1e3),
+    "above_minus_one": (-0.999, 1e3),
+    "distinct_pair": (-30.0, 30.0),
+    "no_ties": (-30.0, 30.0),
+    "nonzero_denominator": (-30.0, 30.0),
+}
+PAIR_BOUNDS = {"pow": ((1e-3, 1e2), (-5.0, 5.0))}
+PARAMS = {"negative_slope": st.floats(0.0, 1.0), "beta": st.floats(0.25, 4.0)}
+
+
+def _elements(dtype: str, bounds):
+    low, high = (float(np.dtype(dtype).type(b)) for b in bounds)  # hypothesis wants representable bounds
+    return st.floats(low, high, width=np.dtype(dtype).itemsize * 8, allow_subnormal=False)
+
+
+def _array(dtype: str, shape, bounds):
+    return hnp.arrays(dtype, shape, elements=_elements(dtype, bounds)).map(lambda a: a.astype(np.float64))
+
+
+def _arrays(draw, spec: OpSpec, dtype: str, shapes):
+    pair = PAIR_BOUNDS.get(spec.domain)
+    bounds = pair if pair else [BOUNDS[spec.domain]] * len(shapes)
+    return tuple(draw(_array(dtype, shape, b)) for shape, b in zip(shapes, bounds))
+
+
+def _shape(min_dims=0, min_side=0):
+    return hnp.array_shapes(min_dims=min_dims, max_dims=3, min_side=min_side, max_side=6)
+
+
+def _axis_param(draw, ndim: int):
+    choices = [st.none(), hnp.valid_tuple_axes(ndim)]
+    if ndim:
+        choices.append(st.integers(-ndim, ndim - 1))
+    return draw(st.one_of(*choices))
+
+
+def _slice_for(draw, size: int):
+    bound = st.one_of(st.none(), st.integers(-size - 2, size + 2))
+    step = st.one_of(st.none(), st.integers(-3, 3).filter(bool))
+    return slice(draw(bound), draw(bound), draw(step))
+
+
+@st.composite
+def op_inputs(draw, spec: OpSpec, dtype: str):
+    """``(inputs, params)`` for ``spec`` with values representable in ``dtype``."""
+    base = dict(spec.cases[0].params)
+    params = {k: draw(PARAMS[k]) if k in PARAMS else v for k, v in base.items()}
+    category, name = spec.category, spec.name
+    if category == "unary":
+        shapes = [draw(_shape())]
+    elif category == "binary":
+        shapes = list(draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=5)).input_shapes)
+    elif name in ("softmax", "log_softmax"):
+        shapes = [draw(_shape(min_dims=1, min_side=1))]
+        params = {"axis": draw(st.integers(-len(shapes[0]), len(shapes[0]) - 1))}
+    elif category == "reduction":
+        shapes = [draw(_shape(min_side=1))]
+        params = {"axis": _axis_param(draw, len(shapes[0])), "keepdims": draw(st.booleans())}
+        if name == "var":
+            params["correction"] = draw(st.sampled_from([0, 1]))
+    elif name == "matmul":
+        shapes = list(
+            draw(
+                hnp.mutually_broadcastable_shapes(signature=np.matmul.signature, max_dims=2, min_side=1, max_side=6)
+            ).input_shapes
+        )
+    elif name == "outer":
+        shapes = [(draw(st.integers(0, 6)),), (draw(st.integers(0, 6)),)]
+    elif name == "transpose":
+        shapes = [draw(_shape())]
+        params = {"axes": draw(st.one_of(st.none(), st.permutations(range(len(shapes[0]))).map(tuple)))}
+    elif name == "reshape":
+        shape = draw(_shape())
+        shapes = [shape]
+        targets = [(-1,), tuple(reversed(shape)), (1, *shape), (math.prod(shape),)]
+        params = {"shape": draw(st.sampled_from(targets))}
+    elif name == "concatenate":
+        shape = draw(_shape(min_dims=1))
+        axis = draw(st.integers(0, len(shape) - 1))
+        sizes = draw(st.lists(st.integers(0, 4), min_size=1, max_size=3))
+        shapes = [shape[:axis] + (n,) + shape[axis + 1 :] for n in sizes]
+        params = {"axis": draw(st.sampled_from([axis, axis - len(shape)]))}
+    elif name == "slice":
+        shape = draw(_shape(min_dims=1))
+        depth = draw(st.integers(1, len(shape)))
+        shapes = [shape]
+        params = {"index": tuple(_slice_for(draw, n) for n in shape[:depth])}
+    else:
+        raise NotImplementedError(f"no hypothesis strategy for catalog entry {name!r} ({category})")
+    return _arrays(draw, spec, dtype, shapes), params

@@ -1,0 +1,593 @@
+"""The catalog: one entry per op.  Tests are generated from it; nobody writes a test per op.
+
+Expected special values are stated by hand from mathematics and IEEE 754
+(Python's ``math`` where a decimal is needed), never computed by the reference.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from reference import binary, elementwise, linalg, reductions, shape
+from reference.spec import Case, OpSpec, Special
+
+INF, NAN = math.inf, math.nan
+
+# ---------------------------------------------------------------- cases
+UNARY_CASES = (Case(((4, 7),)), Case(((),)), Case(((2, 1, 5),)), Case(((0, 3),)))
+BINARY_CASES = (
+    Case(((4, 7), (4, 7))),
+    Case(((4, 1), (1, 7))),
+    Case(((2, 3, 5), (5,))),
+    Case(((), (3, 4))),
+)
+REDUCE_CASES = (
+    Case(((4, 7),), {"axis": None}),
+    Case(((4, 7),), {"axis": 1}),
+    Case(((2, 3, 5),), {"axis": (0, 2), "keepdims": True}),
+    Case(((5, 6),), {"axis": -2}),
+    Case(((),), {"axis": None}),
+)
+VAR_CASES = (
+    Case(((4, 7),), {"axis": 1, "correction": 1}),
+    Case(((2, 3, 5),), {"axis": (0, 2), "correction": 0, "keepdims": True}),
+    Case(((24,),), {"axis": None, "correction": 1}),
+)
+SOFTMAX_CASES = (
+    Case(((4, 7),), {"axis": -1}),
+    Case(((3, 5, 2),), {"axis": 1}),
+    Case(((6,),), {"axis": 0}),
+)
+
+# ---------------------------------------------------------------- accumulation magnitudes
+
+
+def _sum_terms(inputs, params):
+    (x,) = inputs
+    axis = params.get("axis")
+    return reductions.reduced_count(x, axis), np.sum(
+        np.abs(x), axis=_axes(x, axis), keepdims=params.get("keepdims", False)
+    )
+
+
+def _mean_terms(inputs, params):
+    (x,) = inputs
+    terms, total = _sum_terms(inputs, params)
+    return terms, total / max(terms, 1)
+
+
+def _var_terms(inputs, params):
+    # Σ (x - m)^2 / dof: each centred term carries the rounding of m, ~u|x|.
+    (x,) = inputs
+    axis, keep = params.get("axis"), params.get("keepdims", False)
+    axes = _axes(x, axis)
+    terms = reductions.reduced_count(x, axis)
+    spread = np.abs(x - np.mean(x, axis=axes, keepdims=True)) + np.abs(x)
+    dof = max(terms - params["correction"], 1)
+    return terms, np.sum(spread * spread, axis=axes, keepdims=keep) / dof
+
+
+def _logsumexp_terms(inputs, params):
+    (x,) = inputs
+    axis, keep = params.get("axis"), params.get("keepdims", False)
+    finite = np.where(np.isfinite(x), np.abs(x), 0.0)
+    return reductions.reduced_count(x, axis), np.max(finite, axis=_axes(x, axis), keepdims=keep, initial=0.0) + 1.0
+
+
+def _softmax_terms(inputs, params):
+    # exp(x - lse) carries the absolute error of x - lse, u(|x| + |lse|), as a relative error.
+    (x,) = inputs
+    axis = params.get("axis", -1)
+    lse = np.abs(reductions.logsumexp(x, axis=axis, keepdims=True))
+    return x.shape[axis], reductions.softmax(x, axis=axis) * (np.abs(x) + lse)
+
+
+def _log_softmax_terms(inputs, params):
+    (x,) = inputs
+    axis = params.get("axis", -1)
+    return x.shape[axis], np.abs(x) + np.abs(reductions.logsumexp(x, axis=axis, keepdims=True))
+
+
+def _matmul_terms(inputs, params):
+    a, b = inputs
+    return a.shape[-1], np.abs(a) @ np.abs(b)
+
+
+def _axes(x, axis):
+    return tuple(range(x.ndim)) if axis is None else axis
+
+
+# ---------------------------------------------------------------- specials shared by several ops
+PRESERVES_SPECIALS = "moves values without arithmetic: NaN, inf and -0.0 come through unchanged"
+
+
+def _unary(name, domain="real", specials=(), **kw) -> OpSpec:
+    return OpSpec(name, getattr(elementwise, name), "unary", UNARY_CASES, domain=domain, specials=specials, **kw)
+
+
+def _binary(name, domain="real", specials=(), **kw) -> OpSpec:
+    return OpSpec(name, getattr(binary, name), "binary", BINARY_CASES, domain=domain, specials=specials, **kw)
+
+
+def _reduction(name, cases=REDUCE_CASES, specials=(), **kw) -> OpSpec:
+    return OpSpec(name, getattr(reductions, name), "reduction", cases, specials=specials, **kw)
+
+
+LINEAR_FD = "the op is linear in each input, so central differences are exact at any step"
+
+UNARY = [
+    _unary(
+        "neg",
+        specials=(Special("ieee", ([0.0, -0.0, INF, -INF, NAN],), [-0.0, 0.0, -INF, INF, NAN], signed_zero=True),),
+        fd_step=1.0,
+        fd_step_reason=LINEAR_FD,
+    ),
+    _unary(
+        "abs",
+        domain="nonzero",
+        kinks="not differentiable at 0; sampled away from it, the subgradient 0 is pinned as a special value",
+        specials=(
+            Special("ieee", ([-0.0, 0.0, -INF, INF, NAN, -2.0],), [0.0, 0.0, INF, INF, NAN, 2.0], signed_zero=True),
+            Special(
+                "kink",
+                ([-0.0, 0.0, 2.0, -2.0],),
+                [0.0, 0.0, 2.0, 2.0],
+                cotangent=[1.0, 1.0, 1.0, 1.0],
+                grads=([0.0, 0.0, 1.0, -1.0],),
+                note="abs'(0) = 0 (sign(0))",
+            ),
+        ),
+    ),
+    _unary("exp", specials=(Special("ieee", ([-INF, INF, NAN, -0.0, 1000.0],), [0.0, INF, NAN, 1.0, INF]),)),
+    _unary(
+        "expm1",
+        specials=(
+            Special("ieee", ([-0.0, 0.0, -INF, INF, NAN],), [-0.0, 0.0, -1.0, INF, NAN], signed_zero=True),
+            Special("tiny", ([1e-10, -1e-12],), [math.expm1(1e-10), math.expm1(-1e-12)], note="no cancellation near 0"),
+        ),
+    ),
+    _unary(
+        "log",
+        domain="positive",
+        specials=(Special("ieee", ([0.0, -0.0, INF, -1.0, NAN, 1.0],), [-INF, -INF, INF, NAN, NAN, 0.0]),),
+    ),
+    _unary(
+        "log1p",
+        domain="above_minus_one",
+        specials=(
+            Special("ieee", ([-1.0, -0.0, 0.0, INF, -2.0, NAN],), [-INF, -0.0, 0.0, INF, NAN, NAN], signed_zero=True),
+            Special("tiny", ([1e-10, -1e-12],), [math.log1p(1e-10), math.log1p(-1e-12)], note="no cancellation near 0"),
+        ),
+    ),
+    _unary(
+        "sqrt",
+        domain="positive",
+        specials=(
+            Special("ieee", ([0.0, -0.0, INF, -1.0, NAN, 4.0],), [0.0, -0.0, INF, NAN, NAN, 2.0], signed_zero=True),
+            Special(
+                "zero-grad",
+                ([0.0, 4.0],),
+                [0.0, 2.0],
+                cotangent=[1.0, 1.0],
+                grads=([INF, 0.25],),
+                note="sqrt'(0) = +inf",
+            ),
+        ),
+    ),
+    _unary("square", specials=(Special("ieee", ([-0.0, INF, -INF, NAN, 1e200],), [0.0, INF, INF, NAN, INF]),)),
+    _unary(
+        "reciprocal",
+        domain="nonzero",
+        specials=(Special("ieee", ([0.0, -0.0, INF, -INF, NAN],), [INF, -INF, 0.0, -0.0, NAN], signed_zero=True),),
+    ),
+    _unary(
+        "sin",
+        specials=(Special("ieee", ([0.0, -0.0, INF, -INF, NAN],), [0.0, -0.0, NAN, NAN, NAN], signed_zero=True),),
+    ),
+    _unary("cos", specials=(Special("ieee", ([0.0, -0.0, INF, NAN],), [1.0, 1.0, NAN, NAN]),)),
+    _unary(
+        "tanh",
+        specials=(
+            Special("ieee", ([0.0, -0.0, INF, -INF, NAN, 20.0],), [0.0, -0.0, 1.0, -1.0, NAN, 1.0], signed_zero=True),
+        ),
+    ),
+    _unary(
+        "sigmoid",
+        specials=(
+            Special("ieee", ([-INF, INF, NAN, 0.0],), [0.0, 1.0, NAN, 0.5]),
+            Special(
+                "overflow",
+                ([-1000.0, 1000.0, -1e4, 1e4],),
+                [0.0, 1.0, 0.0, 1.0],
+                note="e**1000 overflows; a stable sigmoid never evaluates it",
+            ),
+        ),
+    ),
+    _unary(
+        "relu",
+        domain="nonzero",
+        kinks="not differentiable at 0; sampled away from it, relu'(0) = 0 is pinned",
+        specials=(
+            Special("ieee", ([-INF, INF, NAN, -1.0, 0.0],), [0.0, INF, NAN, 0.0, 0.0]),
+            Special(
+                "kink",
+                ([0.0, -1.0, 1.0],),
+                [0.0, 0.0, 1.0],
+                cotangent=[1.0, 1.0, 1.0],
+                grads=([0.0, 0.0, 1.0],),
+                note="relu'(0) = 0, as torch",
+            ),
+        ),
+    ),
+    OpSpec(
+        "leaky_relu",
+        elementwise.leaky_relu,
+        "unary",
+        tuple(Case(c.shapes, {"negative_slope": 0.01}) for c in UNARY_CASES[:2])
+        + (Case(((3, 4),), {"negative_slope": 0.2}),),
+        domain="nonzero",
+        kinks="not differentiable at 0; the left slope is pinned there",
+        specials=(
+            Special("ieee", ([-INF, INF, NAN, -2.0],), [-INF, INF, NAN, -0.02], params={"negative_slope": 0.01}),
+            Special(
+                "kink",
+                ([0.0, -2.0, 2.0],),
+                [0.0, -0.02, 2.0],
+                params={"negative_slope": 0.01},
+                cotangent=[1.0, 1.0, 1.0],
+                grads=([0.01, 0.01, 1.0],),
+                note="the left slope at 0, as torch",
+            ),
+        ),
+    ),
+    _unary(
+        "gelu",
+        specials=(
+            Special("ieee", ([NAN, 0.0, -0.0],), [NAN, 0.0, 0.0]),
+            Special("plus-inf", ([INF, INF],), [INF, INF], note="x * Phi(x) -> x as x -> +inf"),
+            Special("minus-inf", ([-INF],), [0.0], note="x * Phi(x) -> 0 as x -> -inf; evaluating -inf * 0 gives NaN"),
+        ),
+    ),
+    OpSpec(
+        "softplus",
+        elementwise.softplus,
+        "unary",
+        tuple(Case(c.shapes, {"beta": 1.0}) for c in UNARY_CASES[:3]) + (Case(((3, 4),), {"beta": 2.5}),),
+        specials=(
+            Special("ieee", ([-INF, INF, NAN, 0.0],), [0.0, INF, NAN, math.log(2.0)], params={"beta": 1.0}),
+            Special(
+                "overflow",
+                ([1000.0, -1000.0],),
+                [1000.0, 0.0],
+                params={"beta": 1.0},
+                note="log(1 + e**1000) must not overflow",
+            ),
+        ),
+    ),
+    _unary(
+        "erf",
+        specials=(Special("ieee", ([0.0, -0.0, INF, -INF, NAN],), [0.0, -0.0, 1.0, -1.0, NAN], signed_zero=True),),
+        notes="NumPy has no erf: the reference vectorises math.erf (C99 libm, ~1 ulp of float64). "
+        "A backend without erf must declare it unsupported, never substitute an approximation.",
+    ),
+]
+
+BINARY = [
+    _binary(
+        "add",
+        fd_step=1.0,
+        fd_step_reason=LINEAR_FD,
+        specials=(
+            Special(
+                "ieee",
+                ([INF, INF, -0.0, NAN, 1.0], [-INF, INF, -0.0, 1.0, NAN]),
+                [NAN, INF, -0.0, NAN, NAN],
+                signed_zero=True,
+            ),
+        ),
+    ),
+    _binary(
+        "sub",
+        fd_step=1.0,
+        fd_step_reason=LINEAR_FD,
+        specials=(
+            Special("ieee", ([INF, INF, -0.0, 0.0], [INF, -INF, 0.0, 0.0]), [NAN, INF, -0.0, 0.0], signed_zero=True),
+        ),
+    ),
+    _binary(
+        "mul",
+        fd_step=1.0,
+        fd_step_reason="bilinear: the second-order term cancels in central differences, so any step is exact",
+        specials=(
+            Special("ieee", ([0.0, INF, -0.0, NAN], [INF, 0.0, 5.0, 1.0]), [NAN, NAN, -0.0, NAN], signed_zero=True),
+        ),
+    ),
+    _binary(
+        "div",
+        domain="nonzero_denominator",
+        specials=(
+            Special(
+                "ieee",
+                ([1.0, -1.0, 0.0, INF, 1.0], [0.0, 0.0, 0.0, INF, -0.0]),
+                [INF, -INF, NAN, NAN, -INF],
+                signed_zero=True,
+            ),
+        ),
+    ),
+    _binary(
+        "pow",
+        domain="pow",
+        specials=(
+            Special(
+                "ieee",
+                ([0.0, 0.0, 0.0, 2.0, -8.0, 1.0, NAN], [0.0, 2.0, -1.0, NAN, 1.0 / 3.0, NAN, 0.0]),
+                [1.0, 0.0, INF, NAN, NAN, 1.0, 1.0],
+                note="C99: 0**0 = 1, 1**NaN = 1, NaN**0 = 1; a negative base with a non-integer exponent is NaN",
+            ),
+            Special(
+                "zero-base-grad",
+                ([0.0, 0.0, 2.0], [0.0, 2.0, 3.0]),
+                [1.0, 0.0, 8.0],
+                cotangent=[1.0, 1.0, 1.0],
+                grads=([0.0, 0.0, 12.0], [0.0, 0.0, 8.0 * math.log(2.0)]),
+                note="d(x**y)/dx = 0 where y == 0 and d(x**y)/dy = 0 where x == 0, y >= 0 (torch's conventions); "
+                "the naive formulas give 0 * 0**-1 = NaN and 0 * log 0 = NaN",
+            ),
+        ),
+    ),
+    _binary(
+        "maximum",
+        domain="distinct_pair",
+        kinks="not differentiable where x == y; sampled on disjoint grids, the even split at ties is pinned",
+        specials=(
+            Special("nan", ([NAN, 1.0], [1.0, NAN]), [NAN, NAN], note="NaN propagates (fmax would drop it)"),
+            Special(
+                "ties",
+                ([1.0, 2.0], [1.0, 3.0]),
+                [1.0, 3.0],
+                cotangent=[1.0, 1.0],
+                grads=([0.5, 0.0], [0.5, 1.0]),
+                note="a tie splits the gradient evenly",
+            ),
+        ),
+    ),
+    _binary(
+        "minimum",
+        domain="distinct_pair",
+        kinks="not differentiable where x == y; sampled on disjoint grids, the even split at ties is pinned",
+        specials=(
+            Special("nan", ([NAN, 1.0], [1.0, NAN]), [NAN, NAN], note="NaN propagates (fmin would drop it)"),
+            Special(
+                "ties",
+                ([1.0, 2.0], [1.0, 3.0]),
+                [1.0, 2.0],
+                cotangent=[1.0, 1.0],
+                grads=([0.5, 1.0], [0.5, 0.0]),
+                note="a tie splits the gradient evenly",
+            ),
+        ),
+    ),
+]
+
+REDUCTIONS = [
+    _reduction(
+        "sum",
+        accumulation=_sum_terms,
+        fd_step=1.0,
+        fd_step_reason=LINEAR_FD,
+        specials=(
+            Special("inf-minus-inf", ([INF, -INF, 1.0],), NAN),
+            Special("nan", ([NAN, 1.0],), NAN),
+            Special("signed-zero", ([-0.0, -0.0],), -0.0, signed_zero=True, note="-0 + -0 = -0"),
+        ),
+    ),
+    _reduction(
+        "mean",
+        accumulation=_mean_terms,
+        fd_step=1.0,
+        fd_step_reason=LINEAR_FD,
+        specials=(Special("inf", ([INF, 1.0],), INF), Special("nan", ([NAN, 1.0],), NAN)),
+    ),
+    _reduction(
+        "var",
+        cases=VAR_CASES,
+        accumulation=_var_terms,
+        specials=(
+            Special("inf", ([INF, 1.0],), NAN, params={"correction": 0}),
+            Special("no-dof", ([5.0],), NAN, params={"correction": 1}, note="0 / max(1 - 1, 0) = 0/0"),
+            Special("bessel", ([1.0, 2.0, 3.0, 4.0],), 5.0 / 3.0, params={"correction": 1}),
+        ),
+        notes="correction has no default: np.var defaults to ddof=0, torch.var to correction=1",
+    ),
+    _reduction(
+        "max",
+        domain="no_ties",
+        kinks="not differentiable at ties; sampled without ties, the even split is pinned",
+        specials=(
+            Special("nan", ([1.0, NAN, 3.0],), NAN, note="NaN propagates (np.nanmax/np.fmax would drop it)"),
+            Special(
+                "ties",
+                ([[3.0, 1.0, 3.0]],),
+                [3.0],
+                params={"axis": 1},
+                cotangent=[2.0],
+                grads=([[1.0, 0.0, 1.0]],),
+                note="amax splits the gradient evenly among ties",
+            ),
+            Special(
+                "nan-grad",
+                ([1.0, NAN],),
+                NAN,
+                cotangent=1.0,
+                grads=([NAN, NAN],),
+                note="the gradient of a NaN maximum is NaN for the whole slice",
+            ),
+        ),
+    ),
+    _reduction(
+        "min",
+        domain="no_ties",
+        kinks="not differentiable at ties; sampled without ties, the even split is pinned",
+        specials=(
+            Special("nan", ([1.0, NAN, 3.0],), NAN),
+            Special(
+                "ties",
+                ([[1.0, 4.0, 1.0]],),
+                [1.0],
+                params={"axis": 1},
+                cotangent=[2.0],
+                grads=([[1.0, 0.0, 1.0]],),
+                note="amin splits the gradient evenly among ties",
+            ),
+        ),
+    ),
+    _reduction(
+        "logsumexp",
+        accumulation=_logsumexp_terms,
+        specials=(
+            Special("all-minus-inf", ([-INF, -INF],), -INF, note="a naive max shift gives -inf - -inf = NaN"),
+            Special("inf", ([INF, 1.0],), INF),
+            Special("nan", ([NAN, 1.0],), NAN),
+            Special("large", ([1000.0, 1000.0],), 1000.0 + math.log(2.0), note="e**1000 overflows without the shift"),
+            Special("huge", ([1e4, -1e4],), 1e4),
+        ),
+    ),
+    _reduction(
+        "softmax",
+        cases=SOFTMAX_CASES,
+        accumulation=_softmax_terms,
+        specials=(
+            Special("large", ([1000.0, 0.0],), [1.0, 0.0], note="logits of 1e3 overflow exp without the shift"),
+            Special("huge", ([1e4, -1e4],), [1.0, 0.0]),
+            Special("equal-large", ([-1000.0, -1000.0],), [0.5, 0.5]),
+        ),
+    ),
+    _reduction(
+        "log_softmax",
+        cases=SOFTMAX_CASES,
+        accumulation=_log_softmax_terms,
+        specials=(
+            Special("large", ([1000.0, 0.0],), [0.0, -1000.0]),
+            Special("huge", ([1e4, -1e4],), [0.0, -2e4]),
+            Special("equal-large", ([-1000.0, -1000.0],), [-math.log(2.0), -math.log(2.0)]),
+        ),
+    ),
+]
+
+LINALG_AND_SHAPE = [
+    OpSpec(
+        "matmul",
+        linalg.matmul,
+        "linalg",
+        (
+            Case(((3, 4), (4, 5))),
+            Case(((2, 3, 4), (4, 5))),
+            Case(((2, 1, 3, 4), (5, 4, 6))),
+            Case(((4,), (4, 5))),
+            Case(((3, 4), (4,))),
+            Case(((4,), (4,))),
+        ),
+        accumulation=_matmul_terms,
+        fd_step=1.0,
+        fd_step_reason="bilinear: the second-order term cancels in central differences, so any step is exact",
+        specials=(
+            Special("inf-times-zero", ([[INF, 1.0]], [[0.0], [1.0]]), [[NAN]]),
+            Special("nan", ([[1.0, NAN]], [[1.0], [0.0]]), [[NAN]]),
+        ),
+    ),
+    OpSpec(
+        "outer",
+        linalg.outer,
+        "linalg",
+        (Case(((3,), (5,))), Case(((1,), (4,)))),
+        fd_step=1.0,
+        fd_step_reason="bilinear: the second-order term cancels in central differences, so any step is exact",
+        specials=(Special("ieee", ([INF, 0.0], [0.0, 1.0]), [[NAN, INF], [0.0, 0.0]]),),
+    ),
+    OpSpec(
+        "transpose",
+        shape.transpose,
+        "shape",
+        (
+            Case(((3, 4),), {"axes": None}),
+            Case(((2, 3, 4),), {"axes": (2, 0, 1)}),
+            Case(((2, 3, 4, 5),), {"axes": (-1, 1, 0, 2)}),
+        ),
+        fd_step=1.0,
+        fd_step_reason=LINEAR_FD,
+        specials=(
+            Special(
+                "ieee", ([[NAN, -0.0], [INF, 1.0]],), [[NAN, INF], [-0.0, 1.0]], params={"axes": None}, signed_zero=True
+            ),
+        ),
+        notes=PRESERVES_SPECIALS,
+    ),
+    OpSpec(
+        "reshape",
+        shape.reshape,
+        "shape",
+        (
+            Case(((3, 4),), {"shape": (4, 3)}),
+            Case(((2, 3, 4),), {"shape": (6, -1)}),
+            Case(((12,),), {"shape": (2, 1, 6)}),
+            Case(((),), {"shape": (1,)}),
+        ),
+        fd_step=1.0,
+        fd_step_reason=LINEAR_FD,
+        specials=(
+            Special(
+                "ieee", ([NAN, -0.0, INF, 1.0],), [[NAN, -0.0], [INF, 1.0]], params={"shape": (2, 2)}, signed_zero=True
+            ),
+        ),
+        notes=PRESERVES_SPECIALS,
+    ),
+    OpSpec(
+        "concatenate",
+        shape.concatenate,
+        "shape",
+        (
+            Case(((3, 4), (2, 4)), {"axis": 0}),
+            Case(((3, 2), (3, 5), (3, 1)), {"axis": 1}),
+            Case(((2, 3, 4), (2, 3, 1)), {"axis": -1}),
+        ),
+        fd_step=1.0,
+        fd_step_reason=LINEAR_FD,
+        specials=(Special("ieee", ([NAN, -0.0], [INF]), [NAN, -0.0, INF], params={"axis": 0}, signed_zero=True),),
+        notes=PRESERVES_SPECIALS,
+    ),
+    OpSpec(
+        "slice",
+        shape.slice,
+        "shape",
+        (
+            Case(((5, 7),), {"index": (slice(1, 4), slice(None, None, 2))}),
+            Case(((5, 7),), {"index": (slice(None, None, -1),)}),
+            Case(((4, 6, 3),), {"index": (1, slice(-3, None), slice(None, None, -2))}),
+            Case(((6,),), {"index": (slice(4, 1, -1),)}),
+        ),
+        fd_step=1.0,
+        fd_step_reason=LINEAR_FD,
+        specials=(
+            Special(
+                "ieee",
+                ([NAN, -0.0, INF, 1.0],),
+                [1.0, INF, -0.0, NAN],
+                params={"index": (slice(None, None, -1),)},
+                signed_zero=True,
+            ),
+        ),
+        notes=PRESERVES_SPECIALS + "; torch rejects negative steps, its adapter gathers instead",
+    ),
+]
+
+CATALOG: dict[str, OpSpec] = {spec.name: spec for spec in UNARY + BINARY + REDUCTIONS + LINALG_AND_SHAPE}
+
+
+def get_spec(name: str) -> OpSpec:
+    """The catalog entry called ``name``; ``KeyError`` listing the known names otherwise."""
+    try:
+        return CATALOG[name]
+    except KeyError:
+        raise KeyError(f"no catalog entry {name!r}; known: {', '.join(CATALOG)}") from None

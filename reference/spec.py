@@ -1,0 +1,149 @@
+"""The data types of the catalog: a spec per op, with its cases, special values and tolerances."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+KINDS = ("op", "layer", "loss", "optimizer", "loop")
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """Allowed error ``|actual - expected| <= atol + rtol * |expected|``, with the reason for it."""
+
+    rtol: float
+    atol: float
+    reason: str = "default per-dtype tolerance (torch.testing.assert_close)"
+
+
+# torch.testing.assert_close's defaults; per-op overrides live in the catalog with a reason.
+DEFAULT_TOLERANCES: Mapping[str, Tolerance] = {
+    "float64": Tolerance(1e-7, 1e-7),
+    "float32": Tolerance(1.3e-6, 1e-5),
+    "float16": Tolerance(1e-3, 1e-5),
+    "bfloat16": Tolerance(1.6e-2, 1e-5),
+}
+
+# Unit roundoff u = 2**-p (half an ulp of 1): the bound on one correctly rounded operation.
+UNIT_ROUNDOFF: Mapping[str, float] = {
+    "float64": 2.0**-53,
+    "float32": 2.0**-24,
+    "float16": 2.0**-11,
+    "bfloat16": 2.0**-8,
+}
+
+
+def _fmt(value) -> str:
+    if isinstance(value, tuple):
+        return "(" + ",".join(_fmt(v) for v in value) + ")"
+    if isinstance(value, slice):
+        start, stop = ("" if p is None else str(p) for p in (value.start, value.stop))
+        return f"{start}:{stop}" + ("" if value.step is None else f":{value.step}")
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One sampled configuration of an op: input shapes and keyword parameters."""
+
+    shapes: tuple[tuple[int, ...], ...]
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        shapes = ",".join("x".join(map(str, s)) or "0d" for s in self.shapes)
+        params = ",".join(f"{k}={_fmt(v)}" for k, v in self.params.items())
+        return f"{shapes}" + (f"-{params}" if params else "")
+
+
+@dataclass(frozen=True)
+class Special:
+    """Inputs at special values with the expected result, stated from mathematics and IEEE 754.
+
+    ``expected`` is written by hand (or from Python's ``math``), never produced by
+    the code under test.  ``grads`` (with its ``cotangent``) states the gradient
+    convention at the point, e.g. at a kink or a tie.
+    """
+
+    label: str
+    inputs: tuple
+    expected: Any
+    params: Mapping[str, Any] = field(default_factory=dict)
+    signed_zero: bool = False
+    cotangent: Any = None
+    grads: tuple | None = None
+    note: str = ""
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        """The inputs as float64 arrays."""
+        return tuple(np.asarray(x, dtype=np.float64) for x in self.inputs)
+
+
+Accumulation = Callable[..., tuple[int, np.ndarray]]
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    """Everything the suite needs to test one differentiable op on every backend.
+
+    forward/vjp
+        the NumPy reference (``forward.vjp`` is its hand-derived VJP).
+    domain
+        the name of the seeded sampler that draws inputs (``parity.inputs.DOMAINS``);
+        non-smooth ops use samplers that stay away from their kinks.
+    accumulation
+        for ops whose outputs are sums of many rounded terms: ``(inputs, params) ->
+        (terms, magnitude)``; the comparison then allows
+        ``(ceil(log2 terms) + 2) * u * magnitude`` more absolute error (Higham's bound for
+        pairwise/blocked summation, plus the final operations), so tolerances grow with
+        the number of summed terms instead of being guessed.
+    fd_step
+        central-difference step; 1.0 is exact for ops that are (bi)linear in their inputs.
+    """
+
+    name: str
+    forward: Callable[..., np.ndarray]
+    category: str
+    cases: tuple[Case, ...]
+    domain: str = "real"
+    kind: str = "op"
+    dtypes: tuple[str, ...] = ("float32", "float64")
+    tolerances: Mapping[str, Tolerance] = field(default_factory=dict)
+    grad_tolerances: Mapping[str, Tolerance] = field(default_factory=dict)
+    accumulation: Accumulation | None = None
+    fd_step: float = 1e-6
+    fd_step_reason: str = "central differences, truncation O(eps^2), rounding O(u/eps)"
+    kinks: str = ""
+    specials: tuple[Special, ...] = ()
+    notes: str = ""
+
+    @property
+    def vjp(self) -> Callable[..., tuple[np.ndarray, ...]]:
+        return self.forward.vjp
+
+    @property
+    def validate(self) -> Callable[..., None]:
+        return self.forward.validate
+
+    @property
+    def arg_names(self) -> tuple[str, ...]:
+        return self.forward.arg_names
+
+    def tolerance(self, dtype: str, *, grad: bool = False) -> Tolerance:
+        """The tolerance for ``dtype``: the catalog's override if any, else the default."""
+        overrides = self.grad_tolerances if grad else self.tolerances
+        return overrides.get(dtype, DEFAULT_TOLERANCES[dtype])
+
+    def extra_atol(self, dtype: str, inputs, params) -> np.ndarray | float:
+        """Absolute error allowed on top of the tolerance for accumulated rounding (see class doc)."""
+        if self.accumulation is None:
+            return 0.0
+        with np.errstate(all="ignore"):
+            terms, magnitude = self.accumulation(inputs, params)
+        steps = math.ceil(math.log2(terms)) if terms > 1 else 0
+        return (steps + 2) * UNIT_ROUNDOFF[dtype] * np.asarray(magnitude, dtype=np.float64)

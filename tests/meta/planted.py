@@ -1,0 +1,133 @@
+"""Deliberately wrong backends.  Each changes one op of the NumPy backend in a way real
+implementations have got wrong; the meta-tests assert that the harness catches every one.
+
+They are ordinary backends, so they also run through the whole suite, e.g.
+``pytest --backend numpy --backend tests.meta.planted:SigmoidVjpOffByTwo -k sigmoid``.
+"""
+
+import numpy as np
+
+from impls.numpy_backend import NumpyBackend
+from reference import reductions
+
+
+class _Planted(NumpyBackend):
+    """Replaces the forward and/or VJP of ``op``; everything else is the reference."""
+
+    op: str = ""
+
+    def bad_forward(self, *inputs, **params):
+        return None
+
+    def bad_vjp(self, g, *inputs, **params):
+        return None
+
+    def _forward(self, spec, inputs, params):
+        with np.errstate(all="ignore"):
+            out = self.bad_forward(*inputs, **params) if spec.name == self.op else None
+        return super()._forward(spec, inputs, params) if out is None else out
+
+    def _vjp(self, spec, inputs, params, cotangent):
+        with np.errstate(all="ignore"):
+            grads = self.bad_vjp(cotangent, *inputs, **params) if spec.name == self.op else None
+        return super()._vjp(spec, inputs, params, cotangent) if grads is None else grads
+
+
+class SigmoidVjpOffByTwo(_Planted):
+    name, op = "planted-sigmoid-vjp", "sigmoid"
+
+    def bad_vjp(self, g, x):
+        s = 1.0 / (1.0 + np.exp(-x))
+        return (2.0 * g * s * (1.0 - s),)
+
+
+class TransposedMatmul(_Planted):
+    """Computes (a @ b)^T when the result is square, a's transpose against b otherwise."""
+
+    name, op = "planted-matmul", "matmul"
+
+    def bad_forward(self, a, b):
+        if a.ndim >= 2 and a.shape[-2] == a.shape[-1]:
+            return np.swapaxes(a, -1, -2) @ b
+        out = np.matmul(a, b)
+        if out.ndim == 0:
+            return out + 1.0
+        return np.swapaxes(out, -1, -2) if out.ndim >= 2 else out[::-1].copy()
+
+
+class NaiveLogsumexp(_Planted):
+    """log(sum(exp(x))) without the max shift: right for small x, inf for logits of 1e3."""
+
+    name, op = "planted-logsumexp", "logsumexp"
+
+    def bad_forward(self, x, axis=None, keepdims=False):
+        return np.log(np.sum(np.exp(x), axis=reductions.normalize_axes(axis, x.ndim), keepdims=keepdims))
+
+
+class Float64Leak(_Planted):
+    """A float32 op that returns float64 (computes in double and forgets to cast back)."""
+
+    name, op = "planted-exp-dtype", "exp"
+
+    def bad_forward(self, x):
+        return np.exp(x.astype(np.float64))
+
+
+class SoftmaxVjpOnlyRightForOnes(_Planted):
+    """p * (g - mean(g)): exact when g is all ones (both sides are 0), wrong for any other g."""
+
+    name, op = "planted-softmax-vjp", "softmax"
+
+    def bad_vjp(self, g, x, axis=-1):
+        p = reductions.softmax(x, axis=axis)
+        return (p * (g - np.mean(g, axis=axis, keepdims=True)),)
+
+
+class ReluGradOneAtZero(_Planted):
+    """relu'(0) = 1 instead of 0: only a kink check sees it."""
+
+    name, op = "planted-relu-kink", "relu"
+
+    def bad_vjp(self, g, x):
+        return (np.where(x >= 0, g, 0.0).astype(x.dtype),)
+
+
+class AbsKeepsNegativeZero(_Planted):
+    """abs(-0.0) = -0.0: equal under ==, caught only by the signed-zero check."""
+
+    name, op = "planted-abs-zero", "abs"
+
+    def bad_forward(self, x):
+        return np.where(x < 0, -x, x)
+
+
+class MaxIgnoresNan(_Planted):
+    """nanmax instead of max: drops NaN (the fmax behaviour)."""
+
+    name, op = "planted-max-nan", "max"
+
+    def bad_forward(self, x, axis=None, keepdims=False):
+        return np.asarray(np.nanmax(x, axis=reductions.normalize_axes(axis, x.ndim), keepdims=keepdims))
+
+
+ALL = [
+    SigmoidVjpOffByTwo,
+    TransposedMatmul,
+    NaiveLogsumexp,
+    Float64Leak,
+    SoftmaxVjpOnlyRightForOnes,
+    ReluGradOneAtZero,
+    AbsKeepsNegativeZero,
+    MaxIgnoresNan,
+]
+
+
+class Unloadable(NumpyBackend):
+    """A backend whose framework is missing: loading it raises BackendUnavailable."""
+
+    name = "planted-unloadable"
+
+    def __init__(self):
+        from impls import BackendUnavailable
+
+        raise BackendUnavailable("planted: this framework is not installed")

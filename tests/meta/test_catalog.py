@@ -1,0 +1,86 @@
+"""The catalog and the backends' capability data are complete and consistent."""
+
+import inspect
+
+import numpy as np
+import pytest
+
+from impls import BACKENDS, backend_class
+from parity.inputs import DOMAINS
+from reference import CATALOG, DEFAULT_TOLERANCES
+from reference.spec import KINDS
+
+
+def test_at_least_thirty_differentiable_ops():
+    assert sum(spec.kind == "op" for spec in CATALOG.values()) >= 30
+
+
+@pytest.mark.parametrize("spec", CATALOG.values(), ids=list(CATALOG))
+def test_entry_is_complete(spec):
+    assert spec.kind in KINDS
+    assert callable(spec.vjp) and callable(spec.validate), "every entry has a VJP and a validator"
+    assert spec.domain in DOMAINS
+    assert spec.cases, "at least one sampled case"
+    assert spec.specials, "special values stated for every entry"
+    assert spec.forward.__doc__, "the reference states what it computes"
+    for dtype in (*spec.tolerances, *spec.grad_tolerances):
+        assert dtype in DEFAULT_TOLERANCES
+    for tolerance in (*spec.tolerances.values(), *spec.grad_tolerances.values()):
+        assert tolerance.reason and "default" not in tolerance.reason, "an override needs its own reason"
+    if spec.fd_step != 1e-6:
+        assert spec.fd_step_reason
+
+
+@pytest.mark.parametrize("spec", CATALOG.values(), ids=list(CATALOG))
+def test_cases_are_asymmetric_and_cover_edge_shapes(spec):
+    """Square shapes hide transposition bugs: no 2-D case of an entry may be square."""
+    for case in spec.cases:
+        for shape in case.shapes:
+            assert len(shape) != 2 or shape[0] != shape[1], f"{case.id} has a square input"
+
+
+def test_catalog_covers_zero_dim_and_broadcasting():
+    shapes = [s for spec in CATALOG.values() for case in spec.cases for s in case.shapes]
+    assert () in shapes and any(0 in s for s in shapes) and any(1 in s for s in shapes)
+
+
+@pytest.mark.parametrize("spec", CATALOG.values(), ids=list(CATALOG))
+def test_specials_have_consistent_shapes(spec):
+    for special in spec.specials:
+        out = spec.forward(*special.arrays(), **special.params)
+        assert out.shape == np.shape(special.expected), special.label
+        if special.grads is not None:
+            assert special.cotangent is not None and np.shape(special.cotangent) == out.shape
+            assert len(special.grads) == len(special.inputs)
+
+
+@pytest.mark.parametrize("name", list(BACKENDS))
+def test_backend_capabilities_are_data_and_name_real_entries(name):
+    cls = backend_class(name)
+    assert cls.name == name
+    for op, reason in cls.unsupported.items():
+        assert op in CATALOG and reason.strip()
+    labels = {f"{s.name}:{sp.label}" for s in CATALOG.values() for sp in s.specials}
+    for key, reason in cls.divergences.items():
+        assert ":".join(key.split(":")[:2]) in labels, f"divergence {key} names no special value"
+        assert reason.strip()
+
+
+@pytest.mark.parametrize("name", list(BACKENDS))
+def test_backend_implements_or_declares_every_entry(name):
+    try:
+        backend = backend_class(name)()
+    except Exception as error:  # noqa: BLE001 - a missing framework is a skip here
+        pytest.skip(f"{name} unavailable: {error}")
+    implemented = set(getattr(backend, "ops", CATALOG))
+    for op in CATALOG:
+        assert (op in implemented) != bool(backend.unsupported_reason(op)), (
+            f"{name}: {op} must be either implemented or declared unsupported, not both or neither"
+        )
+
+
+def test_backend_modules_do_not_import_their_framework():
+    for name in BACKENDS:
+        source = inspect.getsource(inspect.getmodule(backend_class(name)))
+        top_level = [line for line in source.splitlines() if line.startswith(("import ", "from "))]
+        assert not any(fw in line for line in top_level for fw in ("torch", "cupy", "numba", "numexpr")), name

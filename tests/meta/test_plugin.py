@@ -1,0 +1,75 @@
+"""The pytest plugin end to end, in subprocesses: matrix, JSON, explicit backends, xdist."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.meta.helpers import ROOT, run_pytest
+
+pytestmark = pytest.mark.selftest
+PLANTED = "tests.meta.planted:SigmoidVjpOffByTwo"
+
+
+def test_planted_bug_shows_in_the_matrix_and_the_json(tmp_path):
+    code, output, records = run_pytest(
+        tmp_path,
+        "tests/test_forward.py",
+        "tests/test_grads.py",
+        "-k",
+        "sigmoid",
+        "--backend",
+        "numpy",
+        "--backend",
+        PLANTED,
+        "--device",
+        "cpu",
+    )
+    assert code == 1, output
+    sigmoid_row = next(line for line in output.splitlines() if line.startswith("sigmoid "))
+    assert "FAIL" in sigmoid_row and "planted-sigmoid-vjp/cpu/float64" in output
+    assert "worst element at index" in output and "ULP" in output
+    failed = [r for r in records if r["outcome"] == "failed"]
+    assert failed and {r["backend"] for r in failed} == {"planted-sigmoid-vjp"}
+    assert all(r["check"] == "vjp" and r["max_ulp"] > 1e5 for r in failed)
+    assert any(r["backend"] == "numpy" and r["outcome"] == "passed" for r in records)
+
+
+def test_named_backend_that_cannot_load_is_an_error(tmp_path):
+    code, output, _ = run_pytest(tmp_path, "tests/test_forward.py", "--backend", "tests.meta.planted:Unloadable")
+    assert code == 4 and "cannot be loaded: planted: this framework is not installed" in output
+    code, output, _ = run_pytest(tmp_path, "tests/test_forward.py", "--backend", "tensorflow")
+    assert code == 4 and "unknown backend 'tensorflow'" in output
+
+
+def test_unavailable_device_is_a_skip_with_reason_unless_requested(tmp_path):
+    code, output, records = run_pytest(tmp_path, "tests/test_forward.py", "-k", "exp-4x7", "-m", "gpu")
+    assert code == 0, output
+    if all(r["outcome"] == "skipped" for r in records):  # no GPU here
+        assert records and all(r["device"] == "cuda" and r["reason"] for r in records)
+        code, output, _ = run_pytest(tmp_path, "tests/test_forward.py", "--device", "cuda")
+        assert code == 4 and "--device cuda was requested" in output
+
+
+def test_xdist_gives_the_same_records_as_a_serial_run(tmp_path):
+    pytest.importorskip("xdist")
+    args = [
+        "tests/test_forward.py",
+        "tests/test_grads.py",
+        "tests/test_special_values.py",
+        "-k",
+        "exp or matmul or gelu",
+    ]
+    serial_code, _, serial = run_pytest(tmp_path, *args)
+    parallel_code, output, parallel = run_pytest(tmp_path, *args, "-n", "2")
+    assert serial_code == parallel_code == 0, output
+    key = lambda r: (r["nodeid"], r["outcome"], r["max_ulp"], r["max_abs"])  # noqa: E731
+    assert len(serial) > 100 and sorted(map(key, serial)) == sorted(map(key, parallel))
+
+
+def test_hypothesis_ci_profile_is_derandomized_under_ci():
+    probe = "import parity.pytest_plugin, hypothesis; s = hypothesis.settings(); print(s.derandomize, s.deadline)"
+    env = {**os.environ, "CI": "true"}
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "None"]

@@ -1,0 +1,107 @@
+"""Known disagreements between NumPy and torch (../shared/DIVERGENCES.md), each pinned exactly.
+
+If a library changes behaviour, the matching test fails and the catalog or adapter must follow.
+Divergences at catalog special values are declared as data on the backend (``divergences``) and run
+as strict xfails in test_special_values.py; the ones here concern library APIs the adapters hide.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+from reference import get_spec
+
+torch = pytest.importorskip("torch")
+X = np.array([[1.0, 2.0, 3.0], [4.0, 6.0, 8.0]])
+
+
+def test_var_defaults_differ_ddof0_vs_correction1():
+    # DIVERGENCES 2: np.var divides by N, torch.var by N - 1; the reference has no default at all.
+    n = X.size
+    assert np.isclose(torch.var(torch.tensor(X)).item(), np.var(X) * n / (n - 1))
+    assert np.isclose(np.var(X), get_spec("var").forward(X, correction=0))
+    assert np.isclose(torch.var(torch.tensor(X)).item(), get_spec("var").forward(X, correction=1))
+
+
+def test_empty_axis_tuple_reduces_nothing_in_numpy_and_everything_in_torch():
+    assert np.sum(X, axis=()).shape == X.shape
+    assert torch.sum(torch.tensor(X), dim=()).shape == ()
+    # the torch adapter restores NumPy's meaning
+    from impls import load_backend
+
+    backend = load_backend("torch")
+    out = backend.run("sum", [backend.asarray(X, "float64")], {"axis": ()})
+    assert tuple(out.shape) == X.shape
+
+
+def test_sum_of_negative_zeros():
+    # IEEE 754: -0 + -0 = -0.  Both libraries start their accumulators at +0.0.
+    zeros = np.array([-0.0, -0.0])
+    assert not np.signbit(np.sum(zeros))
+    assert np.signbit(np.sum(zeros, initial=-0.0))
+    assert not torch.sum(torch.tensor(zeros)).signbit().item()
+    assert np.signbit(get_spec("sum").forward(zeros))
+
+
+def test_max_over_dim_sends_the_gradient_to_one_tie_while_amax_splits_it():
+    # DIVERGENCES 5: torch.max(dim) returns an index and routes the whole gradient there.
+    x = torch.tensor([[3.0, 1.0, 3.0]], dtype=torch.float64, requires_grad=True)
+    torch.max(x, dim=1).values.sum().backward()
+    assert sorted(x.grad[0].tolist()) == [0.0, 0.0, 1.0]
+    y = x.detach().clone().requires_grad_(True)
+    torch.amax(y, dim=1).sum().backward()
+    assert y.grad[0].tolist() == [0.5, 0.0, 0.5]
+
+
+def test_nan_in_max_propagates_but_fmax_drops_it():
+    # DIVERGENCES 6/18
+    a, b = np.array([np.nan, 1.0]), np.array([1.0, np.nan])
+    assert np.isnan(np.maximum(a, b)).all() and torch.isnan(torch.maximum(torch.tensor(a), torch.tensor(b))).all()
+    assert np.fmax(a, b).tolist() == [1.0, 1.0]
+    assert torch.fmax(torch.tensor(a), torch.tensor(b)).tolist() == [1.0, 1.0]
+
+
+def test_torch_rejects_negative_slice_steps():
+    with pytest.raises(ValueError, match="step must be greater than zero"):
+        torch.arange(5)[::-1]
+    assert np.arange(5)[::-1].tolist() == [4, 3, 2, 1, 0]
+
+
+def test_torch_gelu_at_infinity():
+    # Declared on the torch backend for the special values gelu:minus-inf and gelu:plus-inf (float32).
+    f = torch.nn.functional.gelu
+    assert math.isnan(f(torch.tensor([-math.inf], dtype=torch.float64)).item())
+    assert f(torch.tensor([math.inf])).item() == math.inf  # one element: scalar path
+    assert torch.isnan(f(torch.full((2,), math.inf))).all()  # vectorised path
+    assert f(torch.full((2,), math.inf, dtype=torch.float64)).tolist() == [math.inf, math.inf]
+
+
+def test_pow_gradient_at_zero_base_follows_torchs_conventions():
+    # DIVERGENCES 16: naive formulas give NaN; torch (and our reference) return 0.
+    x = torch.tensor([0.0, 0.0], dtype=torch.float64, requires_grad=True)
+    y = torch.tensor([0.0, 2.0], dtype=torch.float64, requires_grad=True)
+    torch.pow(x, y).sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0] and y.grad.tolist() == [0.0, 0.0]
+    with np.errstate(all="ignore"):
+        naive_dy = np.power(0.0, 2.0) * np.log(0.0)
+        naive_dx = 0.0 * np.power(0.0, -1.0)
+    assert math.isnan(naive_dy) and math.isnan(naive_dx)
+
+
+def test_integer_division_rounding_modes():
+    # DIVERGENCES 15: trunc vs floor for negative quotients.
+    a, b = torch.tensor([-7]), torch.tensor([2])
+    assert torch.div(a, b, rounding_mode="trunc").item() == -3
+    assert torch.div(a, b, rounding_mode="floor").item() == -4
+    assert np.floor_divide(-7, 2) == -4
+    assert math.trunc(-7 / 2) == -3
+
+
+def test_logsumexp_of_all_minus_inf():
+    # DIVERGENCES 13: a naive max shift gives NaN; both libraries get -inf.
+    x = np.array([-np.inf, -np.inf])
+    with np.errstate(invalid="ignore"):
+        naive = np.max(x) + np.log(np.sum(np.exp(x - np.max(x))))
+    assert math.isnan(naive)
+    assert torch.logsumexp(torch.tensor(x), dim=0).item() == -math.inf

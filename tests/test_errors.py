@@ -1,0 +1,102 @@
+"""Bad input gets a clear ValueError/TypeError naming the argument, from the reference and every backend.
+
+Each case is (op, input shapes, input dtypes, params, error type, regex naming the argument).
+The same table runs against the reference (NumPy arrays) and through each backend's ``run``.
+"""
+
+import numpy as np
+import pytest
+
+from impls import BACKENDS, BackendUnavailable, load_backend
+from reference import get_spec
+
+F64 = "float64"
+BAD_INPUTS = [
+    ("exp", [(3,)], ["int64"], {}, TypeError, r"\bx must have a floating dtype"),
+    ("add", [(3,), (3,)], [F64, "float32"], {}, TypeError, r"\by has dtype float32 but x has float64"),
+    ("add", [(3, 4), (5,)], [F64, F64], {}, ValueError, r"x and y cannot be broadcast"),
+    ("matmul", [(3, 4), (5, 6)], [F64, F64], {}, ValueError, r"\ba and b have mismatched inner dimensions"),
+    ("matmul", [(), (3,)], [F64, F64], {}, ValueError, r"\ba must have at least 1 dimension"),
+    ("matmul", [(2, 3, 4), (5, 4, 2)], [F64, F64], {}, ValueError, r"batch .*cannot be broadcast"),
+    ("outer", [(3, 1), (2,)], [F64, F64], {}, ValueError, r"\bx must have 1 dimension"),
+    ("sum", [(3, 4)], [F64], {"axis": 2}, ValueError, r"\baxis=2 is out of range"),
+    ("sum", [(3, 4)], [F64], {"axis": (0, 0)}, ValueError, r"\baxis=\(0, 0\) repeats an axis"),
+    ("sum", [(3, 4)], [F64], {"axis": 1.0}, TypeError, r"\baxis must be an int"),
+    ("sum", [(3, 4)], [F64], {"axis": [0]}, TypeError, r"\baxis must be None, an int or a tuple"),
+    ("mean", [(3, 4)], [F64], {"keepdims": 1}, TypeError, r"\bkeepdims must be a bool"),
+    ("var", [(3, 4)], [F64], {"axis": 0}, TypeError, r"\bcorrection\b"),
+    ("var", [(3, 4)], [F64], {"correction": -1}, ValueError, r"\bcorrection must be >= 0"),
+    ("max", [(0, 4)], [F64], {"axis": 0}, ValueError, r"\bx has shape \(0, 4\): max/min over an empty axis"),
+    ("softmax", [()], [F64], {}, ValueError, r"\bx must have at least 1 dimension"),
+    ("log_softmax", [(3, 4)], [F64], {"axis": -3}, ValueError, r"\baxis=-3 is out of range"),
+    ("leaky_relu", [(3,)], [F64], {"negative_slope": "0.1"}, TypeError, r"\bnegative_slope must be a real number"),
+    ("softplus", [(3,)], [F64], {"beta": 0.0}, ValueError, r"\bbeta must be > 0"),
+    ("transpose", [(2, 3)], [F64], {"axes": (0, 0)}, ValueError, r"\baxes=\(0, 0\) is not a permutation"),
+    ("reshape", [(2, 3)], [F64], {"shape": (4, 2)}, ValueError, r"cannot reshape x of shape \(2, 3\)"),
+    ("reshape", [(2, 3)], [F64], {"shape": (-1, -1)}, ValueError, r"\bshape=\(-1, -1\): only one -1"),
+    ("concatenate", [(2, 3), (2, 4)], [F64, F64], {"axis": 0}, ValueError, r"\barrays\[1\] has shape \(2, 4\)"),
+    ("concatenate", [(2, 3), (2, 3)], [F64, "float32"], {}, TypeError, r"\barrays\[1\] has dtype float32"),
+    ("slice", [(4, 5)], [F64], {"index": (slice(None), slice(None), 1)}, ValueError, r"\bindex has 3 entries"),
+    ("slice", [(4, 5)], [F64], {"index": (7,)}, ValueError, r"\bindex\[0\]=7 is out of range"),
+    ("slice", [(4, 5)], [F64], {"index": (slice(None, None, 0),)}, ValueError, r"\bindex\[0\] has step 0"),
+    ("exp", [(3,)], [F64], {"axis": 0}, TypeError, r"unexpected keyword argument 'axis'"),
+]
+IDS = [f"{op}-{i}" for i, (op, *_rest) in enumerate(BAD_INPUTS)]
+
+
+def _arrays(shapes, dtypes):
+    return [np.ones(shape, dtype=dtype) for shape, dtype in zip(shapes, dtypes)]
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize(("op", "shapes", "dtypes", "params", "error", "match"), BAD_INPUTS, ids=IDS)
+def test_reference_rejects(op, shapes, dtypes, params, error, match):
+    with pytest.raises(error, match=match):
+        get_spec(op).forward(*_arrays(shapes, dtypes), **params)
+
+
+@pytest.fixture(params=list(BACKENDS), scope="module")
+def cpu_backend(request):
+    try:
+        return load_backend(request.param)
+    except BackendUnavailable as error:
+        pytest.skip(str(error))
+
+
+@pytest.mark.cpu
+@pytest.mark.parametrize(("op", "shapes", "dtypes", "params", "error", "match"), BAD_INPUTS, ids=IDS)
+def test_backend_rejects(cpu_backend, op, shapes, dtypes, params, error, match):
+    with pytest.raises(error, match=match):
+        cpu_backend.run(op, [cpu_backend.native(a) for a in _arrays(shapes, dtypes)], params)
+
+
+@pytest.mark.cpu
+def test_backend_rejects_foreign_arrays(cpu_backend):
+    with pytest.raises(TypeError, match=r"\bx must be a"):
+        cpu_backend.run("exp", [[1.0, 2.0]])
+
+
+@pytest.mark.cpu
+def test_backend_rejects_a_cotangent_of_the_wrong_shape(cpu_backend):
+    x = cpu_backend.asarray(np.ones((3, 4)), "float64", "cpu")
+    g = cpu_backend.asarray(np.ones((4, 3)), "float64", "cpu")
+    with pytest.raises(ValueError, match=r"grad_output must have the output's shape \(3, 4\)"):
+        cpu_backend.vjp("exp", [x], {}, g)
+
+
+@pytest.mark.cpu
+def test_asarray_rejects_unknown_dtype_and_device(cpu_backend):
+    with pytest.raises(TypeError, match=r"\bdtype must be one of"):
+        cpu_backend.asarray(np.ones(3), "int32", "cpu")
+    with pytest.raises(ValueError, match=r"\bdevice must be one of"):
+        cpu_backend.asarray(np.ones(3), "float64", "tpu")
+
+
+def test_reference_vjp_rejects_a_cotangent_of_the_wrong_shape():
+    with pytest.raises(ValueError, match=r"grad_output must have the output's shape \(3,\)"):
+        get_spec("sum").vjp(np.ones(4), np.ones((3, 4)), axis=1)
+
+
+def test_reference_rejects_non_numpy_inputs():
+    with pytest.raises(TypeError, match=r"\bx must be a numpy.ndarray, got list"):
+        get_spec("exp").forward([1.0, 2.0])
