@@ -171,6 +171,9 @@ def generate_cells(check: str, over: str, with_backends: bool, selection: Select
 
 
 def pytest_generate_tests(metafunc):
+    if "selected_backend" in metafunc.fixturenames:
+        names = metafunc.config.stash[SELECTION].backends
+        metafunc.parametrize("selected_backend", names, indirect=True, ids=[backend_class(n).name for n in names])
     marker = metafunc.definition.get_closest_marker("parity")
     if marker is None or "cell" not in metafunc.fixturenames:
         return
@@ -219,6 +222,12 @@ def backend(cell, parity_backends):
     if problem:
         pytest.skip(problem)
     return loaded
+
+
+@pytest.fixture
+def selected_backend(request, parity_backends):
+    """Each backend of the run's selection in turn, loaded (skips with the reason when it cannot load)."""
+    return parity_backends.get(backend_class(request.param).name)
 
 
 @pytest.fixture

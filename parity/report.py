@@ -52,7 +52,8 @@ def _unique(records, outcome):
     seen: dict[str, list[str]] = {}
     for r in records:
         if r["outcome"] == outcome:
-            seen.setdefault(r["reason"] or "(no reason given)", []).append(r["nodeid"])
+            reason = (r["reason"] or "(no reason given)").removeprefix("known divergence: ")
+            seen.setdefault(reason, []).append(r["nodeid"])
     return seen
 
 

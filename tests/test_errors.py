@@ -7,7 +7,6 @@ The same table runs against the reference (NumPy arrays) and through each backen
 import numpy as np
 import pytest
 
-from impls import BACKENDS, BackendUnavailable, load_backend
 from reference import get_spec
 
 F64 = "float64"
@@ -55,41 +54,33 @@ def test_reference_rejects(op, shapes, dtypes, params, error, match):
         get_spec(op).forward(*_arrays(shapes, dtypes), **params)
 
 
-@pytest.fixture(params=list(BACKENDS), scope="module")
-def cpu_backend(request):
-    try:
-        return load_backend(request.param)
-    except BackendUnavailable as error:
-        pytest.skip(str(error))
-
-
 @pytest.mark.cpu
 @pytest.mark.parametrize(("op", "shapes", "dtypes", "params", "error", "match"), BAD_INPUTS, ids=IDS)
-def test_backend_rejects(cpu_backend, op, shapes, dtypes, params, error, match):
+def test_backend_rejects(selected_backend, op, shapes, dtypes, params, error, match):
     with pytest.raises(error, match=match):
-        cpu_backend.run(op, [cpu_backend.native(a) for a in _arrays(shapes, dtypes)], params)
+        selected_backend.run(op, [selected_backend.native(a) for a in _arrays(shapes, dtypes)], params)
 
 
 @pytest.mark.cpu
-def test_backend_rejects_foreign_arrays(cpu_backend):
+def test_backend_rejects_foreign_arrays(selected_backend):
     with pytest.raises(TypeError, match=r"\bx must be a"):
-        cpu_backend.run("exp", [[1.0, 2.0]])
+        selected_backend.run("exp", [[1.0, 2.0]])
 
 
 @pytest.mark.cpu
-def test_backend_rejects_a_cotangent_of_the_wrong_shape(cpu_backend):
-    x = cpu_backend.asarray(np.ones((3, 4)), "float64", "cpu")
-    g = cpu_backend.asarray(np.ones((4, 3)), "float64", "cpu")
+def test_backend_rejects_a_cotangent_of_the_wrong_shape(selected_backend):
+    x = selected_backend.asarray(np.ones((3, 4)), "float64", "cpu")
+    g = selected_backend.asarray(np.ones((4, 3)), "float64", "cpu")
     with pytest.raises(ValueError, match=r"grad_output must have the output's shape \(3, 4\)"):
-        cpu_backend.vjp("exp", [x], {}, g)
+        selected_backend.vjp("exp", [x], {}, g)
 
 
 @pytest.mark.cpu
-def test_asarray_rejects_unknown_dtype_and_device(cpu_backend):
+def test_asarray_rejects_unknown_dtype_and_device(selected_backend):
     with pytest.raises(TypeError, match=r"\bdtype must be one of"):
-        cpu_backend.asarray(np.ones(3), "int32", "cpu")
+        selected_backend.asarray(np.ones(3), "int32", "cpu")
     with pytest.raises(ValueError, match=r"\bdevice must be one of"):
-        cpu_backend.asarray(np.ones(3), "float64", "tpu")
+        selected_backend.asarray(np.ones(3), "float64", "tpu")
 
 
 def test_reference_vjp_rejects_a_cotangent_of_the_wrong_shape():

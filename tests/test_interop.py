@@ -4,8 +4,6 @@ and the guarantee that parity's own ``asarray``/``to_numpy`` never alias memory.
 import numpy as np
 import pytest
 
-from impls import BACKENDS, BackendUnavailable, load_backend
-
 torch = pytest.importorskip("torch")
 
 
@@ -48,26 +46,18 @@ def test_numpy2_keeps_float32_with_python_scalars():
     assert (torch.ones(1, dtype=torch.float32) + 3.0).dtype == torch.float32
 
 
-@pytest.fixture(params=list(BACKENDS))
-def any_backend(request):
-    try:
-        return load_backend(request.param)
-    except BackendUnavailable as error:
-        pytest.skip(str(error))
-
-
 @pytest.mark.cpu
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_parity_asarray_never_aliases_its_input(any_backend, dtype):
+def test_parity_asarray_never_aliases_its_input(selected_backend, dtype):
     x = np.arange(4.0)
-    arr = any_backend.asarray(x, dtype, "cpu")
+    arr = selected_backend.asarray(x, dtype, "cpu")
     x[0] = 99.0
-    assert any_backend.to_numpy(arr)[0] == 0.0
+    assert selected_backend.to_numpy(arr)[0] == 0.0
 
 
 @pytest.mark.cpu
-def test_parity_to_numpy_never_aliases_the_backend_array(any_backend):
-    arr = any_backend.asarray(np.arange(4.0), "float64", "cpu")
-    out = any_backend.to_numpy(arr)
+def test_parity_to_numpy_never_aliases_the_backend_array(selected_backend):
+    arr = selected_backend.asarray(np.arange(4.0), "float64", "cpu")
+    out = selected_backend.to_numpy(arr)
     out[0] = 99.0
-    assert any_backend.to_numpy(arr)[0] == 0.0
+    assert selected_backend.to_numpy(arr)[0] == 0.0
