@@ -18,7 +18,9 @@ import numpy as np
 
 from reference import get_spec
 from reference._checks import dtype_name, require_cotangent
-from reference._op import input_names
+from reference._op import input_names, optional_names
+
+INDEX_DTYPES = ("int64",)  # class indices and other integer inputs that get no gradient
 
 
 class BackendUnavailable(RuntimeError):
@@ -37,7 +39,7 @@ def bind_params(spec, inputs: Sequence, params: Mapping[str, Any]) -> dict[str, 
     except TypeError as error:
         raise TypeError(f"{spec.name}: {error}") from None
     bound.apply_defaults()
-    arrays = {name.lstrip("*") for name in spec.arg_names}
+    arrays = {name.strip("*?") for name in spec.arg_names}
     return {k: v for k, v in bound.arguments.items() if k not in arrays}
 
 
@@ -70,8 +72,10 @@ class Backend(ABC):
         """A new backend array holding a copy of ``x`` cast to ``dtype`` on ``device`` (never an alias)."""
         if not isinstance(x, np.ndarray):
             raise TypeError(f"x must be a numpy.ndarray, got {type(x).__name__}")
-        if dtype not in self.dtypes:
-            raise TypeError(f"dtype must be one of {', '.join(self.dtypes)} for {self.name}, got {dtype!r}")
+        if dtype not in self.dtypes and dtype not in INDEX_DTYPES:
+            raise TypeError(
+                f"dtype must be one of {', '.join(self.dtypes + INDEX_DTYPES)} for {self.name}, got {dtype!r}"
+            )
         if device not in self.devices:
             raise ValueError(f"device must be one of {', '.join(self.devices)} for {self.name}, got {device!r}")
         problem = self.device_problem(device)
@@ -98,12 +102,15 @@ class Backend(ABC):
         """Raise ``TypeError`` unless ``x`` is this backend's array type."""
 
     def _check_inputs(self, spec, inputs: Sequence) -> None:
-        names = input_names(spec.arg_names, len(inputs))
-        if len(names) != len(inputs):
-            raise TypeError(f"{spec.name} takes {len(names)} array argument(s) ({', '.join(names)}), got {len(inputs)}")
-        for x, name in zip(inputs, names):
+        try:
+            names = input_names(spec.arg_names, len(inputs))
+        except TypeError as error:
+            raise TypeError(f"{spec.name}: {error}") from None
+        optional = optional_names(spec.arg_names)
+        present = [(x, n) for x, n in zip(inputs, names) if not (x is None and n in optional)]
+        for x, name in present:
             self._check_array(x, name)
-        self._check_same_device(inputs, names)
+        self._check_same_device([x for x, _ in present], [n for _, n in present])
 
     def _check_same_device(self, inputs: Sequence, names: Sequence[str]) -> None:  # noqa: B027 - no-op default
         """Raise ``ValueError`` when inputs live on different devices (backends with devices override)."""
@@ -115,7 +122,7 @@ class Backend(ABC):
         return self._forward(spec, tuple(inputs), params)
 
     def vjp(self, op: str, inputs: Sequence, params: Mapping[str, Any] | None, cotangent) -> tuple:
-        """The gradients of ``<cotangent, op(*inputs)>`` with respect to every input, as backend arrays."""
+        """Gradients of ``<cotangent, op(*inputs)>`` for every differentiable input, as backend arrays."""
         spec, params = self._prepare(op, inputs, params or {})
         self._check_array(cotangent, "grad_output")
         out = self._forward(spec, tuple(inputs), params)

@@ -96,6 +96,52 @@ def _ops(torch) -> dict:
         "reshape": lambda x, shape: x.reshape(shape),
         "concatenate": lambda *xs, axis: torch.cat(xs, dim=axis),
         "slice": lambda x, index: _slice(torch, x, index),
+        **_nn_ops(torch),
+    }
+
+
+def _nn_ops(torch) -> dict:
+    """Layers and losses: torch.nn.functional with the reference's argument names."""
+    F = torch.nn.functional
+
+    def cross_entropy(input, target, weight=None, *, ignore_index, reduction, label_smoothing):
+        return F.cross_entropy(
+            input, target, weight, ignore_index=ignore_index, reduction=reduction, label_smoothing=label_smoothing
+        )
+
+    return {
+        "linear": F.linear,
+        "conv2d": F.conv2d,
+        "max_pool2d": lambda x, kernel_size, stride, padding, dilation, ceil_mode: F.max_pool2d(
+            x, kernel_size, stride, padding, dilation, ceil_mode=ceil_mode
+        ),
+        "avg_pool2d": lambda x, kernel_size, stride, padding, ceil_mode, count_include_pad: F.avg_pool2d(
+            x, kernel_size, stride, padding, ceil_mode, count_include_pad
+        ),
+        "batch_norm": lambda x, weight=None, bias=None, *, eps: F.batch_norm(
+            x, None, None, weight, bias, training=True, eps=eps
+        ),
+        "batch_norm_eval": lambda x, mean, var, weight=None, bias=None, *, eps: F.batch_norm(
+            x, mean, var, weight, bias, training=False, eps=eps
+        ),
+        "layer_norm": lambda x, weight=None, bias=None, *, normalized_shape, eps: F.layer_norm(
+            x, normalized_shape, weight, bias, eps
+        ),
+        "flatten": lambda x, start_dim, end_dim: torch.flatten(x, start_dim, end_dim),
+        # torch's F.dropout draws its own mask; the explicit-mask form checks its scaling convention
+        "dropout": lambda x, mask, p: x * mask / (1.0 - p),
+        "mse_loss": lambda input, target, reduction: F.mse_loss(input, target, reduction=reduction),
+        "huber_loss": lambda input, target, reduction, delta: F.huber_loss(
+            input, target, reduction=reduction, delta=delta
+        ),
+        "cross_entropy": cross_entropy,
+        "cross_entropy_probs": cross_entropy,
+        "nll_loss": lambda input, target, weight=None, *, ignore_index, reduction: F.nll_loss(
+            input, target, weight, ignore_index=ignore_index, reduction=reduction
+        ),
+        "binary_cross_entropy_with_logits": lambda input, target, weight=None, pos_weight=None, *, reduction: (
+            F.binary_cross_entropy_with_logits(input, target, weight, reduction=reduction, pos_weight=pos_weight)
+        ),
     }
 
 
@@ -159,8 +205,10 @@ class TorchBackend(Backend):
 
     def _vjp(self, spec, inputs, params, cotangent):
         torch = self.torch
-        leaves = [x.detach().requires_grad_(True) for x in inputs]
+        wanted = spec.differentiable(inputs)
+        args = [x.detach().requires_grad_(True) if want else x for x, want in zip(inputs, wanted)]
+        leaves = [x for x, want in zip(args, wanted) if want]
         with torch.enable_grad():
-            out = self.ops[spec.name](*leaves, **params)
+            out = self.ops[spec.name](*args, **params)
         grads = torch.autograd.grad(out, leaves, grad_outputs=cotangent, allow_unused=True)
         return tuple(torch.zeros_like(x) if g is None else g for g, x in zip(grads, leaves))

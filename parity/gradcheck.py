@@ -21,13 +21,15 @@ from __future__ import annotations
 import numpy as np
 
 from parity.compare import Context, Measurement, Mismatch, assert_close
+from reference._op import differentiable
 
 FD_RTOL = 1e-6
 FD_ROUNDING = 1e-8
 
 
 def _perturbed(inputs, directions, t):
-    return tuple(np.asarray(x + t * u) for x, u in zip(inputs, directions))
+    """Inputs moved by ``t * u``; inputs without a direction (``None``: no gradient) stay as they are."""
+    return tuple(x if u is None else np.asarray(x + t * u) for x, u in zip(inputs, directions))
 
 
 def check_vjp_projected(
@@ -39,12 +41,13 @@ def check_vjp_projected(
     v = rng.standard_normal(out.shape)
     grads = vjp(v, *inputs, **params)
     worst = Measurement()
+    wanted = differentiable(forward, inputs)
     for k in range(directions):
-        us = tuple(rng.standard_normal(x.shape) for x in inputs)
+        us = tuple(rng.standard_normal(x.shape) if want else None for x, want in zip(inputs, wanted))
         plus = forward(*_perturbed(inputs, us, eps), **params)
         minus = forward(*_perturbed(inputs, us, -eps), **params)
         numeric = (np.sum(v * plus) - np.sum(v * minus)) / (2 * eps)
-        analytic = sum(np.sum(g * u) for g, u in zip(grads, us))
+        analytic = sum(np.sum(g * u) for g, u in zip(grads, (u for u in us if u is not None)))
         scale = (np.sum(np.abs(v * plus)) + np.sum(np.abs(v * minus))) / eps
         ctx = Context(**{**context.__dict__, "detail": f"direction {k}: <vjp(v), u> vs finite difference"})
         measured = assert_close(
@@ -63,7 +66,9 @@ def jacobian_fd(forward, inputs, params, *, eps: float) -> np.ndarray:
     """The Jacobian (outputs x all input elements) by central differences."""
     out_size = forward(*inputs, **params).size
     columns = []
-    for i, x in enumerate(inputs):
+    for i, (x, want) in enumerate(zip(inputs, differentiable(forward, inputs))):
+        if not want:
+            continue
         for j in range(x.size):
             step = np.zeros(x.size)
             step[j] = eps
@@ -85,7 +90,7 @@ def jacobian_vjp(forward, vjp, inputs, params) -> np.ndarray:
         e[k] = 1.0
         grads = vjp(e.reshape(out.shape), *inputs, **params)
         rows.append(np.concatenate([g.reshape(-1) for g in grads]) if grads else np.zeros(0))
-    width = sum(x.size for x in inputs)
+    width = sum(x.size for x, want in zip(inputs, differentiable(forward, inputs)) if want)
     return np.stack(rows, axis=0) if rows else np.zeros((0, width))
 
 

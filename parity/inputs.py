@@ -25,7 +25,7 @@ def stable_seed(*parts) -> int:
 
 
 def _each(draw) -> Sampler:
-    return lambda rng, shapes: tuple(draw(rng, s) for s in shapes)
+    return lambda rng, shapes: tuple(None if s is None else draw(rng, s) for s in shapes)
 
 
 def _real(rng, shape):
@@ -71,7 +71,49 @@ def _no_ties(rng, shapes):
     return tuple(out)
 
 
+def _class_indices(rng, shapes):
+    # logits (N, C, d...), int64 targets in [0, C) with one ignore_index (-100) when N > 2, positive weights
+    logits, target, *rest = shapes
+    n_classes = logits[1] if len(logits) >= 2 else logits[0]
+    t = rng.integers(0, n_classes, target)
+    if t.size > 2:
+        t.flat[1] = -100
+    return (_real(rng, logits), t.astype(np.int64), *(rng.uniform(0.5, 2.0, s) for s in rest))
+
+
+def _class_probabilities(rng, shapes):
+    logits, target, *rest = shapes
+    z = rng.standard_normal(target)
+    axis = 1 if len(target) >= 2 else 0
+    p = np.exp(z) / np.exp(z).sum(axis=axis, keepdims=True)
+    return (_real(rng, logits), p, *(rng.uniform(0.5, 2.0, s) for s in rest))
+
+
+def _binary_targets(rng, shapes):
+    logits, target, *rest = shapes
+    return (
+        _real(rng, logits),
+        rng.uniform(0.0, 1.0, target),
+        *(None if s is None else rng.uniform(0.5, 3.0, s) for s in rest),
+    )
+
+
+def _batch_norm_eval(rng, shapes):
+    x, mean, var, *affine = shapes
+    return (_real(rng, x), _real(rng, mean) / 3, _positive(rng, var), *(_real(rng, s) for s in affine))
+
+
+def _dropout(rng, shapes):
+    x, mask = shapes
+    return _real(rng, x), (rng.uniform(size=mask) > 0.3).astype(np.float64)
+
+
 DOMAINS: dict[str, Sampler] = {
+    "class_indices": _class_indices,
+    "class_probabilities": _class_probabilities,
+    "binary_targets": _binary_targets,
+    "batch_norm_eval": _batch_norm_eval,
+    "dropout": _dropout,
     "real": _each(_real),
     "positive": _each(_positive),
     "nonzero": _each(_nonzero),
@@ -89,8 +131,11 @@ def sample(domain: str, shapes, seed: int) -> tuple[np.ndarray, ...]:
         sampler = DOMAINS[domain]
     except KeyError:
         raise KeyError(f"unknown input domain {domain!r}; known: {', '.join(DOMAINS)}") from None
-    arrays = sampler(np.random.default_rng(seed), tuple(tuple(s) for s in shapes))
-    return tuple(np.asarray(a, dtype=np.float64) for a in arrays)
+    arrays = sampler(np.random.default_rng(seed), tuple(None if s is None else tuple(s) for s in shapes))
+    return tuple(
+        a if a is None or a.dtype.kind in "iu" else np.asarray(a, dtype=np.float64)
+        for a in (None if a is None else np.asarray(a) for a in arrays)
+    )
 
 
 def cotangent_like(shape, seed: int) -> np.ndarray:
@@ -99,6 +144,12 @@ def cotangent_like(shape, seed: int) -> np.ndarray:
 
 
 def round_to(arrays, dtype: str) -> tuple[np.ndarray, ...]:
-    """Round float64 arrays to ``dtype`` and back: the values a ``dtype`` backend sees, held exactly."""
+    """Round float arrays to ``dtype`` and back to float64 (the values a ``dtype`` backend sees, held
+    exactly); integer arrays (class indices) pass through unchanged."""
     with np.errstate(over="ignore"):
-        return tuple(np.asarray(a, dtype=np.float64).astype(dtype).astype(np.float64) for a in arrays)
+        return tuple(
+            a
+            if a is None or np.asarray(a).dtype.kind in "iu"
+            else np.asarray(a, dtype=np.float64).astype(dtype).astype(np.float64)
+            for a in arrays
+        )

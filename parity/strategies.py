@@ -14,6 +14,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from parity.inputs import round_to, sample
 from reference.spec import OpSpec
 
 BOUNDS = {
@@ -106,6 +107,55 @@ def op_inputs(draw, spec: OpSpec, dtype: str):
         depth = draw(st.integers(1, len(shape)))
         shapes = [shape]
         params = {"index": tuple(_slice_for(draw, n) for n in shape[:depth])}
+    elif name in GEOMETRY:
+        shapes, params = draw(GEOMETRY[name]())
+    elif category in ("layer", "loss"):
+        # shapes from the catalog's cases, values from the entry's seeded sampler with a drawn seed
+        case = draw(st.sampled_from(spec.cases))
+        inputs = sample(spec.domain, case.shapes, draw(st.integers(0, 2**32 - 1)))
+        return round_to(inputs, dtype), dict(case.params)
     else:
         raise NotImplementedError(f"no hypothesis strategy for catalog entry {name!r} ({category})")
     return _arrays(draw, spec, dtype, shapes), params
+
+
+@st.composite
+def _conv2d_geometry(draw):
+    groups = draw(st.sampled_from([1, 1, 2]))
+    c_in, c_out = groups * draw(st.integers(1, 3)), groups * draw(st.integers(1, 3))
+    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    padding = draw(st.one_of(st.sampled_from(["valid", "same"]), st.tuples(st.integers(0, 2), st.integers(0, 2))))
+    stride = (1, 1) if padding == "same" else (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    pad_total = (0, 0) if padding in ("valid", "same") else (2 * padding[0], 2 * padding[1])
+    h = draw(st.integers(max(1, dilation[0] * (kh - 1) + 1 - pad_total[0]), 8))
+    w = draw(st.integers(max(1, dilation[1] * (kw - 1) + 1 - pad_total[1]), 8))
+    bias = draw(st.booleans())
+    shapes = [(draw(st.integers(1, 2)), c_in, h, w), (c_out, c_in // groups, kh, kw)] + ([(c_out,)] if bias else [])
+    return shapes, {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
+
+
+def _pool_geometry(average: bool):
+    @st.composite
+    def strategy(draw):
+        k = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+        params = {
+            "kernel_size": k,
+            "stride": (draw(st.integers(1, 3)), draw(st.integers(1, 3))),
+            "padding": (draw(st.integers(0, k[0] // 2)), draw(st.integers(0, k[1] // 2))),
+            "ceil_mode": draw(st.booleans()),
+        }
+        dilation = (1, 1)
+        if average:
+            params["count_include_pad"] = draw(st.booleans())
+        else:
+            dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+            params["dilation"] = dilation
+        h = draw(st.integers(max(1, dilation[0] * (k[0] - 1) + 1 - 2 * params["padding"][0]), 8))
+        w = draw(st.integers(max(1, dilation[1] * (k[1] - 1) + 1 - 2 * params["padding"][1]), 8))
+        return [(draw(st.integers(1, 2)), draw(st.integers(1, 3)), h, w)], params
+
+    return strategy
+
+
+GEOMETRY = {"conv2d": _conv2d_geometry, "max_pool2d": _pool_geometry(False), "avg_pool2d": _pool_geometry(True)}

@@ -25,27 +25,50 @@ from reference._checks import dtype_name, require_cotangent
 
 
 def input_names(arg_names: Sequence[str], count: int) -> tuple[str, ...]:
-    """Argument names for ``count`` inputs; ``("*arrays",)`` names a variadic op's inputs."""
+    """Names of ``count`` array inputs.
+
+    ``("*arrays",)`` names a variadic op's inputs ``arrays[0]``, ...; a trailing
+    ``"bias?"`` marks an optional input.  Too few or too many inputs is a ``TypeError``.
+    """
     if tuple(arg_names) == ("*arrays",):
         return tuple(f"arrays[{i}]" for i in range(count))
-    return tuple(arg_names)
+    names = tuple(n.rstrip("?") for n in arg_names)
+    required = sum(not n.endswith("?") for n in arg_names)
+    if not required <= count <= len(names):
+        expected = f"{required} to {len(names)}" if required != len(names) else str(required)
+        raise TypeError(f"expected {expected} array argument(s) ({', '.join(names)}), got {count}")
+    return names[:count]
 
 
-def _require_ndarrays(inputs, names) -> None:
-    if len(inputs) != len(names):
-        raise TypeError(f"expected {len(names)} array argument(s) ({', '.join(names)}), got {len(inputs)}")
+def differentiable(forward, inputs) -> tuple[bool, ...]:
+    """For each input of ``forward``: does its VJP return a gradient for it?  (Not for ``None``.)"""
+    names = input_names(forward.arg_names, len(inputs))
+    return tuple(x is not None and name not in forward.nondiff for x, name in zip(inputs, names))
+
+
+def optional_names(arg_names: Sequence[str]) -> frozenset[str]:
+    """The inputs that may be ``None``."""
+    return frozenset(n.rstrip("?") for n in arg_names if n.endswith("?"))
+
+
+def _require_ndarrays(inputs, names, optional=frozenset()) -> None:
     for x, name in zip(inputs, names):
+        if x is None and name in optional:
+            continue
         if not isinstance(x, np.ndarray):
             raise TypeError(f"{name} must be a numpy.ndarray, got {type(x).__name__}")
 
 
-def reference_op(arg_names: Sequence[str], validate: Callable[..., None]):
-    """Decorate a NumPy forward: check inputs, run ``validate``, return an ndarray of the input dtype."""
+def reference_op(arg_names: Sequence[str], validate: Callable[..., None], nondiff: Sequence[str] = ()):
+    """Decorate a NumPy forward: check inputs, run ``validate``, return an ndarray of the first input's dtype.
+
+    ``nondiff`` names inputs that get no gradient (class indices, running statistics, masks, weights).
+    """
 
     def decorate(fn):
         @functools.wraps(fn)
         def forward(*inputs, **params):
-            _require_ndarrays(inputs, input_names(arg_names, len(inputs)))
+            _require_ndarrays(inputs, input_names(arg_names, len(inputs)), optional_names(arg_names))
             validate(*inputs, **params)
             with np.errstate(all="ignore"):
                 out = fn(*inputs, **params)
@@ -53,6 +76,7 @@ def reference_op(arg_names: Sequence[str], validate: Callable[..., None]):
 
         forward.validate = validate
         forward.arg_names = tuple(arg_names)
+        forward.nondiff = frozenset(nondiff)
         return forward
 
     return decorate
@@ -63,7 +87,7 @@ def vjp_of(forward):
 
     The wrapper validates the inputs (by running the forward, whose output
     shape the cotangent must match) and returns a tuple of ndarrays, one per
-    input, each with that input's shape and dtype.
+    differentiable input, each with that input's shape and dtype.
     """
 
     def decorate(fn):
@@ -75,7 +99,12 @@ def vjp_of(forward):
             require_cotangent(g, out.shape, dtype_name(inputs[0]))
             with np.errstate(all="ignore"):
                 grads = fn(g, *inputs, **params)
-            return tuple(np.asarray(np.broadcast_to(gr, x.shape), dtype=x.dtype).copy() for gr, x in zip(grads, inputs))
+            targets = [x for x, d in zip(inputs, differentiable(forward, inputs)) if d]
+            if len(grads) != len(targets):
+                raise AssertionError(f"{fn.__name__} returned {len(grads)} gradients for {len(targets)} inputs")
+            return tuple(
+                np.asarray(np.broadcast_to(gr, x.shape), dtype=x.dtype).copy() for gr, x in zip(grads, targets)
+            )
 
         forward.vjp = vjp
         return vjp

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from reference import binary, elementwise, linalg, reductions, shape
+from reference import binary, catalog_nn, elementwise, linalg, reductions, shape
 from reference.spec import Case, OpSpec, Special
 
 INF, NAN = math.inf, math.nan
@@ -582,7 +582,9 @@ LINALG_AND_SHAPE = [
     ),
 ]
 
-CATALOG: dict[str, OpSpec] = {spec.name: spec for spec in UNARY + BINARY + REDUCTIONS + LINALG_AND_SHAPE}
+CATALOG: dict[str, OpSpec] = {
+    spec.name: spec for spec in UNARY + BINARY + REDUCTIONS + LINALG_AND_SHAPE + catalog_nn.LAYERS + catalog_nn.LOSSES
+}
 
 
 def get_spec(name: str) -> OpSpec:

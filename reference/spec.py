@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from reference._op import differentiable
+
 KINDS = ("op", "layer", "loss", "optimizer", "loop")
 
 
@@ -56,7 +58,7 @@ class Case:
 
     @property
     def id(self) -> str:
-        shapes = ",".join("x".join(map(str, s)) or "0d" for s in self.shapes)
+        shapes = ",".join("none" if s is None else "x".join(map(str, s)) or "0d" for s in self.shapes)
         params = ",".join(f"{k}={_fmt(v)}" for k, v in self.params.items())
         return f"{shapes}" + (f"-{params}" if params else "")
 
@@ -79,9 +81,12 @@ class Special:
     grads: tuple | None = None
     note: str = ""
 
-    def arrays(self) -> tuple[np.ndarray, ...]:
-        """The inputs as float64 arrays."""
-        return tuple(np.asarray(x, dtype=np.float64) for x in self.inputs)
+    def arrays(self) -> tuple[np.ndarray | None, ...]:
+        """The inputs: integer arrays (class indices) as int64, the rest as float64, None kept."""
+        return tuple(
+            None if x is None else np.asarray(x, dtype=np.int64 if np.asarray(x).dtype.kind in "iu" else np.float64)
+            for x in self.inputs
+        )
 
 
 Accumulation = Callable[..., tuple[int, np.ndarray]]
@@ -133,6 +138,10 @@ class OpSpec:
     @property
     def arg_names(self) -> tuple[str, ...]:
         return self.forward.arg_names
+
+    def differentiable(self, inputs) -> tuple[bool, ...]:
+        """Which of ``inputs`` get a gradient."""
+        return differentiable(self.forward, inputs)
 
     def tolerance(self, dtype: str, *, grad: bool = False) -> Tolerance:
         """The tolerance for ``dtype``: the catalog's override if any, else the default."""

@@ -39,12 +39,56 @@ BAD_INPUTS = [
     ("slice", [(4, 5)], [F64], {"index": (7,)}, ValueError, r"\bindex\[0\]=7 is out of range"),
     ("slice", [(4, 5)], [F64], {"index": (slice(None, None, 0),)}, ValueError, r"\bindex\[0\] has step 0"),
     ("exp", [(3,)], [F64], {"axis": 0}, TypeError, r"unexpected keyword argument 'axis'"),
+    # layers and losses
+    ("conv2d", [(2, 3, 5, 5), (4, 2, 3, 3)], [F64, F64], {}, ValueError, r"x has 3 channels but weight expects 2"),
+    ("conv2d", [(1, 1, 2, 2), (1, 1, 3, 3)], [F64, F64], {}, ValueError, r"kernel extent \(3, 3\) is larger than"),
+    (
+        "conv2d",
+        [(1, 1, 4, 4), (1, 1, 3, 3)],
+        [F64, F64],
+        {"padding": -1},
+        ValueError,
+        r"\bpadding must be non-negative",
+    ),
+    (
+        "conv2d",
+        [(1, 1, 4, 4), (1, 1, 3, 3)],
+        [F64, F64],
+        {"padding": "same", "stride": 2},
+        ValueError,
+        r"'same'.*stride",
+    ),
+    ("conv2d", [(1, 2, 4, 4), (2, 2, 3, 3), (3,)], [F64, F64, F64], {}, ValueError, r"\bbias must have shape \(2,\)"),
+    ("conv2d", [(2, 4, 4), (2, 2, 3, 3)], [F64, F64], {}, ValueError, r"\bx must have 4 dimension"),
+    ("max_pool2d", [(1, 1, 2, 2)], [F64], {"kernel_size": 3}, ValueError, r"\bkernel_size=3 is larger than"),
+    ("max_pool2d", [(1, 1, 6, 6)], [F64], {"kernel_size": 2, "padding": 2}, ValueError, r"\bpadding=2 must be at most"),
+    ("avg_pool2d", [(1, 1, 6, 6)], [F64], {"kernel_size": 2, "padding": -1}, ValueError, r"\bpadding must be non-neg"),
+    ("linear", [(5, 3), (4, 2)], [F64, F64], {}, ValueError, r"\bx has 3 features but weight expects 2"),
+    ("batch_norm", [(4, 3), (2,)], [F64, F64], {}, ValueError, r"\bweight must have shape \(3,\)"),
+    ("batch_norm", [(1, 3)], [F64], {}, ValueError, r"one value per channel"),
+    ("layer_norm", [(4, 3)], [F64], {"normalized_shape": (4,)}, ValueError, r"\bnormalized_shape=\(4,\) must match"),
+    ("dropout", [(4, 3), (3, 4)], [F64, F64], {"p": 0.5}, ValueError, r"\bmask must have x's shape"),
+    ("dropout", [(4, 3), (4, 3)], [F64, F64], {"p": 1.0}, ValueError, r"\bp must be < 1"),
+    ("mse_loss", [(4, 3), (3, 4)], [F64, F64], {}, ValueError, r"\binput \(4, 3\) and target \(3, 4\)"),
+    ("mse_loss", [(4, 3), (4, 3)], [F64, F64], {"reduction": "avg"}, ValueError, r"\breduction must be one of"),
+    ("cross_entropy", [(4, 3), (5,)], [F64, "int64"], {}, ValueError, r"\btarget of class indices must have shape"),
+    ("cross_entropy", [(4, 3), (4,)], [F64, "int64"], {"label_smoothing": 1.5}, ValueError, r"\blabel_smoothing"),
+    ("cross_entropy", [(4, 3), (4,)], [F64, "int32"], {"weight_": 1}, TypeError, r"unexpected keyword"),
+    ("nll_loss", [(4, 3), (4, 3)], [F64, F64], {}, TypeError, r"nll_loss needs int64 class indices"),
+    (
+        "binary_cross_entropy_with_logits",
+        [(4, 3), (4, 3), None, (4,)],
+        [F64, F64, None, F64],
+        {},
+        ValueError,
+        r"input and pos_weight cannot be broadcast together",
+    ),
 ]
 IDS = [f"{op}-{i}" for i, (op, *_rest) in enumerate(BAD_INPUTS)]
 
 
 def _arrays(shapes, dtypes):
-    return [np.ones(shape, dtype=dtype) for shape, dtype in zip(shapes, dtypes)]
+    return [None if shape is None else np.ones(shape, dtype=dtype) for shape, dtype in zip(shapes, dtypes)]
 
 
 @pytest.mark.reference
@@ -55,10 +99,21 @@ def test_reference_rejects(op, shapes, dtypes, params, error, match):
 
 
 @pytest.mark.cpu
+def test_class_index_out_of_range_is_refused(selected_backend):
+    x = selected_backend.asarray(np.zeros((2, 3)), "float64", "cpu")
+    t = selected_backend.asarray(np.array([0, 7]), "int64", "cpu")
+    with pytest.raises(ValueError, match=r"\btarget holds class index 7 outside \[0, 3\)"):
+        selected_backend.run("cross_entropy", [x, t])
+    with pytest.raises(ValueError, match=r"\btarget holds class index 7 outside \[0, 3\)"):
+        get_spec("cross_entropy").forward(np.zeros((2, 3)), np.array([0, 7]))
+
+
+@pytest.mark.cpu
 @pytest.mark.parametrize(("op", "shapes", "dtypes", "params", "error", "match"), BAD_INPUTS, ids=IDS)
 def test_backend_rejects(selected_backend, op, shapes, dtypes, params, error, match):
     with pytest.raises(error, match=match):
-        selected_backend.run(op, [selected_backend.native(a) for a in _arrays(shapes, dtypes)], params)
+        arrays = [None if a is None else selected_backend.native(a) for a in _arrays(shapes, dtypes)]
+        selected_backend.run(op, arrays, params)
 
 
 @pytest.mark.cpu

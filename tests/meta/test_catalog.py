@@ -35,7 +35,7 @@ def test_entry_is_complete(spec):
 def test_cases_are_asymmetric_and_cover_edge_shapes(spec):
     """Square shapes hide transposition bugs: no 2-D case of an entry may be square."""
     for case in spec.cases:
-        for shape in case.shapes:
+        for shape in (s for s in case.shapes if s is not None):
             assert len(shape) != 2 or shape[0] != shape[1], f"{case.id} has a square input"
 
 
@@ -51,7 +51,7 @@ def test_specials_have_consistent_shapes(spec):
         assert out.shape == np.shape(special.expected), special.label
         if special.grads is not None:
             assert special.cotangent is not None and np.shape(special.cotangent) == out.shape
-            assert len(special.grads) == len(special.inputs)
+            assert len(special.grads) == sum(spec.differentiable(special.arrays()))
 
 
 @pytest.mark.parametrize("name", list(BACKENDS))
