@@ -95,11 +95,11 @@ def _check_indices(input, target, weight, ignore_index):
             f"got {tuple(target.shape)}"
         )
     ignore_index = require_int(ignore_index, "ignore_index")
-    t = np.asarray(target)
-    bad = (t != ignore_index) & ((t < 0) | (t >= n_classes))
-    if np.any(bad):
+    # array operations only (no np.asarray), so that a CUDA tensor is checked where it lives
+    bad = (target != ignore_index) & ((target < 0) | (target >= n_classes))
+    if bool(bad.any()):
         raise ValueError(
-            f"target holds class index {int(t[bad].flat[0])} outside [0, {n_classes}) "
+            f"target holds class index {int(target[bad].reshape(-1)[0])} outside [0, {n_classes}) "
             f"(and not ignore_index={ignore_index})"
         )
     if weight is not None:
