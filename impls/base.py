@@ -139,6 +139,10 @@ class Backend(ABC):
         spec.validate(*inputs, **params)
         return spec, params
 
+    def run_optimizer(self, name: str, param0: np.ndarray, grads, lrs, hyper: dict, dtype: str, device: str):
+        """Parameters (NumPy) after each of ``len(grads)`` steps of optimizer ``name`` at ``dtype``."""
+        raise UnsupportedOp(f"{self.name} has no optimizer {name!r}")
+
     @abstractmethod
     def _forward(self, spec, inputs: tuple, params: dict): ...
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from impls.base import Backend
+from reference import optim
 
 
 class NumpyBackend(Backend):
@@ -36,3 +37,7 @@ class NumpyBackend(Backend):
 
     def _vjp(self, spec, inputs, params, cotangent):
         return spec.vjp(cotangent, *inputs, **params)
+
+    def run_optimizer(self, name, param0, grads, lrs, hyper, dtype, device):
+        cast = [np.asarray(g, dtype=dtype) for g in grads]
+        return optim.trajectory(name, np.asarray(param0, dtype=dtype), cast, lrs, hyper)

@@ -203,6 +203,20 @@ class TorchBackend(Backend):
     def _forward(self, spec, inputs, params):
         return self.ops[spec.name](*inputs, **params)
 
+    OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop"}
+
+    def run_optimizer(self, name, param0, grads, lrs, hyper, dtype, device):
+        """torch.optim on one parameter; the learning rate is set per step through param_groups."""
+        param = self.asarray(param0, dtype, device).requires_grad_(True)
+        optimizer = getattr(self.torch.optim, self.OPTIMIZERS[name])([param], lr=lrs[0], **hyper)
+        out = []
+        for grad, lr in zip(grads, lrs):
+            optimizer.param_groups[0]["lr"] = lr
+            param.grad = self.asarray(grad, dtype, device)
+            optimizer.step()
+            out.append(self.to_numpy(param))
+        return out
+
     def _vjp(self, spec, inputs, params, cotangent):
         torch = self.torch
         wanted = spec.differentiable(inputs)

@@ -15,12 +15,12 @@ from impls.base import Backend, bind_params
 from parity.compare import Context, Measurement, assert_close
 from parity.gradcheck import check_vjp_full, check_vjp_projected
 from parity.inputs import cotangent_like, round_to, sample, stable_seed
-from reference import get_spec
+from reference import get_entry, optim
 from reference._op import input_names
 from reference.spec import OpSpec, Special
 
 REFERENCE = "reference"
-CHECK_KINDS = ("forward", "vjp", "special", "property", "vjp_fd", "vjp_fd_full")
+CHECK_KINDS = ("forward", "vjp", "special", "property", "vjp_fd", "vjp_fd_full", "trajectory")
 
 
 @dataclass(frozen=True)
@@ -36,8 +36,9 @@ class Cell:
     special: str | None = None
 
     @property
-    def spec(self) -> OpSpec:
-        return get_spec(self.op)
+    def spec(self):
+        """The catalog entry (an OpSpec, or an OptimizerSpec for trajectory checks)."""
+        return get_entry(self.op)
 
     @property
     def variant(self) -> str:
@@ -258,12 +259,39 @@ def check_reference_vjp(cell: Cell, backend: Backend | None = None) -> Measureme
     )
 
 
+def check_trajectory(cell: Cell, backend: Backend) -> Measurement:
+    """An optimizer's parameters after every step, against the float64 reference on the same inputs."""
+    spec = cell.spec
+    case = spec.cases[cell.case]
+    rng = np.random.default_rng(cell.seed())
+    shape = case.shapes[0]
+    param0, *grads = round_to([rng.standard_normal(shape) for _ in range(spec.steps + 1)], cell.dtype)
+    lrs = spec.lrs()
+    expected = optim.trajectory(spec.name, param0, grads, lrs, dict(case.params))
+    actual = backend.run_optimizer(spec.name, param0, grads, lrs, dict(case.params), cell.dtype, cell.device)
+    tolerance = spec.tolerance(cell.dtype)
+    worst = Measurement()
+    for k, (got, truth) in enumerate(zip(actual, expected)):
+        atol = tolerance.atol + spec.extra_atol(cell.dtype, k, float(np.max(np.abs(truth))) + max(lrs))
+        measured = assert_close(
+            got,
+            truth,
+            dtype=cell.dtype,
+            rtol=tolerance.rtol,
+            atol=atol,
+            context=cell.context(f"parameters after step {k + 1} of {spec.steps}"),
+        )
+        worst = worst.worst(measured)
+    return worst
+
+
 CHECKS = {
     "forward": check_forward,
     "vjp": check_vjp,
     "special": check_special,
     "vjp_fd": check_reference_vjp,
     "vjp_fd_full": check_reference_vjp,
+    "trajectory": check_trajectory,
 }
 
 

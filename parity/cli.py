@@ -14,7 +14,7 @@ from impls import BACKENDS, BackendUnavailable, backend_class, load_backend
 from parity.checks import CHECK_KINDS, REFERENCE, Cell, run_check
 from parity.compare import Mismatch
 from parity.report import write_report
-from reference import CATALOG
+from reference import CATALOG, ENTRY_GROUPS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,10 +28,11 @@ def coverage() -> list[dict]:
             "kind": spec.kind,
             "category": spec.category,
             "dtypes": list(spec.dtypes),
-            "has_vjp": callable(getattr(spec.forward, "vjp", None)),
+            "has_vjp": callable(getattr(getattr(spec, "forward", None), "vjp", None)),
             "backends": {name: cls.unsupported_reason(spec.name) or "supported" for name, cls in classes.items()},
         }
-        for spec in CATALOG.values()
+        for group in ENTRY_GROUPS.values()
+        for spec in group.values()
     ]
 
 
@@ -41,10 +42,13 @@ def cmd_list(args) -> int:
         print(json.dumps({"ops": entries, "backends": list(BACKENDS)}, indent=1))
         return 0
     names = list(BACKENDS)
-    print(f"{'entry':<14}{'kind':<6}{'category':<11}" + "".join(f"{n:<10}" for n in names))
+    widths = [max(len(e[key]) for e in entries) + 2 for key in ("name", "kind", "category")]
+    header = ["entry", "kind", "category"]
+    print("".join(h.ljust(w) for h, w in zip(header, widths)) + "".join(n.ljust(10) for n in names))
     for e in entries:
         marks = ["yes" if e["backends"][n] == "supported" else "no" for n in names]
-        print(f"{e['name']:<14}{e['kind']:<6}{e['category']:<11}" + "".join(f"{m:<10}" for m in marks))
+        cells = [e["name"], e["kind"], e["category"]]
+        print("".join(c.ljust(w) for c, w in zip(cells, widths)) + "".join(m.ljust(10) for m in marks))
     print(f"\n{len(entries)} entries; 'no' cells: see parity list --json for the reasons")
     return 0
 

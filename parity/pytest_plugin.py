@@ -21,7 +21,7 @@ from impls import BACKENDS, BackendUnavailable, backend_class, load_backend
 from parity.checks import REFERENCE, Cell
 from parity.compare import Measurement, Mismatch
 from parity.matrix import build_matrix, render_text
-from reference import CATALOG
+from reference import ENTRY_GROUPS
 
 RECORD_KEY = "parity_record"
 MEASUREMENT = pytest.StashKey[Measurement]()
@@ -152,9 +152,9 @@ def _marks(cell: Cell, cls) -> list:
     return marks
 
 
-def generate_cells(check: str, over: str, with_backends: bool, selection: Selection):
+def generate_cells(check: str, over: str, with_backends: bool, selection: Selection, entries: str = "ops"):
     """Every (cell, marks) pair for one test, in catalog order (identical on every xdist worker)."""
-    for spec in CATALOG.values():
+    for spec in ENTRY_GROUPS[entries].values():
         for variant in _variants(spec, over, selection.quick):
             if not with_backends:
                 yield Cell(check, spec.name, **variant), [pytest.mark.cpu, pytest.mark.reference]
@@ -179,10 +179,10 @@ def pytest_generate_tests(metafunc):
         return
     selection = metafunc.config.stash[SELECTION]
     check, over = marker.kwargs["check"], marker.kwargs.get("over", "cases")
-    params = [
-        pytest.param(cell, marks=marks, id=cell.id)
-        for cell, marks in generate_cells(check, over, marker.kwargs.get("backends", True), selection)
-    ]
+    cells = generate_cells(
+        check, over, marker.kwargs.get("backends", True), selection, marker.kwargs.get("entries", "ops")
+    )
+    params = [pytest.param(cell, marks=marks, id=cell.id) for cell, marks in cells]
     metafunc.parametrize("cell", params)
 
 

@@ -3,7 +3,18 @@
 ``reference.catalog.CATALOG`` maps op names to :class:`reference.spec.OpSpec` entries.
 """
 
-from reference.catalog import CATALOG, get_spec
+from reference.catalog import CATALOG, ENTRY_GROUPS, OPTIMIZER_SPECS, get_entry, get_spec
 from reference.spec import DEFAULT_TOLERANCES, Case, OpSpec, Special, Tolerance
 
-__all__ = ["CATALOG", "DEFAULT_TOLERANCES", "Case", "OpSpec", "Special", "Tolerance", "get_spec"]
+__all__ = [
+    "CATALOG",
+    "ENTRY_GROUPS",
+    "OPTIMIZER_SPECS",
+    "get_entry",
+    "DEFAULT_TOLERANCES",
+    "Case",
+    "OpSpec",
+    "Special",
+    "Tolerance",
+    "get_spec",
+]

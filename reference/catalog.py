@@ -10,8 +10,8 @@ import math
 
 import numpy as np
 
-from reference import binary, catalog_nn, elementwise, linalg, reductions, shape
-from reference.spec import Case, OpSpec, Special
+from reference import binary, catalog_nn, elementwise, linalg, optim, reductions, shape
+from reference.spec import Case, OpSpec, OptimizerSpec, Special
 
 INF, NAN = math.inf, math.nan
 
@@ -593,3 +593,55 @@ def get_spec(name: str) -> OpSpec:
         return CATALOG[name]
     except KeyError:
         raise KeyError(f"no catalog entry {name!r}; known: {', '.join(CATALOG)}") from None
+
+
+# ---------------------------------------------------------------- optimizers and other entry kinds
+def _configs(*hypers, shape=(3, 4)):
+    return tuple(Case((shape,), h) for h in hypers)
+
+
+OPTIMIZER_SPECS: dict[str, OptimizerSpec] = {
+    spec.name: spec
+    for spec in (
+        OptimizerSpec(
+            "sgd",
+            optim.sgd,
+            _configs(
+                {},
+                {"momentum": 0.9},
+                {"momentum": 0.9, "dampening": 0.3, "weight_decay": 0.01},
+                {"momentum": 0.9, "nesterov": True, "weight_decay": 0.01},
+            )
+            + _configs({"momentum": 0.5}, shape=(5,)),
+            notes="torch form: v = mu v + g, p -= lr v (not Sutskever's v = mu v + lr g)",
+        ),
+        OptimizerSpec(
+            "adam",
+            optim.adam,
+            _configs({}, {"weight_decay": 0.1, "amsgrad": True}, {"betas": (0.8, 0.99), "eps": 1e-6}),
+            notes="weight_decay is L2 (added to the gradient); eps is added to sqrt(v-hat)",
+        ),
+        OptimizerSpec(
+            "adamw",
+            optim.adamw,
+            _configs({}, {"weight_decay": 0.1, "amsgrad": True}),
+            notes="decoupled weight decay: p *= 1 - lr * weight_decay before the Adam step",
+        ),
+        OptimizerSpec(
+            "rmsprop",
+            optim.rmsprop,
+            _configs({}, {"momentum": 0.9, "centered": True, "weight_decay": 0.01}, {"alpha": 0.9}),
+        ),
+    )
+}
+
+ENTRY_GROUPS = {"ops": CATALOG, "optimizers": OPTIMIZER_SPECS}
+
+
+def get_entry(name: str):
+    """Any catalog entry (op, layer, loss, optimizer, loop) by name."""
+    for group in ENTRY_GROUPS.values():
+        if name in group:
+            return group[name]
+    known = [n for group in ENTRY_GROUPS.values() for n in group]
+    raise KeyError(f"no catalog entry {name!r}; known: {', '.join(known)}")

@@ -93,6 +93,36 @@ Accumulation = Callable[..., tuple[int, np.ndarray]]
 
 
 @dataclass(frozen=True)
+class OptimizerSpec:
+    """An optimizer checked as a trajectory: ``steps`` updates on a seeded gradient sequence, the
+    learning rate divided by ``lr_drop`` halfway (the SGD momentum forms differ only then)."""
+
+    name: str
+    step: Callable[..., tuple]
+    cases: tuple[Case, ...]
+    lr: float = 0.05
+    lr_drop: float = 5.0
+    steps: int = 50
+    kind: str = "optimizer"
+    category: str = "optimizer"
+    dtypes: tuple[str, ...] = ("float32", "float64")
+    specials: tuple = ()
+    notes: str = ""
+
+    def lrs(self) -> list[float]:
+        half = self.steps // 2
+        return [self.lr] * half + [self.lr / self.lr_drop] * (self.steps - half)
+
+    def tolerance(self, dtype: str) -> Tolerance:
+        return DEFAULT_TOLERANCES[dtype]
+
+    def extra_atol(self, dtype: str, step: int, scale: float) -> float:
+        """Rounding accumulated over ``step + 1`` updates: each adds ~8 roundings of the parameter's
+        magnitude (no contraction is assumed), so the allowance grows linearly with the step."""
+        return (step + 1) * 8 * UNIT_ROUNDOFF[dtype] * scale
+
+
+@dataclass(frozen=True)
 class OpSpec:
     """Everything the suite needs to test one differentiable op on every backend.
 

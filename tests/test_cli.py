@@ -14,9 +14,11 @@ pytestmark = pytest.mark.selftest
 def test_list_json_shows_every_entry_and_every_known_backend(capsys):
     assert main(["list", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert len(data["ops"]) >= 30
+    assert sum(e["kind"] == "op" for e in data["ops"]) >= 30
+    assert {e["kind"] for e in data["ops"]} >= {"op", "layer", "loss", "optimizer"}
     for entry in data["ops"]:
-        assert entry["kind"] in KINDS and entry["has_vjp"]
+        assert entry["kind"] in KINDS
+        assert entry["has_vjp"] == (entry["kind"] in ("op", "layer", "loss"))
         assert set(entry["backends"]) == set(BACKENDS)
         assert all(v == "supported" or len(v) > 10 for v in entry["backends"].values())
     assert all(e["backends"]["torch"] == "supported" for e in data["ops"])

@@ -105,3 +105,48 @@ def test_logsumexp_of_all_minus_inf():
         naive = np.max(x) + np.log(np.sum(np.exp(x - np.max(x))))
     assert math.isnan(naive)
     assert torch.logsumexp(torch.tensor(x), dim=0).item() == -math.inf
+
+
+def _torch_trajectory(cls, grads, lrs, **hyper):
+    p = torch.zeros(3, dtype=torch.float64, requires_grad=True)
+    opt = cls([p], lr=lrs[0], **hyper)
+    for g, lr in zip(grads, lrs):
+        opt.param_groups[0]["lr"] = lr
+        p.grad = torch.tensor(g)
+        opt.step()
+    return p.detach().numpy()
+
+
+def test_adam_weight_decay_is_l2_and_adamw_is_decoupled():
+    # DIVERGENCES 3: same lr, betas and weight_decay, different trajectories; each matches its reference rule.
+    from reference import optim
+
+    rng = np.random.default_rng(3)
+    grads = [rng.standard_normal(3) for _ in range(20)]
+    lrs = [0.1] * 20
+    adam = _torch_trajectory(torch.optim.Adam, grads, lrs, weight_decay=0.5)
+    adamw = _torch_trajectory(torch.optim.AdamW, grads, lrs, weight_decay=0.5)
+    assert np.max(np.abs(adam - adamw)) > 1e-3
+    np.testing.assert_allclose(adam, optim.trajectory("adam", np.zeros(3), grads, lrs, {"weight_decay": 0.5})[-1])
+    np.testing.assert_allclose(adamw, optim.trajectory("adamw", np.zeros(3), grads, lrs, {"weight_decay": 0.5})[-1])
+
+
+def _sutskever(grads, lrs, mu):
+    """v = mu v + lr g; p -= v (the form in Sutskever et al. 2013 and many other frameworks)."""
+    p, v = np.zeros(3), np.zeros(3)
+    for g, lr in zip(grads, lrs):
+        v = mu * v + lr * g
+        p = p - v
+    return p
+
+
+def test_sgd_momentum_forms_agree_until_the_learning_rate_changes():
+    # DIVERGENCES 4
+    rng = np.random.default_rng(4)
+    grads = [rng.standard_normal(3) for _ in range(20)]
+    constant, dropped = [0.1] * 20, [0.1] * 10 + [0.01] * 10
+    np.testing.assert_allclose(
+        _torch_trajectory(torch.optim.SGD, grads, constant, momentum=0.9), _sutskever(grads, constant, 0.9), rtol=1e-12
+    )
+    difference = _torch_trajectory(torch.optim.SGD, grads, dropped, momentum=0.9) - _sutskever(grads, dropped, 0.9)
+    assert np.max(np.abs(difference)) > 1e-2
