@@ -43,6 +43,27 @@ def bind_params(spec, inputs: Sequence, params: Mapping[str, Any]) -> dict[str, 
     return {k: v for k, v in bound.arguments.items() if k not in arrays}
 
 
+class HostOptimizer:
+    """The reference optimizer (:mod:`reference.optim`) applied through host copies."""
+
+    def __init__(self, backend, name, params, lr, hyper):
+        from reference import optim
+
+        self.backend, self.step_fn, self.lr, self.hyper = backend, optim.OPTIMIZERS[name], lr, hyper
+        self.params = dict(params)
+        self.state = {k: {} for k in params}
+
+    def step(self, grads: dict) -> None:
+        for key, grad in grads.items():
+            param = self.params[key]
+            dtype = dtype_name(param)
+            device = str(getattr(param, "device", "cpu")).split(":")[0]
+            new, self.state[key] = self.step_fn(
+                self.backend.to_numpy(param), self.backend.to_numpy(grad), self.state[key], lr=self.lr, **self.hyper
+            )
+            self.params[key] = self.backend.asarray(new, dtype, device)
+
+
 class Backend(ABC):
     """One array framework seen through parity's interface."""
 
@@ -51,12 +72,20 @@ class Backend(ABC):
     dtypes: ClassVar[tuple[str, ...]] = ("float32", "float64")
     unsupported: ClassVar[Mapping[str, str]] = {}
     divergences: ClassVar[Mapping[str, str]] = {}
+    autograd: ClassVar[bool] = False  # does value_and_grad work (grad="auto" in training loops)?
 
     # ------------------------------------------------------------ capabilities (no framework import)
     @classmethod
     def unsupported_reason(cls, op: str) -> str | None:
         """Why ``op`` is not implemented here, or None when it is."""
         return cls.unsupported.get(op)
+
+    @classmethod
+    def case_problem(cls, params: Mapping[str, Any]) -> str | None:
+        """Why this backend cannot run a case with these parameters (e.g. autograd it lacks), or None."""
+        if params.get("grad") == "auto" and not cls.autograd:
+            return f"{cls.name} has no autograd; its gradients are the manual ones"
+        return None
 
     @classmethod
     def divergence_reason(cls, op: str, label: str, dtype: str) -> str | None:
@@ -138,6 +167,27 @@ class Backend(ABC):
         params = bind_params(spec, inputs, params)
         spec.validate(*inputs, **params)
         return spec, params
+
+    # ------------------------------------------------------------ training support
+    def value_and_grad(self, fn, params: Sequence):
+        """``(fn(*params), gradients of it)`` from the backend's own autograd; unsupported by default."""
+        raise UnsupportedOp(f"{self.name} has no autograd: use grad='manual'")
+
+    def stop_gradient(self, x):
+        """``x`` cut from any autograd graph (identity for backends without autograd)."""
+        return x
+
+    def batch_norm_running_stats(self, x, running_mean, running_var, momentum: float = 0.1):
+        """The running statistics after a training step (unbiased variance stored), from catalog ops."""
+        axes = (0, *range(2, x.ndim))
+        mean = self.run("mean", [x], {"axis": axes})
+        var = self.run("var", [x], {"axis": axes, "correction": 1})
+        return (1 - momentum) * running_mean + momentum * mean, (1 - momentum) * running_var + momentum * var
+
+    def make_optimizer(self, name: str, params: dict, lr: float, hyper: dict):
+        """An optimizer over ``params`` (name -> backend array); by default the reference's update rules
+        applied on the host, so any backend can train.  ``.params`` holds the current values."""
+        return HostOptimizer(self, name, params, lr, hyper)
 
     def run_optimizer(self, name: str, param0: np.ndarray, grads, lrs, hyper: dict, dtype: str, device: str):
         """Parameters (NumPy) after each of ``len(grads)`` steps of optimizer ``name`` at ``dtype``."""

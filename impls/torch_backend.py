@@ -145,11 +145,26 @@ def _nn_ops(torch) -> dict:
     }
 
 
+class TorchOptimizer:
+    """torch.optim over leaf tensors; ``step(grads)`` sets ``.grad`` and steps in place."""
+
+    def __init__(self, torch, cls, params, lr, hyper):
+        self.params = {k: v.detach().clone().requires_grad_(True) for k, v in params.items()}
+        self.optimizer = cls(list(self.params.values()), lr=lr, **hyper)
+        self.torch = torch
+
+    def step(self, grads):
+        for key, param in self.params.items():
+            param.grad = grads[key].detach()
+        self.optimizer.step()
+
+
 class TorchBackend(Backend):
     """torch tensors on ``cpu`` and ``cuda``."""
 
     name = "torch"
     devices = ("cpu", "cuda")
+    autograd = True
     dtypes = ("float16", "bfloat16", "float32", "float64")
     divergences = {
         "sum:signed-zero": "torch.sum starts its accumulator at +0.0, so sum([-0., -0.]) is +0.0; IEEE 754 gives -0.0 "
@@ -204,6 +219,20 @@ class TorchBackend(Backend):
         return self.ops[spec.name](*inputs, **params)
 
     OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop"}
+
+    def value_and_grad(self, fn, params):
+        """torch.autograd over the whole function: one graph, one backward."""
+        leaves = [p if p.requires_grad else p.detach().requires_grad_(True) for p in params]
+        with self.torch.enable_grad():
+            loss = fn(*leaves)
+            grads = self.torch.autograd.grad(loss, leaves)
+        return loss.detach(), grads
+
+    def stop_gradient(self, x):
+        return x.detach()
+
+    def make_optimizer(self, name, params, lr, hyper):
+        return TorchOptimizer(self.torch, getattr(self.torch.optim, self.OPTIMIZERS[name]), params, lr, hyper)
 
     def run_optimizer(self, name, param0, grads, lrs, hyper, dtype, device):
         """torch.optim on one parameter; the learning rate is set per step through param_groups."""

@@ -7,6 +7,7 @@ device x dtype x check kind); :func:`run_check` runs it and returns the
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -17,10 +18,10 @@ from parity.gradcheck import check_vjp_full, check_vjp_projected
 from parity.inputs import cotangent_like, round_to, sample, stable_seed
 from reference import get_entry, optim
 from reference._op import input_names
-from reference.spec import OpSpec, Special
+from reference.spec import DEFAULT_TOLERANCES, OpSpec, Special
 
 REFERENCE = "reference"
-CHECK_KINDS = ("forward", "vjp", "special", "property", "vjp_fd", "vjp_fd_full", "trajectory")
+CHECK_KINDS = ("forward", "vjp", "special", "property", "vjp_fd", "vjp_fd_full", "trajectory", "train")
 
 
 @dataclass(frozen=True)
@@ -285,6 +286,47 @@ def check_trajectory(cell: Cell, backend: Backend) -> Measurement:
     return worst
 
 
+@functools.lru_cache(maxsize=32)
+def reference_training(loop: str, case: int):
+    """The reference trajectory: the loop on the NumPy backend, float64, manual gradients (cached)."""
+    from impls.numpy_backend import NumpyBackend
+
+    params = {**get_entry(loop).cases[case].params, "grad": "manual"}
+    return get_entry(loop).run(NumpyBackend(), **params)
+
+
+def check_training(cell: Cell, backend: Backend) -> Measurement:
+    """A training loop's loss at every step and its final parameters against the reference trajectory."""
+    spec = cell.spec
+    truth = reference_training(cell.op, cell.case)
+    result = spec.run(backend, device=cell.device, dtype=cell.dtype, **spec.cases[cell.case].params)
+    tolerance = DEFAULT_TOLERANCES[cell.dtype]
+    steps = len(truth.losses)
+    loss_atol = tolerance.atol + spec.allowance(cell.dtype, steps, float(np.max(np.abs(truth.losses))))
+    worst = assert_close(
+        result.losses,
+        truth.losses,
+        dtype=cell.dtype,
+        rtol=tolerance.rtol,
+        atol=loss_atol,
+        context=cell.context("loss at each step"),
+    )
+    scale = max(float(np.max(np.abs(v))) for v in truth.params.values())
+    param_atol = tolerance.atol + spec.allowance(cell.dtype, steps, scale)[-1]
+    for name, value in truth.params.items():
+        worst = worst.worst(
+            assert_close(
+                result.params[name],
+                value,
+                dtype=cell.dtype,
+                rtol=tolerance.rtol,
+                atol=param_atol,
+                context=cell.context(f"final {name}"),
+            )
+        )
+    return worst
+
+
 CHECKS = {
     "forward": check_forward,
     "vjp": check_vjp,
@@ -292,6 +334,7 @@ CHECKS = {
     "vjp_fd": check_reference_vjp,
     "vjp_fd_full": check_reference_vjp,
     "trajectory": check_trajectory,
+    "train": check_training,
 }
 
 

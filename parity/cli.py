@@ -14,7 +14,7 @@ from impls import BACKENDS, BackendUnavailable, backend_class, load_backend
 from parity.checks import CHECK_KINDS, REFERENCE, Cell, run_check
 from parity.compare import Mismatch
 from parity.report import write_report
-from reference import CATALOG, ENTRY_GROUPS
+from reference import CATALOG, ENTRY_GROUPS, loops
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -120,6 +120,71 @@ def cmd_check(args) -> int:
     return 0
 
 
+def _train_once(args, name: str, device: str, grad: str):
+    backend = load_backend(name)
+    problem = backend.device_problem(device)
+    if problem:
+        raise BackendUnavailable(problem)
+    kwargs = {"device": device, "dtype": args.dtype, "grad": grad}
+    if args.steps:
+        kwargs["steps"] = args.steps
+    if args.optimizer and args.loop in ("mlp", "cnn"):
+        kwargs["optimizer"] = args.optimizer
+    return loops.LOOPS[args.loop](backend, **kwargs)
+
+
+def _default_grad(name: str) -> str:
+    return "auto" if backend_class(name).autograd else "manual"
+
+
+def cmd_train(args) -> int:
+    if args.compare:
+        return _train_compare(args)
+    grad = args.grad or _default_grad(args.backend)
+    try:
+        result = _train_once(args, args.backend, args.device, grad)
+    except (BackendUnavailable, NotImplementedError) as error:
+        print(f"cannot train {args.loop} on {args.backend}/{args.device}: {error}", file=sys.stderr)
+        return 2
+    if args.json:
+        text = json.dumps(result.summary(), indent=1)
+        if args.output:
+            Path(args.output).write_text(text)
+        print(text)
+    else:
+        print(
+            f"{args.loop} {result.backend}/{result.device} {result.dtype} grad={grad} steps={result.steps}: "
+            f"{result.seconds:.3f} s, final loss {result.final_loss:.10g}"
+        )
+    return 0
+
+
+def _train_compare(args) -> int:
+    """Every available backend, device and gradient mode on the same loop; ratios against numpy."""
+    rows = []
+    for name in BACKENDS:
+        cls = backend_class(name)
+        for device in cls.devices:
+            for grad in ("manual", "auto") if cls.autograd else ("manual",):
+                try:
+                    rows.append(_train_once(args, name, device, grad))
+                except BackendUnavailable as error:
+                    print(f"# {name}/{device}: skipped ({error})")
+                    break
+    reference = next((r for r in rows if r.backend == "numpy"), rows[0])
+    header = ("backend", "device", "grad", "seconds", "vs numpy", "final loss", "|loss - numpy|")
+    print(
+        "".join(h.ljust(w) if i < 3 else h.rjust(w) for i, (h, w) in enumerate(zip(header, (10, 8, 8, 10, 10, 22, 16))))
+    )
+    for r in rows:
+        ratio = r.seconds / reference.seconds
+        diff = abs(r.final_loss - reference.final_loss)
+        print(
+            f"{r.backend:<10}{r.device:<8}{r.grad:<8}{r.seconds:>10.3f}{ratio:>9.2f}x{r.final_loss:>22.15g}{diff:>16.3g}"
+        )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="parity", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -136,6 +201,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", "-n", type=int, default=0, help="pytest-xdist workers; 0 = one per core, 1 = serial")
     p.add_argument("pytest_args", nargs="*", help="extra pytest arguments, after --")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("train", help="run one training loop and print backend, device, seconds, final loss")
+    p.add_argument("loop", choices=list(loops.LOOPS))
+    p.add_argument("--backend", default="numpy")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--dtype", default="float64", choices=["float32", "float64"])
+    p.add_argument("--steps", type=int, default=None, help="default: the loop's own (poly: 200,000)")
+    p.add_argument(
+        "--grad",
+        choices=list(loops.GRAD_MODES),
+        default=None,
+        help="default: auto where the backend has autograd, else manual",
+    )
+    p.add_argument("--optimizer", choices=list(loops.OPTIMIZER_DEFAULTS), default=None, help="mlp and cnn")
+    p.add_argument("--json", action="store_true", help="one JSON object instead of one line")
+    p.add_argument("--output", default=None, help="with --json: also write the object to this file")
+    p.add_argument("--compare", action="store_true", help="every backend, device and gradient mode, as a table")
+    p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("check", help="rerun one cell of the matrix and print its measurement or mismatch")
     p.add_argument("op", choices=list(CATALOG))

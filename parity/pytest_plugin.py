@@ -142,7 +142,9 @@ def _marks(cell: Cell, cls) -> list:
         marks.append(getattr(pytest.mark, cell.backend))
     if cell.backend == REFERENCE:
         return [*marks, pytest.mark.reference]
-    reason = cls.unsupported_reason(cell.op)
+    reason = cls.unsupported_reason(cell.op) or (
+        cell.case is not None and cls.case_problem(cell.spec.cases[cell.case].params)
+    )
     if reason:
         marks.append(pytest.mark.skip(reason=f"{cell.backend} does not support {cell.op}: {reason}"))
     if cell.special:

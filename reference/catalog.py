@@ -10,8 +10,9 @@ import math
 
 import numpy as np
 
-from reference import binary, catalog_nn, elementwise, linalg, optim, reductions, shape
-from reference.spec import Case, OpSpec, OptimizerSpec, Special
+from reference import binary, catalog_nn, elementwise, linalg, loops, optim, reductions, shape
+from reference.loops import LOOPS as LOOPS_BY_NAME
+from reference.spec import Case, LoopSpec, OpSpec, OptimizerSpec, Special
 
 INF, NAN = math.inf, math.nan
 
@@ -645,3 +646,42 @@ def get_entry(name: str):
             return group[name]
     known = [n for group in ENTRY_GROUPS.values() for n in group]
     raise KeyError(f"no catalog entry {name!r}; known: {', '.join(known)}")
+
+
+def _loop_cases(*params):
+    return tuple(Case((), p) for p in params)
+
+
+LOOP_SPECS: dict[str, LoopSpec] = {
+    spec.name: spec
+    for spec in (
+        LoopSpec(
+            "poly",
+            loops.poly,
+            _loop_cases({"grad": "manual", "steps": 2000}, {"grad": "auto", "steps": 2000}),
+            notes="degree-4 polynomial fit of sin on [0, 5], lr 1e-5; the CLI runs 200,000 steps",
+        ),
+        LoopSpec(
+            "linreg",
+            loops.linreg,
+            _loop_cases({"grad": "manual"}, {"grad": "auto"}, {"grad": "manual", "features": 1000}),
+        ),
+        LoopSpec(
+            "mlp",
+            LOOPS_BY_NAME["mlp"],
+            _loop_cases(
+                {"grad": "manual", "optimizer": "sgd"},
+                {"grad": "auto", "optimizer": "adam"},
+                {"grad": "manual", "optimizer": "adamw"},
+            ),
+            roundings=32,
+        ),
+        LoopSpec(
+            "cnn",
+            LOOPS_BY_NAME["cnn"],
+            _loop_cases({"grad": "manual", "optimizer": "sgd"}, {"grad": "auto", "optimizer": "adam"}),
+            roundings=32,
+        ),
+    )
+}
+ENTRY_GROUPS["loops"] = LOOP_SPECS

@@ -123,6 +123,33 @@ class OptimizerSpec:
 
 
 @dataclass(frozen=True)
+class LoopSpec:
+    """A training loop checked as a trajectory against the NumPy reference run (float64, manual gradients).
+
+    Tolerance: every step rounds each quantity ~``roundings`` times along its longest dependency path
+    (forward sums of n terms cost ceil(log2 n) + 1, the backward the same, the update two); we assume
+    the perturbations add up without amplification — true for gradient descent on the convex
+    quadratics of poly and linreg at these learning rates, and measured for mlp/cnn, where float32
+    drifts at most ~1.2 k u |loss| after k steps, an order of magnitude inside the bound.  After k
+    steps the allowance is (k + 1) * roundings * u * (largest |value| of the reference trajectory).
+    """
+
+    name: str
+    run: Callable[..., Any]
+    cases: tuple[Case, ...]
+    roundings: int = 16
+    kind: str = "loop"
+    category: str = "loop"
+    dtypes: tuple[str, ...] = ("float32", "float64")
+    specials: tuple = ()
+    notes: str = ""
+
+    def allowance(self, dtype: str, steps: int, scale: float) -> np.ndarray:
+        """Extra absolute error allowed after each of ``steps`` steps."""
+        return np.arange(1, steps + 1) * self.roundings * UNIT_ROUNDOFF[dtype] * scale
+
+
+@dataclass(frozen=True)
 class OpSpec:
     """Everything the suite needs to test one differentiable op on every backend.
 

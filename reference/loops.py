@@ -1,0 +1,417 @@
+"""Training loops, written once for every backend.
+
+The loops only use what every backend offers: ``asarray``/``to_numpy``, ``@``, ``.T`` and arithmetic
+on its arrays (``poly``, ``linreg``), or the catalog's layers through ``backend.run``/``backend.vjp``
+(``mlp``, ``cnn``).  Gradients come from the backend's autograd (``grad="auto"``,
+``backend.value_and_grad``) or by hand (``grad="manual"``: closed forms, or the per-layer VJPs
+chained in reverse).  Data and initial parameters are drawn on the host from seeded NumPy
+generators, so every backend trains on exactly the same numbers.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+GRAD_MODES = ("auto", "manual")
+
+
+@dataclass
+class TrainResult:
+    """What a loop returns; ``losses`` has one entry per step."""
+
+    loop: str
+    backend: str
+    device: str
+    dtype: str
+    grad: str
+    steps: int
+    seconds: float
+    losses: np.ndarray
+    params: dict[str, np.ndarray]
+    first_step_grad: dict[str, np.ndarray]
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def final_loss(self) -> float:
+        return float(self.losses[-1])
+
+    def summary(self) -> dict:
+        """JSON-ready: scalars, parameters and first-step gradients as lists (large ones summarised)."""
+
+        def listed(arrays):
+            return {
+                k: v.tolist() if v.size <= 64 else {"shape": list(v.shape), "norm": float(np.linalg.norm(v))}
+                for k, v in arrays.items()
+            }
+
+        return {
+            "loop": self.loop,
+            "backend": self.backend,
+            "device": self.device,
+            "dtype": self.dtype,
+            "grad": self.grad,
+            "steps": self.steps,
+            "seconds": self.seconds,
+            "final_loss": self.final_loss,
+            "first_step_grad": listed(self.first_step_grad),
+            "params": listed(self.params),
+            **self.extra,
+        }
+
+
+def _timed(backend, device, fn):
+    backend.synchronize(device)
+    start = time.perf_counter()
+    out = fn()
+    backend.synchronize(device)
+    return out, time.perf_counter() - start
+
+
+def _host(backend, arrays):
+    """Host copies, kept in the dtype they were computed in (so ULPs are counted in that dtype)."""
+    return {k: backend.to_numpy(v) for k, v in arrays.items()}
+
+
+# ---------------------------------------------------------------- poly
+POLY_DEGREE, POLY_POINTS, POLY_LR, POLY_STEPS = 4, 100, 1e-5, 200_000
+
+
+def poly_data() -> tuple[np.ndarray, np.ndarray]:
+    """100 points evenly spaced on [0, 5]; features 1, x, ..., x**4 (a column each); target sin(x)."""
+    x = np.linspace(0.0, 5.0, POLY_POINTS)[:, None]
+    return x ** np.arange(POLY_DEGREE + 1), np.sin(x)
+
+
+def poly(backend, *, device="cpu", dtype="float64", steps=POLY_STEPS, grad="manual", lr=POLY_LR) -> TrainResult:
+    """Gradient descent on mean((X w - y)**2) from w = 0."""
+    features, target = poly_data()
+    X, y = backend.asarray(features, dtype, device), backend.asarray(target, dtype, device)
+    w = backend.asarray(np.zeros((POLY_DEGREE + 1, 1)), dtype, device)
+    losses = backend.asarray(np.zeros(steps), dtype, device)
+    scale = 2.0 / POLY_POINTS
+
+    def loss_of(w):
+        err = X @ w - y
+        return (err * err).sum() / POLY_POINTS
+
+    def gradient(w):
+        if grad == "auto":
+            loss, (g,) = backend.value_and_grad(loss_of, [w])
+            return loss, g
+        err = X @ w - y
+        return (err * err).sum() / POLY_POINTS, scale * (X.T @ err)
+
+    def run():
+        nonlocal w
+        first = None
+        for k in range(steps):
+            loss, g = gradient(w)
+            first = g if first is None else first
+            losses[k] = loss
+            w = w - lr * g
+        return first
+
+    first, seconds = _timed(backend, device, run)
+    return TrainResult(
+        "poly",
+        backend.name,
+        device,
+        dtype,
+        grad,
+        steps,
+        seconds,
+        backend.to_numpy(losses),
+        _host(backend, {"w": w}),
+        _host(backend, {"w": first}),
+    )
+
+
+# ---------------------------------------------------------------- linreg
+LINREG_SAMPLES, LINREG_LR, LINREG_STEPS, LINREG_SEED = 20, 0.01, 10, 2024
+
+
+def linreg_batches(features: int, steps: int, seed: int = LINREG_SEED):
+    """Fresh standard-normal samples every step (scaled by 1/sqrt(N) so that |x| ~ 1 for any N);
+    target y = 3 * sum(x) - 2, i.e. y = 3x - 2 when N = 1."""
+    rng = np.random.default_rng(seed)
+    for _ in range(steps):
+        x = rng.standard_normal((LINREG_SAMPLES, features)) / math.sqrt(features)
+        yield x, 3.0 * x.sum(axis=1, keepdims=True) - 2.0
+
+
+def linreg(
+    backend, *, device="cpu", dtype="float64", steps=LINREG_STEPS, grad="manual", features=1, lr=LINREG_LR
+) -> TrainResult:
+    """Sum-of-squares linear regression from w = b = 1 (``linreg-large``: features = 10,000,000)."""
+    w = backend.asarray(np.ones((features, 1)), dtype, device)
+    b = backend.asarray(np.ones((1, 1)), dtype, device)
+    losses = backend.asarray(np.zeros(steps), dtype, device)
+    batches = (
+        [
+            (backend.asarray(x, dtype, device), backend.asarray(y, dtype, device))
+            for x, y in linreg_batches(features, steps)
+        ]
+        if features <= 100_000
+        else None
+    )
+
+    def loss_of(x, y):
+        return lambda w, b: ((x @ w + b - y) * (x @ w + b - y)).sum()
+
+    def run():
+        nonlocal w, b
+        first = None
+        # a 10,000,000-feature batch is 1.6 GB in float64: generate each one when it is needed
+        source = batches or (
+            (backend.asarray(x, dtype, device), backend.asarray(y, dtype, device))
+            for x, y in linreg_batches(features, steps)
+        )
+        for k, (x, y) in enumerate(source):
+            if grad == "auto":
+                loss, (gw, gb) = backend.value_and_grad(loss_of(x, y), [w, b])
+            else:
+                r = x @ w + b - y
+                loss, gw, gb = (r * r).sum(), 2.0 * (x.T @ r), 2.0 * r.sum() + 0.0 * b
+            first = first or {"w": gw, "b": gb}
+            losses[k] = loss
+            w, b = w - lr * gw, b - lr * gb
+        return first
+
+    first, seconds = _timed(backend, device, run)
+    name = "linreg" if features == 1 else "linreg-large"
+    return TrainResult(
+        name,
+        backend.name,
+        device,
+        dtype,
+        grad,
+        steps,
+        seconds,
+        backend.to_numpy(losses),
+        _host(backend, {"w": w, "b": b}),
+        _host(backend, first),
+        {"features": features},
+    )
+
+
+# ---------------------------------------------------------------- classifiers: mlp and cnn
+@dataclass(frozen=True)
+class Layer:
+    """One step of a model: a catalog entry, its parameter names (in input order after x), its keyword
+    arguments, and for BatchNorm the entry used in eval mode with its running statistics."""
+
+    op: str
+    params: tuple[str, ...] = ()
+    kwargs: dict = field(default_factory=dict)
+    eval_op: str | None = None
+    running: str | None = None
+
+
+MLP = (Layer("linear", ("fc1.weight", "fc1.bias")), Layer("relu"), Layer("linear", ("fc2.weight", "fc2.bias")))
+CNN = (
+    # no bias before BatchNorm: BN subtracts the channel mean, so such a bias has an exactly zero gradient
+    # whose computed value is rounding noise, which Adam turns into full-size steps (see test_training)
+    Layer("conv2d", ("conv1.weight",), {"padding": 1}),
+    Layer("batch_norm", ("bn.weight", "bn.bias"), {}, eval_op="batch_norm_eval", running="bn"),
+    Layer("relu"),
+    Layer("max_pool2d", (), {"kernel_size": 2}),
+    Layer("conv2d", ("conv2.weight", "conv2.bias"), {"padding": 1}),
+    Layer("relu"),
+    Layer("avg_pool2d", (), {"kernel_size": 2}),
+    Layer("flatten"),
+    Layer("linear", ("fc.weight", "fc.bias")),
+)
+CLASSES = 3
+SHAPES = {
+    "mlp": {"fc1.weight": (16, 4), "fc1.bias": (16,), "fc2.weight": (CLASSES, 16), "fc2.bias": (CLASSES,)},
+    "cnn": {
+        "conv1.weight": (4, 1, 3, 3),
+        "bn.weight": (4,),
+        "bn.bias": (4,),
+        "conv2.weight": (6, 4, 3, 3),
+        "conv2.bias": (6,),
+        "fc.weight": (CLASSES, 24),
+        "fc.bias": (CLASSES,),
+    },
+}
+OPTIMIZER_DEFAULTS = {
+    "sgd": {"lr": 0.05, "momentum": 0.9},
+    "adam": {"lr": 0.01},
+    "adamw": {"lr": 0.01, "weight_decay": 0.01},
+}
+CLASSIFIER_DEFAULTS = {"mlp": {"steps": 60, "batch": 32}, "cnn": {"steps": 30, "batch": 16}}
+
+
+def init_params(model: str, seed: int = 7) -> dict[str, np.ndarray]:
+    """torch-like init: weights and biases U(-1/sqrt(fan_in), 1/sqrt(fan_in)); BatchNorm weight 1, bias 0."""
+    rng = np.random.default_rng(seed)
+    params = {}
+    for name, shape in SHAPES[model].items():
+        if name.startswith("bn."):
+            params[name] = np.ones(shape) if name.endswith("weight") else np.zeros(shape)
+            continue
+        weight = SHAPES[model][name.replace("bias", "weight")]
+        bound = 1.0 / math.sqrt(math.prod(weight[1:]))
+        params[name] = rng.uniform(-bound, bound, shape)
+    return params
+
+
+def classifier_data(model: str, seed: int = 11) -> dict[str, np.ndarray]:
+    """Seeded synthetic data, generated by code (no downloads).
+
+    mlp: three Gaussian blobs in 4-D.  cnn: 8x8 one-channel images of a horizontal bar, a vertical bar
+    or a diagonal, at a random position, plus noise.  240 / 96 training and 60 / 48 evaluation samples.
+    """
+    rng = np.random.default_rng(seed)
+    if model == "mlp":
+        n = 300
+        centres = rng.normal(scale=2.0, size=(CLASSES, 4))
+        labels = rng.permutation(np.arange(n) % CLASSES)
+        x = centres[labels] + rng.standard_normal((n, 4))
+        split = 240
+    else:
+        n = 144
+        labels = rng.permutation(np.arange(n) % CLASSES)
+        x = 0.3 * rng.standard_normal((n, 1, 8, 8))
+        for i, label in enumerate(labels):
+            k = rng.integers(1, 7)
+            if label == 0:
+                x[i, 0, k, :] += 1.0
+            elif label == 1:
+                x[i, 0, :, k] += 1.0
+            else:
+                x[i, 0] += np.eye(8)[:, ::-1] if rng.integers(2) else np.eye(8)
+        split = 96
+    labels = labels.astype(np.int64)
+    return {"x": x[:split], "y": labels[:split], "x_eval": x[split:], "y_eval": labels[split:]}
+
+
+def _batches(n: int, batch: int, steps: int, seed: int = 5):
+    """Mini-batch indices: a seeded permutation per epoch, cycled for ``steps`` batches."""
+    rng = np.random.default_rng(seed)
+    order: list[np.ndarray] = []
+    while len(order) < steps:
+        perm = rng.permutation(n)
+        order.extend(perm[i : i + batch] for i in range(0, n - batch + 1, batch))
+    return order[:steps]
+
+
+def _forward(backend, layers, x, params, running, *, training, tape=None):
+    for layer in layers:
+        op = layer.op if training or layer.eval_op is None else layer.eval_op
+        inputs = [x, *(params[p] for p in layer.params)]
+        if layer.running and not training:
+            inputs = [x, running[layer.running + ".mean"], running[layer.running + ".var"], *inputs[1:]]
+        if layer.running and training:
+            key = layer.running
+            running[key + ".mean"], running[key + ".var"] = backend.batch_norm_running_stats(
+                backend.stop_gradient(x), running[key + ".mean"], running[key + ".var"], momentum=0.1
+            )
+        out = backend.run(op, inputs, layer.kwargs)
+        if tape is not None:
+            tape.append((op, inputs, layer))
+        x = out
+    return x
+
+
+def _manual_gradients(backend, tape, logits, target):
+    """Backpropagation by hand: the loss's VJP, then every layer's VJP in reverse order."""
+    one = backend.asarray(np.ones(()), _dtype_of(backend, logits), _device_of(backend, logits))
+    (g,) = backend.vjp("cross_entropy", [logits, target], {}, one)
+    grads = {}
+    for op, inputs, layer in reversed(tape):
+        gx, *gparams = backend.vjp(op, inputs, layer.kwargs, g)
+        grads.update(zip(layer.params, gparams))
+        g = gx
+    return grads
+
+
+def _dtype_of(backend, x):
+    return str(x.dtype).removeprefix("torch.")
+
+
+def _device_of(backend, x):
+    return str(getattr(x, "device", "cpu")).split(":")[0]
+
+
+def classifier(
+    backend, model: str, *, device="cpu", dtype="float64", steps=None, grad="manual", optimizer="sgd", batch=None
+) -> TrainResult:
+    """Mini-batch training with cross-entropy, then the eval-mode loss and accuracy on held-out data."""
+    layers = {"mlp": MLP, "cnn": CNN}[model]
+    steps = steps or CLASSIFIER_DEFAULTS[model]["steps"]
+    batch = batch or CLASSIFIER_DEFAULTS[model]["batch"]
+    data = classifier_data(model)
+    hyper = dict(OPTIMIZER_DEFAULTS[optimizer])
+    lr = hyper.pop("lr")
+    params = {k: backend.asarray(v, dtype, device) for k, v in init_params(model).items()}
+    running = {}
+    for layer in layers:
+        if layer.running:
+            channels = SHAPES[model][layer.params[0]][0]
+            running[layer.running + ".mean"] = backend.asarray(np.zeros(channels), dtype, device)
+            running[layer.running + ".var"] = backend.asarray(np.ones(channels), dtype, device)
+    opt = backend.make_optimizer(optimizer, params, lr, hyper)
+    batches = [
+        (backend.asarray(data["x"][i], dtype, device), backend.asarray(data["y"][i], "int64", device))
+        for i in _batches(len(data["y"]), batch, steps)
+    ]
+    losses = np.zeros(steps, dtype=dtype)
+    names = list(params)
+
+    def loss_and_grads(x, y):
+        if grad == "auto":
+
+            def loss_of(*values):
+                logits = _forward(backend, layers, x, dict(zip(names, values)), running, training=True)
+                return backend.run("cross_entropy", [logits, y])
+
+            loss, gs = backend.value_and_grad(loss_of, [opt.params[n] for n in names])
+            return loss, dict(zip(names, gs))
+        tape = []
+        logits = _forward(backend, layers, x, opt.params, running, training=True, tape=tape)
+        loss = backend.run("cross_entropy", [logits, y])
+        return loss, _manual_gradients(backend, tape, logits, y)
+
+    def run():
+        first = None
+        for k, (x, y) in enumerate(batches):
+            loss, grads = loss_and_grads(x, y)
+            first = first or grads
+            losses[k] = float(backend.to_numpy(loss))
+            opt.step(grads)
+        return first
+
+    first, seconds = _timed(backend, device, run)
+    x_eval = backend.asarray(data["x_eval"], dtype, device)
+    logits = _forward(backend, layers, x_eval, opt.params, running, training=False)
+    y_eval = backend.asarray(data["y_eval"], "int64", device)
+    eval_loss = float(backend.to_numpy(backend.run("cross_entropy", [logits, y_eval])))
+    accuracy = float(np.mean(np.argmax(backend.to_numpy(logits), axis=1) == data["y_eval"]))
+    final = {**_host(backend, opt.params), **_host(backend, running)}
+    return TrainResult(
+        model,
+        backend.name,
+        device,
+        dtype,
+        grad,
+        steps,
+        seconds,
+        losses,
+        final,
+        _host(backend, first),
+        {"optimizer": optimizer, "eval_loss": eval_loss, "eval_accuracy": accuracy},
+    )
+
+
+LOOPS = {
+    "poly": poly,
+    "linreg": linreg,
+    "linreg-large": lambda backend, **kw: linreg(backend, features=10_000_000, **kw),
+    "mlp": lambda backend, **kw: classifier(backend, "mlp", **kw),
+    "cnn": lambda backend, **kw: classifier(backend, "cnn", **kw),
+}
