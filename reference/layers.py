@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
 from reference._checks import (
     require_bool,
@@ -163,32 +163,84 @@ def _check_conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=
         raise ValueError(f"kernel extent {extent} is larger than the padded input {padded}")
 
 
-def _grouped(a, groups):
-    """(N, C, ...) -> (N, G, C/G, ...)"""
-    return a.reshape(a.shape[0], groups, a.shape[1] // groups, *a.shape[2:])
+def _im2col(xp_nhwc, kernel, stride, dilation, out_hw):
+    """(N, OH, OW, KH, KW, C) receptive fields of an NHWC padded input, copied once from a strided view.
+
+    NumPy's copy loop merges the (KW, C) axes when they are adjacent in memory (dilation 1), so the
+    copy moves KW*C contiguous values at a time; the product that follows is a single BLAS GEMM.
+    """
+    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out_hw
+    n, _, _, c = xp_nhwc.shape
+    s_n, s_h, s_w, s_c = xp_nhwc.strides
+    view = as_strided(
+        xp_nhwc,
+        shape=(n, oh, ow, kh, kw, c),
+        strides=(s_n, s_h * sh, s_w * sw, s_h * dh, s_w * dw, s_c),
+        writeable=False,
+    )
+    return np.ascontiguousarray(view)
+
+
+def _col2im(gcols, padded_nhwc_shape, kernel, stride, dilation):
+    """Adjoint of :func:`_im2col`: add every receptive-field element back to its input position."""
+    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+    oh, ow = gcols.shape[1:3]
+    out = np.zeros(padded_nhwc_shape, dtype=gcols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            out[:, i * dh : i * dh + sh * (oh - 1) + 1 : sh, j * dw : j * dw + sw * (ow - 1) + 1 : sw, :] += gcols[
+                :, :, :, i, j, :
+            ]
+    return out
+
+
+def _conv_setup(x, weight, stride, padding, dilation, groups):
+    kernel, stride, dilation, pads, out_hw = _conv_geometry(x, weight, stride, padding, dilation, groups)
+    (top, bottom), (left, right) = pads
+    xp = np.zeros((x.shape[0], x.shape[2] + top + bottom, x.shape[3] + left + right, x.shape[1]), dtype=x.dtype)
+    xp[:, top : top + x.shape[2], left : left + x.shape[3], :] = x.transpose(0, 2, 3, 1)  # padded NHWC, one copy
+    cols = _im2col(xp, kernel, stride, dilation, out_hw)
+    return kernel, stride, dilation, pads, out_hw, xp.shape, cols
+
+
+def _group_matrices(cols, weight, groups):
+    """Per group: the (M, KH*KW*Cg) patch matrix and the (KH*KW*Cg, Og) filter matrix."""
+    n, oh, ow, kh, kw, c = cols.shape
+    cg, og = c // groups, weight.shape[0] // groups
+    for g in range(groups):
+        patches = cols[..., g * cg : (g + 1) * cg].reshape(n * oh * ow, kh * kw * cg)
+        filters = weight[g * og : (g + 1) * og].transpose(2, 3, 1, 0).reshape(kh * kw * cg, og)
+        yield g, patches, filters
 
 
 @reference_op(("x", "weight", "bias?"), _check_conv2d)
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D cross-correlation, NCHW, weight (out, in/groups, kh, kw), as ``torch.nn.functional.conv2d``."""
-    kernel, stride, dilation, pads, out_hw = _conv_geometry(x, weight, stride, padding, dilation, groups)
-    cols = _windows(np.pad(x, ((0, 0), (0, 0), *pads)), kernel, stride, dilation, out_hw)
-    w = weight.reshape(groups, weight.shape[0] // groups, *weight.shape[1:])
-    out = np.einsum("ngchwij,gocij->ngohw", _grouped(cols, groups), w, optimize=True)
-    out = out.reshape(x.shape[0], weight.shape[0], *out_hw)
-    return out if bias is None else out + bias[:, None, None]
+    *_, out_hw, _, cols = _conv_setup(x, weight, stride, padding, dilation, groups)
+    n, og = x.shape[0], weight.shape[0] // groups
+    products = [
+        (patches @ filters).reshape(n, *out_hw, og) for _, patches, filters in _group_matrices(cols, weight, groups)
+    ]
+    out = products[0] if groups == 1 else np.concatenate(products, axis=-1)  # one GEMM result is the output
+    if bias is not None:
+        out += bias
+    return out.transpose(0, 3, 1, 2)
 
 
 @vjp_of(conv2d)
 def conv2d_vjp(g, x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    kernel, stride, dilation, pads, out_hw = _conv_geometry(x, weight, stride, padding, dilation, groups)
-    xp = np.pad(x, ((0, 0), (0, 0), *pads))
-    cols = _grouped(_windows(xp, kernel, stride, dilation, out_hw), groups)
-    w = weight.reshape(groups, weight.shape[0] // groups, *weight.shape[1:])
-    gg = _grouped(g, groups)
-    gw = np.einsum("ngohw,ngchwij->gocij", gg, cols, optimize=True).reshape(weight.shape)
-    gcols = np.einsum("ngohw,gocij->ngchwij", gg, w, optimize=True).reshape(*xp.shape[:2], *out_hw, *kernel)
-    gx = _crop(_scatter_windows(gcols, xp.shape, kernel, stride, dilation), pads)
+    kernel, stride, dilation, pads, out_hw, padded, cols = _conv_setup(x, weight, stride, padding, dilation, groups)
+    n, og = x.shape[0], weight.shape[0] // groups
+    cg = x.shape[1] // groups
+    g_nhwc = g.transpose(0, 2, 3, 1)
+    gw = np.empty_like(weight)
+    gcols = np.empty_like(cols)
+    for k, patches, filters in _group_matrices(cols, weight, groups):
+        gk = g_nhwc[..., k * og : (k + 1) * og].reshape(-1, og)
+        gw[k * og : (k + 1) * og] = (patches.T @ gk).reshape(*kernel, cg, og).transpose(3, 2, 0, 1)
+        gcols[..., k * cg : (k + 1) * cg] = (gk @ filters.T).reshape(n, *out_hw, *kernel, cg)
+    gx = _col2im(gcols, padded, kernel, stride, dilation).transpose(0, 3, 1, 2)
+    gx = _crop(gx, pads)
     return (gx, gw) if bias is None else (gx, gw, g.sum(axis=(0, 2, 3)))
 
 

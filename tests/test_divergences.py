@@ -150,3 +150,49 @@ def test_sgd_momentum_forms_agree_until_the_learning_rate_changes():
     )
     difference = _torch_trajectory(torch.optim.SGD, grads, dropped, momentum=0.9) - _sutskever(grads, dropped, 0.9)
     assert np.max(np.abs(difference)) > 1e-2
+
+
+def test_batch_norm_normalises_with_biased_variance_but_stores_unbiased():
+    # DIVERGENCES 1: torch, momentum 0.1, eps 1e-5.
+    from reference import layers
+
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((6, 3, 2, 2))
+    mean, var = torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64)
+    out = torch.nn.functional.batch_norm(torch.tensor(x), mean, var, training=True, momentum=0.1, eps=1e-5)
+    np.testing.assert_allclose(out.numpy(), layers.batch_norm(x), rtol=1e-12, atol=1e-12)
+    new_mean, new_var = layers.batch_norm_running_stats(x, np.zeros(3), np.ones(3), momentum=0.1)
+    np.testing.assert_allclose(mean.numpy(), new_mean, rtol=1e-12)
+    np.testing.assert_allclose(var.numpy(), new_var, rtol=1e-12)
+    n = x.size // 3
+    biased = x.var(axis=(0, 2, 3))
+    np.testing.assert_allclose(var.numpy(), 0.9 + 0.1 * biased * n / (n - 1), rtol=1e-12)
+    assert not np.allclose(var.numpy(), 0.9 + 0.1 * biased, rtol=1e-6)
+
+
+def test_max_pool_sends_a_tied_gradient_to_one_element_amax_splits_it():
+    # DIVERGENCES 5
+    x = torch.ones(1, 1, 2, 2, dtype=torch.float64, requires_grad=True)
+    torch.nn.functional.max_pool2d(x, 2).sum().backward()
+    assert x.grad.flatten().tolist() == [1.0, 0.0, 0.0, 0.0]
+    y = torch.ones(1, 1, 2, 2, dtype=torch.float64, requires_grad=True)
+    torch.amax(y, dim=(2, 3)).sum().backward()
+    assert y.grad.flatten().tolist() == [0.25] * 4
+
+
+def test_label_smoothing_spreads_eps_over_all_c_classes():
+    # DIVERGENCES 8: torch gives every class eps/C (the true class too); other libraries use eps/(C-1).
+    logits = np.array([[2.0, 0.5, -1.0]])
+    log_p = logits - np.log(np.exp(logits).sum())
+    eps, c = 0.3, 3
+    torch_loss = torch.nn.functional.cross_entropy(torch.tensor(logits), torch.tensor([0]), label_smoothing=eps).item()
+    eps_over_c = -((1 - eps) * log_p[0, 0] + eps / c * log_p[0].sum())
+    eps_over_c_minus_1 = -((1 - eps) * log_p[0, 0] + eps / (c - 1) * log_p[0, 1:].sum())
+    assert np.isclose(torch_loss, eps_over_c) and not np.isclose(torch_loss, eps_over_c_minus_1)
+
+
+def test_cross_entropy_ignore_index_defaults_to_minus_100_and_mean_skips_it():
+    logits = torch.tensor([[1.0, 2.0], [3.0, 0.0]], dtype=torch.float64)
+    full = torch.nn.functional.cross_entropy(logits, torch.tensor([1, 0]), reduction="none")
+    ignored = torch.nn.functional.cross_entropy(logits, torch.tensor([1, -100]))
+    assert np.isclose(ignored.item(), full[0].item())  # the mean divides by the one kept row
