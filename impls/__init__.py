@@ -14,6 +14,7 @@ from impls.base import Backend, BackendUnavailable, UnsupportedOp
 BACKENDS: dict[str, str] = {
     "numpy": "impls.numpy_backend:NumpyBackend",
     "torch": "impls.torch_backend:TorchBackend",
+    "autograd": "impls.autograd_backend:AutogradBackend",
 }
 
 

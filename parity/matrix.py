@@ -58,8 +58,12 @@ def column_key(record: dict) -> str:
 
 
 def _column_order(column: str) -> tuple:
+    """reference first, then backends in registry order (numpy, the baseline, leads), CPU before GPU."""
+    from impls import BACKENDS
+
     backend, device, dtype = column.split("/")
-    return (backend != "reference", backend, device != "cpu", device, dtype)
+    rank = list(BACKENDS).index(backend) if backend in BACKENDS else len(BACKENDS)
+    return (backend != "reference", rank, backend, device != "cpu", device, dtype)
 
 
 @dataclass

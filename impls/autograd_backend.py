@@ -1,0 +1,157 @@
+"""The ``autograd`` backend: parity's own engine (:mod:`impls.autograd`) in the matrix."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from impls.base import Backend
+
+
+def _ops():
+    from impls.autograd import functional as F
+    from impls.autograd import ops as O
+
+    unary = (
+        "neg",
+        "abs",
+        "exp",
+        "expm1",
+        "log",
+        "log1p",
+        "sqrt",
+        "square",
+        "reciprocal",
+        "sin",
+        "cos",
+        "tanh",
+        "sigmoid",
+        "relu",
+        "erf",
+        "gelu",
+    )
+    table = {name: getattr(O, name) for name in unary}
+    table.update({name: getattr(O, name) for name in ("add", "sub", "mul", "div", "pow", "maximum", "minimum")})
+    table.update(
+        {
+            "leaky_relu": O.leaky_relu,
+            "softplus": O.softplus,
+            "sum": O.sum_,
+            "mean": O.mean,
+            "var": O.var,
+            "max": O.max,
+            "min": O.min,
+            "logsumexp": O.logsumexp,
+            "softmax": O.softmax,
+            "log_softmax": O.log_softmax,
+            "matmul": O.matmul,
+            "outer": O.outer,
+            "transpose": O.transpose,
+            "reshape": O.reshape,
+            "concatenate": O.concatenate,
+            "slice": O.getitem,
+            "cross_entropy_probs": F.cross_entropy,
+        }
+    )
+    table.update(
+        {
+            name: getattr(F, name)
+            for name in (
+                "linear",
+                "conv2d",
+                "max_pool2d",
+                "avg_pool2d",
+                "batch_norm",
+                "batch_norm_eval",
+                "layer_norm",
+                "flatten",
+                "dropout",
+                "mse_loss",
+                "huber_loss",
+                "cross_entropy",
+                "nll_loss",
+                "binary_cross_entropy_with_logits",
+            )
+        }
+    )
+    return table
+
+
+class AutogradBackend(Backend):
+    """Tensors of :mod:`impls.autograd` on the CPU; class indices stay int64 NumPy arrays."""
+
+    name = "autograd"
+    devices = ("cpu",)
+    dtypes = ("float32", "float64")
+    autograd = True
+
+    def __init__(self):
+        from impls import autograd
+
+        self.engine = autograd
+        self.ops = _ops()
+
+    def _asarray(self, x, dtype, device):
+        if np.dtype(dtype).kind != "f":
+            return np.array(x, dtype=dtype, copy=True)
+        return self.engine.Tensor(np.array(x, dtype=dtype, copy=True))
+
+    def native(self, x):
+        return self.engine.Tensor(np.array(x, copy=True)) if x.dtype.kind == "f" else np.array(x, copy=True)
+
+    def to_numpy(self, x) -> np.ndarray:
+        return x.data.copy() if isinstance(x, self.engine.Tensor) else np.array(x, copy=True)
+
+    def _check_array(self, x, name):
+        if isinstance(x, self.engine.Tensor) or (isinstance(x, np.ndarray) and x.dtype.kind in "iub"):
+            return
+        raise TypeError(f"{name} must be an autograd Tensor (or an integer numpy array), got {type(x).__name__}")
+
+    def _forward(self, spec, inputs, params):
+        # NaN, inf and -0.0 are values in the matrix, as in the reference: no floating-point warnings
+        with np.errstate(all="ignore"):
+            return self.ops[spec.name](*inputs, **params)
+
+    def _vjp(self, spec, inputs, params, cotangent):
+        Tensor = self.engine.Tensor
+        wanted = spec.differentiable(inputs)
+        args = [Tensor(x.data, requires_grad=True) if want else x for x, want in zip(inputs, wanted)]
+        leaves = [a for a, want in zip(args, wanted) if want]
+        with np.errstate(all="ignore"):
+            out = self.ops[spec.name](*args, **params)
+            return self.engine.grad(out, leaves, grad_output=cotangent)
+
+    def value_and_grad(self, fn, params):
+        Tensor = self.engine.Tensor
+        leaves = [p if p.requires_grad else Tensor(p.data, requires_grad=True) for p in params]
+        loss = fn(*leaves)
+        return loss.detach(), self.engine.grad(loss, leaves)
+
+    def stop_gradient(self, x):
+        return x.detach()
+
+    def make_optimizer(self, name, params, lr, hyper):
+        return EngineOptimizer(self.engine, name, params, lr, hyper)
+
+    def run_optimizer(self, name, param0, grads, lrs, hyper, dtype, device):
+        param = self.engine.Tensor(np.array(param0, dtype=dtype), requires_grad=True)
+        optimizer = self.engine.optim.OPTIMIZERS[name]([param], lr=lrs[0], **hyper)
+        out = []
+        for g, lr in zip(grads, lrs):
+            optimizer.lr = lr
+            param.grad = self.engine.Tensor(np.array(g, dtype=dtype))
+            optimizer.step()
+            out.append(param.numpy())
+        return out
+
+
+class EngineOptimizer:
+    """The engine's optimizer over named parameters, for the training loops."""
+
+    def __init__(self, engine, name, params, lr, hyper):
+        self.params = {k: engine.Tensor(v.data.copy(), requires_grad=True) for k, v in params.items()}
+        self.optimizer = engine.optim.OPTIMIZERS[name](list(self.params.values()), lr=lr, **hyper)
+
+    def step(self, grads):
+        for key, param in self.params.items():
+            param.grad = grads[key]
+        self.optimizer.step()
