@@ -59,7 +59,7 @@ def _sum_to(g, shape):
 
 def _const(x, like: Tensor):
     """A Python scalar as a constant of ``like``'s dtype (weak scalars keep float32 float32)."""
-    return np.asarray(x, dtype=like.dtype)
+    return like.data.dtype.type(x)
 
 
 # ---------------------------------------------------------------- unary
@@ -144,19 +144,26 @@ def softplus(x, beta=1.0):
 # ---------------------------------------------------------------- binary (broadcasting)
 def _binary(name, forward, backward, saved=(0, 1)):
     def op(x, y):
-        x, y = tensor(x) if isinstance(x, Tensor) or not np.isscalar(x) else x, y
-        if not isinstance(y, Tensor) and np.isscalar(y):
+        if type(x) is Tensor and type(y) is Tensor:
+            pass  # the common case: no conversions
+        elif type(x) is Tensor and isinstance(y, (int, float)):
             return _scalar_op(name, x, y)
-        if not isinstance(x, Tensor):
-            x = Tensor(np.asarray(x, dtype=y.dtype)) if np.isscalar(x) else tensor(x)
-        y = tensor(y)
-        _same_dtype(x, y, name)
-        broadcast_shapes(("x", x.shape), ("y", y.shape))
-        out = forward(x.data, y.data)
+        else:
+            x = tensor(x) if isinstance(x, Tensor) or not isinstance(x, (int, float)) else Tensor(_const(x, y))
+            y = tensor(y)
+        xd, yd = x.data, y.data
+        if xd.dtype != yd.dtype:
+            _same_dtype(x, y, name)
+        xs, ys = xd.shape, yd.shape
+        if xs != ys:
+            broadcast_shapes(("x", xs), ("y", ys))
+        out = forward(xd, yd)
 
         def back(g, cg):
             gx, gy = backward(g, x, y, out, cg)
-            return _sum_to(gx, x.shape) if gx is not None else None, _sum_to(gy, y.shape) if gy is not None else None
+            if xs == ys and g.shape == xs:
+                return gx, gy
+            return (None if gx is None else _sum_to(gx, xs)), (None if gy is None else _sum_to(gy, ys))
 
         return make(out, (x, y), back, name, saved)
 
@@ -226,13 +233,17 @@ def _keep(g, shape, axes, keepdims):
 def sum_(x, axis=None, keepdims=False):
     """Sum over ``axis`` (the accumulator starts at -0.0, the IEEE additive identity, like the reference)."""
     x = tensor(x)
-    axes = normalize_axes(axis, x.ndim)
-    out = np.sum(x.data, axis=axes, keepdims=keepdims, initial=-0.0)
-    shape = x.shape
+    axes = tuple(range(x.ndim)) if axis is None else normalize_axes(axis, x.ndim)
+    out = np.add.reduce(x.data, axis=axes, keepdims=keepdims, initial=-0.0)  # skips np.sum's Python wrapper
+    shape, dtype = x.shape, x.dtype
 
     def back(g, cg):
-        kept = _keep(g, shape, axes, keepdims)
-        return (kept * np.ones(shape, dtype=x.dtype) if not cg else broadcast_to(kept, shape),)
+        kept = g if g.ndim == 0 else _keep(g, shape, axes, keepdims)
+        if cg:
+            return (broadcast_to(kept, shape),)
+        filled = np.empty(shape, dtype=dtype)
+        filled[...] = kept  # much cheaper than np.broadcast_to(...).copy()
+        return (filled,)
 
     return make(np.asarray(out, dtype=x.dtype), (x,), back, "sum", ())
 
@@ -311,11 +322,15 @@ def softmax(x, axis=-1):
 # ---------------------------------------------------------------- linear algebra and shape
 def matmul(a, b):
     """a @ b with NumPy's rules: 1-D operands are promoted, batch dims broadcast."""
-    a, b = tensor(a), tensor(b)
-    _same_dtype(a, b, "matmul")
+    if type(a) is not Tensor or type(b) is not Tensor:
+        a, b = tensor(a), tensor(b)
+    if a.data.dtype != b.data.dtype:
+        _same_dtype(a, b, "matmul")
     out = np.matmul(a.data, b.data)
 
     def back(g, cg):
+        if not cg and a.ndim == 2 and b.ndim == 2:  # the common case, without the promotions below
+            return g @ b.data.T, a.data.T @ g
         av, bv = _v(a, cg), _v(b, cg)
         a2 = reshape(av, (1, -1)) if cg and a.ndim == 1 else (av[None, :] if a.ndim == 1 else av)
         b2 = reshape(bv, (-1, 1)) if cg and b.ndim == 1 else (bv[:, None] if b.ndim == 1 else bv)
@@ -411,17 +426,16 @@ def where_mask(mask: np.ndarray, a, b):
 
 
 # Tensor operators
-Tensor.__add__ = lambda s, o: add(s, o)
-Tensor.__radd__ = lambda s, o: add(s, o)
-Tensor.__sub__ = lambda s, o: sub(s, o)
+# operators are the op functions themselves (no extra frame on the hot path)
+Tensor.__add__ = Tensor.__radd__ = add
+Tensor.__sub__ = sub
 Tensor.__rsub__ = lambda s, o: add(neg(s), o)
-Tensor.__mul__ = lambda s, o: mul(s, o)
-Tensor.__rmul__ = lambda s, o: mul(s, o)
-Tensor.__truediv__ = lambda s, o: div(s, o)
+Tensor.__mul__ = Tensor.__rmul__ = mul
+Tensor.__truediv__ = div
 Tensor.__rtruediv__ = lambda s, o: mul(reciprocal(s), o)
-Tensor.__neg__ = lambda s: neg(s)
-Tensor.__pow__ = lambda s, o: pow(s, o)
-Tensor.__matmul__ = lambda s, o: matmul(s, o)
+Tensor.__neg__ = neg
+Tensor.__pow__ = pow
+Tensor.__matmul__ = matmul
 Tensor.__rmatmul__ = lambda s, o: matmul(tensor(o), s)
 Tensor.__getitem__ = lambda s, i: getitem(s, i)
 Tensor.T = property(lambda s: transpose(s))

@@ -10,6 +10,8 @@ reference cycle and is freed as soon as the last Tensor referring to it goes awa
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 _state = {"grad": True}
@@ -41,14 +43,21 @@ def is_grad_enabled() -> bool:
 
 
 class Node:
-    """How a Tensor was made: its parents, the versions they had, and the backward closure."""
+    """How a Tensor was made: its parents, the versions of the ones its backward reads, the closure,
+    and a creation number (a child is always created after its parents: sorting by it is a
+    topological order)."""
 
-    __slots__ = ("backward", "parents", "versions", "op")
+    __slots__ = ("backward", "parents", "checks", "op", "seq")
 
     def __init__(self, backward, parents, op, saved):
-        self.backward, self.parents, self.op = backward, parents, op
-        # the versions of the parents whose values the backward reads (None: not saved, any change is fine)
-        self.versions = tuple(p._version if saved is None or i in saved else None for i, p in enumerate(parents))
+        self.backward, self.parents, self.op, self.seq = backward, parents, op, next(_sequence)
+        if saved is None:
+            self.checks = [(p, p._version) for p in parents]
+        else:
+            self.checks = [(parents[i], parents[i]._version) for i in saved] if saved else ()
+
+
+_sequence = itertools.count()
 
 
 class Tensor:
@@ -123,9 +132,9 @@ class Tensor:
 
         A non-scalar output needs an explicit ``grad`` of its shape, as in torch.
         """
-        leaves = [t for t in _graph_order(self) if t._node is None and t.requires_grad]
-        grads = _run_backward(self, grad, leaves, retain_graph or create_graph, create_graph)
-        for leaf, g in zip(leaves, grads):
+        leaves, grads = _run_backward(self, grad, retain_graph or create_graph, create_graph)
+        for leaf in leaves:
+            g = grads.get(leaf)
             if g is None:
                 continue
             g = g if isinstance(g, Tensor) else Tensor(g)
@@ -144,34 +153,21 @@ def make(data: np.ndarray, parents: tuple, backward, op: str, saved: tuple | Non
     ``saved``: indices of the parents whose values ``backward`` reads (default: all of them).
     """
     out = Tensor.__new__(Tensor)
-    out.data, out.grad, out._version = data if type(data) is np.ndarray else np.asarray(data), None, 0
-    if _state["grad"] and any(p.requires_grad for p in parents):
-        out.requires_grad, out._node = True, Node(backward, parents, op, saved)
-    else:
-        out.requires_grad, out._node = False, None
+    out.data = data if type(data) is np.ndarray else np.asarray(data)
+    out.grad, out._version, out.requires_grad, out._node = None, 0, False, None
+    if _state["grad"]:
+        for p in parents:
+            if p.requires_grad:
+                out.requires_grad, out._node = True, Node(backward, parents, op, saved)
+                break
     return out
 
 
-def _graph_order(root: Tensor) -> list[Tensor]:
-    """Tensors reachable from ``root`` in topological order (parents before children), iteratively."""
-    order, seen, stack = [], set(), [(root, False)]
-    while stack:
-        t, expanded = stack.pop()
-        if expanded:
-            order.append(t)
-            continue
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        stack.append((t, True))
-        if t._node is not None:
-            if t._node.backward is None:
-                raise RuntimeError(
-                    f"trying to backward through the graph a second time (through {t._node.op}): its saved values "
-                    "were freed by the first backward; pass retain_graph=True to the first call if you need to"
-                )
-            stack.extend((p, False) for p in t._node.parents if p.requires_grad and id(p) not in seen)
-    return order
+def _freed(node) -> RuntimeError:
+    return RuntimeError(
+        f"trying to backward through the graph a second time (through {node.op}): its saved values were freed "
+        "by the first backward; pass retain_graph=True to the first call if you need to"
+    )
 
 
 def _seed(root: Tensor, grad, create_graph: bool):
@@ -181,7 +177,7 @@ def _seed(root: Tensor, grad, create_graph: bool):
                 f"grad can be implicitly created only for scalar outputs; this output has shape {root.shape}: "
                 "call backward(grad) with a gradient of that shape (e.g. ones for the sum of its elements)"
             )
-        g = np.ones_like(root.data)
+        g = np.ones(root.data.shape, dtype=root.data.dtype)
     else:
         g = grad.data if isinstance(grad, Tensor) else np.asarray(grad)
         if g.shape != root.shape:
@@ -193,26 +189,46 @@ def _seed(root: Tensor, grad, create_graph: bool):
     return g
 
 
-def _run_backward(root: Tensor, grad, wanted: list[Tensor], retain_graph: bool, create_graph: bool) -> list:
-    """Gradients of ``root`` (seeded with ``grad``) with respect to each Tensor in ``wanted``."""
+def _run_backward(root: Tensor, grad, retain_graph: bool, create_graph: bool, wanted=()):
+    """Propagate from ``root``; returns (leaves, gradients keyed by Tensor for the leaves and ``wanted``).
+
+    This loop is the engine's hot path: Tensors are dict keys (they hash by identity), the order comes
+    from sorting creation numbers, and first-order runs skip the grad-mode switch entirely (their
+    closures only touch ndarrays).
+    """
     if not root.requires_grad:
         raise RuntimeError("the output does not require grad: no input it depends on has requires_grad=True")
-    order = _graph_order(root)
-    grads = {id(root): _seed(root, grad, create_graph)}
-    wanted_ids = {id(t) for t in wanted}
-    results = {}
-    with _GradMode(create_graph):
-        for t in reversed(order):
-            g = grads.pop(id(t), None)
+    seed = _seed(root, grad, create_graph)
+    inner, leaves, stack, seen = [], [], [root], {root}
+    while stack:
+        t = stack.pop()
+        node = t._node
+        if node is None:
+            leaves.append(t)
+            continue
+        if node.backward is None:
+            raise _freed(node)
+        inner.append((node.seq, t))
+        for p in node.parents:
+            if p.requires_grad and p not in seen:
+                seen.add(p)
+                stack.append(p)
+    inner.sort(reverse=True)  # creation numbers are unique: a child after its parents
+    wanted = set(wanted)
+    grads, kept = {root: seed}, {}
+    mode = _GradMode(True) if create_graph else None
+    if mode:
+        mode.__enter__()
+    try:
+        for _, t in inner:
+            g = grads.pop(t, None)
             if g is None:
                 continue
-            if id(t) in wanted_ids:
-                results[id(t)] = g
+            if t in wanted:
+                kept[t] = g
             node = t._node
-            if node is None:
-                continue
-            for parent, version in zip(node.parents, node.versions):
-                if version is not None and parent._version != version:
+            for parent, version in node.checks:
+                if parent._version != version:
                     raise RuntimeError(
                         f"a Tensor saved for the backward of {node.op} was modified in place after it was used "
                         f"(version {parent._version}, expected {version}); clone it before changing it"
@@ -221,19 +237,23 @@ def _run_backward(root: Tensor, grad, wanted: list[Tensor], retain_graph: bool, 
             if not retain_graph:
                 node.backward = None
             for parent, pg in zip(node.parents, parent_grads):
-                if pg is None or not parent.requires_grad:
-                    continue
-                key = id(parent)
-                grads[key] = pg if key not in grads else grads[key] + pg
-    return [results.get(id(t)) for t in wanted]
+                if pg is not None and parent.requires_grad:
+                    previous = grads.get(parent)
+                    grads[parent] = pg if previous is None else previous + pg
+    finally:
+        if mode:
+            mode.__exit__(None, None, None)
+    grads.update(kept)
+    return leaves, grads
 
 
 def grad(output: Tensor, inputs, grad_output=None, retain_graph: bool = False, create_graph: bool = False):
     """Like ``torch.autograd.grad``: the gradients of ``output`` with respect to ``inputs``, as Tensors
     (zeros for an input the output does not depend on), without touching ``.grad``."""
     inputs = list(inputs)
-    found = _run_backward(output, grad_output, inputs, retain_graph or create_graph, create_graph)
-    return tuple(
-        Tensor(np.zeros_like(t.data)) if g is None else (g if isinstance(g, Tensor) else Tensor(g))
-        for g, t in zip(found, inputs)
-    )
+    _, found = _run_backward(output, grad_output, retain_graph or create_graph, create_graph, inputs)
+    out = []
+    for t in inputs:
+        g = found.get(t)
+        out.append(Tensor(np.zeros_like(t.data)) if g is None else g if isinstance(g, Tensor) else Tensor(g))
+    return tuple(out)
