@@ -121,8 +121,7 @@ class AutogradBackend(Backend):
             return self.engine.grad(out, leaves, grad_output=cotangent)
 
     def value_and_grad(self, fn, params):
-        Tensor = self.engine.Tensor
-        leaves = [p if p.requires_grad else Tensor(p.data, requires_grad=True) for p in params]
+        leaves = [p if p.requires_grad else self.engine.tensor.wrap(p.data, True) for p in params]
         loss = fn(*leaves)
         return loss.detach(), self.engine.grad(loss, leaves)
 

@@ -6,7 +6,7 @@ reverse.  :mod:`~impls.autograd.ops` holds the primitives (each backward beside 
 :mod:`~impls.autograd.optim` the optimizers.
 """
 
-from impls.autograd import functional, nn, ops, optim
+from impls.autograd import functional, nn, ops, optim, tensor
 from impls.autograd.tensor import Tensor, grad, is_grad_enabled, no_grad
 
-__all__ = ["Tensor", "functional", "grad", "is_grad_enabled", "nn", "no_grad", "ops", "optim"]
+__all__ = ["Tensor", "functional", "grad", "is_grad_enabled", "nn", "no_grad", "ops", "optim", "tensor"]

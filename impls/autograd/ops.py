@@ -63,8 +63,21 @@ def _const(x, like: Tensor):
 
 
 # ---------------------------------------------------------------- unary
-def _unary(name, forward, derivative, saved=(0,)):
-    """An elementwise op whose derivative is a function of (x, out, cg)."""
+def quiet(fn):
+    """Run ``fn`` with NumPy's floating-point warnings off: derivatives at poles and kinks are IEEE
+    values (sqrt'(0) = inf, 0**-1 = inf), as in torch.  Only the backward closures that can meet
+    them pay for the switch."""
+
+    def silent(*args):
+        with np.errstate(all="ignore"):
+            return fn(*args)
+
+    return silent
+
+
+def _unary(name, forward, derivative, saved=(0,), poles=False):
+    """An elementwise op whose derivative is a function of (x, out, cg); ``poles``: it can divide by zero."""
+    derivative = quiet(derivative) if poles else derivative
 
     def op(x):
         x = tensor(x)
@@ -84,12 +97,15 @@ def _sigmoid_data(d):
 neg = _unary("neg", np.negative, lambda x, out, cg: -1.0, saved=())
 exp = _unary("exp", np.exp, lambda x, out, cg: exp(x) if cg else out)
 expm1 = _unary("expm1", np.expm1, lambda x, out, cg: exp(x) if cg else out + 1.0)
-log = _unary("log", np.log, lambda x, out, cg: 1.0 / _v(x, cg))
-log1p = _unary("log1p", np.log1p, lambda x, out, cg: 1.0 / (1.0 + _v(x, cg)))
-sqrt = _unary("sqrt", np.sqrt, lambda x, out, cg: 0.5 / (sqrt(x) if cg else out))
+log = _unary("log", np.log, lambda x, out, cg: 1.0 / _v(x, cg), poles=True)
+log1p = _unary("log1p", np.log1p, lambda x, out, cg: 1.0 / (1.0 + _v(x, cg)), poles=True)
+sqrt = _unary("sqrt", np.sqrt, lambda x, out, cg: 0.5 / (sqrt(x) if cg else out), poles=True)
 square = _unary("square", np.square, lambda x, out, cg: 2.0 * _v(x, cg))
 reciprocal = _unary(
-    "reciprocal", lambda d: 1.0 / d, lambda x, out, cg: -(reciprocal(x) * reciprocal(x)) if cg else -out * out
+    "reciprocal",
+    lambda d: 1.0 / d,
+    lambda x, out, cg: -(reciprocal(x) * reciprocal(x)) if cg else -out * out,
+    poles=True,
 )
 sin = _unary("sin", np.sin, lambda x, out, cg: cos(x) if cg else np.cos(x.data))
 cos = _unary("cos", np.cos, lambda x, out, cg: -sin(x) if cg else -np.sin(x.data))
@@ -191,7 +207,7 @@ mul = _binary("mul", np.multiply, lambda g, x, y, out, cg: (g * _v(y, cg), g * _
 div = _binary(
     "div",
     np.divide,
-    lambda g, x, y, out, cg: (g / _v(y, cg), -g * _v(x, cg) / (_v(y, cg) * _v(y, cg))),
+    quiet(lambda g, x, y, out, cg: (g / _v(y, cg), -g * _v(x, cg) / (_v(y, cg) * _v(y, cg)))),
 )
 
 
@@ -206,7 +222,7 @@ def _pow_back(g, x, y, out, cg):
     return gx, gy
 
 
-pow = _binary("pow", np.power, _pow_back)  # noqa: A001
+pow = _binary("pow", np.power, quiet(_pow_back))  # noqa: A001
 
 
 def _extremum_back(g, x, y, out, cg, sign):

@@ -147,6 +147,14 @@ def _accumulate(old: Tensor, new: Tensor, create_graph: bool) -> Tensor:
     return Tensor(old.data + new.data)
 
 
+def wrap(data: np.ndarray, requires_grad: bool = False) -> Tensor:
+    """A leaf Tensor around an ndarray, without the constructor's checks (internal fast path)."""
+    out = Tensor.__new__(Tensor)
+    out.data = data if type(data) is np.ndarray else np.asarray(data)  # 0-d results can be NumPy scalars
+    out.grad, out.requires_grad, out._node, out._version = None, requires_grad, None, 0
+    return out
+
+
 def make(data: np.ndarray, parents: tuple, backward, op: str, saved: tuple | None = None) -> Tensor:
     """A Tensor for ``data``; records the op when grad mode is on and some parent requires grad.
 
@@ -255,5 +263,5 @@ def grad(output: Tensor, inputs, grad_output=None, retain_graph: bool = False, c
     out = []
     for t in inputs:
         g = found.get(t)
-        out.append(Tensor(np.zeros_like(t.data)) if g is None else g if isinstance(g, Tensor) else Tensor(g))
+        out.append(wrap(np.zeros_like(t.data)) if g is None else g if isinstance(g, Tensor) else wrap(g))
     return tuple(out)
