@@ -9,6 +9,7 @@ and ``parity list`` without importing the framework.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
@@ -31,9 +32,14 @@ class UnsupportedOp(NotImplementedError):
     """The backend declares the op unsupported (``Backend.unsupported`` gives the reason)."""
 
 
+@functools.cache
+def _signature(forward) -> inspect.Signature:
+    return inspect.signature(forward)
+
+
 def bind_params(spec, inputs: Sequence, params: Mapping[str, Any]) -> dict[str, Any]:
     """``params`` completed with the reference signature's defaults, so every backend sees the same values."""
-    signature = inspect.signature(spec.forward)
+    signature = _signature(spec.forward)
     try:
         bound = signature.bind(*inputs, **params)
     except TypeError as error:

@@ -203,7 +203,14 @@ def _scalar_op(name, x: Tensor, c):
 
 add = _binary("add", np.add, lambda g, x, y, out, cg: (g, g), saved=())
 sub = _binary("sub", np.subtract, lambda g, x, y, out, cg: (g, -g), saved=())
-mul = _binary("mul", np.multiply, lambda g, x, y, out, cg: (g * _v(y, cg), g * _v(x, cg)))
+_mul = _binary("mul", np.multiply, lambda g, x, y, out, cg: (g * _v(y, cg), g * _v(x, cg)))
+
+
+def mul(x, y):
+    """x * y; ``x * x`` is a square (one gradient instead of two summed)."""
+    return square(x) if x is y and type(x) is Tensor else _mul(x, y)
+
+
 div = _binary(
     "div",
     np.divide,
