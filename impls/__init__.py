@@ -15,6 +15,7 @@ BACKENDS: dict[str, str] = {
     "numpy": "impls.numpy_backend:NumpyBackend",
     "torch": "impls.torch_backend:TorchBackend",
     "autograd": "impls.autograd_backend:AutogradBackend",
+    "numexpr": "impls.numexpr_backend:NumexprBackend",
 }
 
 

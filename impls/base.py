@@ -98,6 +98,10 @@ class Backend(ABC):
         """Why special value ``op:label`` is a known divergence at ``dtype`` (keys may omit the dtype)."""
         return cls.divergences.get(f"{op}:{label}:{dtype}") or cls.divergences.get(f"{op}:{label}")
 
+    def implemented_ops(self) -> set[str]:
+        """The catalog ops this backend has code for (checked against ``unsupported`` by a meta-test)."""
+        return set(getattr(self, "ops", {}))
+
     def device_problem(self, device: str) -> str | None:
         """Why ``device`` cannot be used on this machine, or None."""
         return None if device in self.devices else f"{self.name} has no device {device!r}"

@@ -196,3 +196,20 @@ def test_cross_entropy_ignore_index_defaults_to_minus_100_and_mean_skips_it():
     full = torch.nn.functional.cross_entropy(logits, torch.tensor([1, 0]), reduction="none")
     ignored = torch.nn.functional.cross_entropy(logits, torch.tensor([1, -100]))
     assert np.isclose(ignored.item(), full[0].item())  # the mean divides by the one kept row
+
+
+def test_numexpr_promotes_float32_times_a_python_float_to_float64():
+    # DIVERGENCES 9: the numexpr backend passes constants as typed variables to keep float32.
+    ne = pytest.importorskip("numexpr")
+    x = np.ones(3, dtype=np.float32)
+    assert ne.evaluate("x * 0.5").dtype == np.float64
+    assert ne.evaluate("x * c", local_dict={"x": x, "c": np.float32(0.5)}).dtype == np.float32
+    assert (x * 0.5).dtype == np.float32  # NumPy 2 (NEP 50) keeps float32
+
+
+def test_numexpr_max_and_min_reductions_skip_nan():
+    ne = pytest.importorskip("numexpr")
+    x = np.array([1.0, np.nan, 3.0])
+    assert ne.evaluate("max(x)") == 3.0 and ne.evaluate("min(x)") == 1.0
+    assert np.isnan(np.max(x))
+    assert np.isnan(ne.evaluate("where(x > 2, x, 2)")).sum() == 0  # where() drops NaN too: x > 2 is False

@@ -1,0 +1,330 @@
+"""The NumExpr backend: every op it can express as one NumExpr expression, gradients included.
+
+Arrays are NumPy arrays.  Constants are passed as variables of the array's dtype: NumExpr types a
+literal like ``0.5`` as float64, so ``x * 0.5`` with float32 x would come back float64 (the pinned
+divergence in tests/test_divergences.py); ``x * half`` with ``half = float32(0.5)`` stays float32.
+Reductions use NumExpr's own ``sum``/``max``/``min`` (one axis per call, applied axis by axis).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from impls.base import Backend, BackendUnavailable
+from reference._checks import normalize_axes
+from reference.catalog import CATALOG
+
+NOT_ELEMENTWISE = "numexpr evaluates elementwise expressions and single-axis reductions; it has no {what}"
+UNSUPPORTED = {
+    "erf": "numexpr has no erf; substituting an approximation (e.g. a tanh form) would test a different function",
+    "gelu": "the exact GELU needs erf, which numexpr lacks (the tanh approximation is a different function)",
+    "logsumexp": "a stable logsumexp needs max, then sum(exp(x - max)): numexpr cannot nest a reduction in an "
+    "expression, so it cannot be one expression",
+    "softmax": "needs a reduction inside the expression (the max shift and the normaliser); numexpr cannot nest them",
+    "log_softmax": "needs a stable logsumexp inside the expression; numexpr cannot nest reductions",
+    "matmul": NOT_ELEMENTWISE.format(what="matrix product"),
+    "outer": NOT_ELEMENTWISE.format(what="outer product (broadcasting would do, but not as the catalog's 1-D API)"),
+    "transpose": NOT_ELEMENTWISE.format(what="axis permutation: it moves no values"),
+    "reshape": NOT_ELEMENTWISE.format(what="reshape: it moves no values"),
+    "concatenate": NOT_ELEMENTWISE.format(what="concatenation: it moves no values"),
+    "slice": NOT_ELEMENTWISE.format(what="indexing: it moves no values"),
+    "cross_entropy": "needs log_softmax (a nested reduction), which numexpr cannot express",
+    "cross_entropy_probs": "needs log_softmax (a nested reduction), which numexpr cannot express",
+    "nll_loss": "needs a gather by class index, which numexpr cannot express",
+}
+for _name, _spec in CATALOG.items():
+    if _spec.kind == "layer":
+        UNSUPPORTED[_name] = NOT_ELEMENTWISE.format(what="windows, matrix products or per-channel statistics")
+# Its arrays are NumPy arrays, so a loop written with `@` would run -- on NumPy, not numexpr: declared instead.
+for _loop in ("poly", "linreg", "mlp", "cnn"):
+    UNSUPPORTED[_loop] = "every training loop needs matrix products, which numexpr cannot evaluate"
+
+
+# forward expression, and the expression of each input's gradient (g is the cotangent)
+UNARY = {
+    "neg": ("-x", "-g"),
+    "abs": ("abs(x)", "where(x > zero, g, where(x < zero, -g, zero * g))"),
+    "exp": ("exp(x)", "g * exp(x)"),
+    "expm1": ("expm1(x)", "g * exp(x)"),
+    "log": ("log(x)", "g / x"),
+    "log1p": ("log1p(x)", "g / (one + x)"),
+    "sqrt": ("sqrt(x)", "g / (two * sqrt(x))"),
+    "square": ("x * x", "two * x * g"),
+    "reciprocal": ("one / x", "-g / (x * x)"),
+    "sin": ("sin(x)", "g * cos(x)"),
+    "cos": ("cos(x)", "-g * sin(x)"),
+    "tanh": ("tanh(x)", "g * (one - tanh(x) * tanh(x))"),
+    # exp(-x) overflows to inf for x < -88 (float32): 1 / (1 + inf) = 0 is still the right limit
+    "sigmoid": ("one / (one + exp(-x))", "g * exp(-x) / ((one + exp(-x)) * (one + exp(-x)))"),
+    "relu": ("where(x > zero, x, where(x != x, x, zero))", "where(x > zero, g, zero)"),
+    "leaky_relu": ("where(x > zero, x, x * negative_slope)", "where(x > zero, g, g * negative_slope)"),
+    "softplus": (
+        "(where(x * beta > zero, x * beta, zero) + log1p(exp(-abs(x * beta)))) / beta",
+        "g / (one + exp(-(x * beta)))",
+    ),
+}
+BINARY = {
+    "add": ("x + y", "g", "g"),
+    "sub": ("x - y", "g", "-g"),
+    "mul": ("x * y", "g * y", "g * x"),
+    "div": ("x / y", "g / y", "-g * x / (y * y)"),
+    "pow": (
+        "x ** y",
+        "where(y == zero, zero, g * y * x ** (y - one))",
+        "where((x == zero) & (y >= zero), zero, g * x ** y * log(x))",
+    ),
+    # NaN propagates (where alone would drop it); ties split the gradient evenly
+    "maximum": (
+        "where(x != x, x, where(y != y, y, where(x >= y, x, y)))",
+        "where(x == y, g * half, where(x < y, zero, g))",
+        "where(x == y, g * half, where(x > y, zero, g))",
+    ),
+    "minimum": (
+        "where(x != x, x, where(y != y, y, where(x <= y, x, y)))",
+        "where(x == y, g * half, where(x > y, zero, g))",
+        "where(x == y, g * half, where(x < y, zero, g))",
+    ),
+}
+LOSSES = {  # per-element loss and its derivative in the input; then reduced
+    "mse_loss": ("(x - t) * (x - t)", "two * (x - t)"),
+    "huber_loss": (
+        "where(abs(x - t) <= delta, half * (x - t) * (x - t), delta * (abs(x - t) - half * delta))",
+        "where(x - t > delta, delta, where(x - t < -delta, -delta, x - t))",
+    ),
+    "binary_cross_entropy_with_logits": (
+        "pw * t * (where(-x > zero, -x, zero) + log1p(exp(-abs(x)))) "
+        "+ (one - t) * (where(x > zero, x, zero) + log1p(exp(-abs(x))))",
+        "(one - t) / (one + exp(-x)) - pw * t / (one + exp(x))",
+    ),
+}
+
+
+class NumexprBackend(Backend):
+    """NumPy arrays, computed by NumExpr's multithreaded virtual machine."""
+
+    name = "numexpr"
+    devices = ("cpu",)
+    dtypes = ("float32", "float64")
+    unsupported = UNSUPPORTED
+    divergences = {
+        "max:nan": "numexpr's max() reduction skips NaN (like np.nanmax): max([1, nan, 3]) is 3, not NaN",
+        "max:nan-grad": "numexpr's max() skips NaN, so the maximum is finite and its gradient too",
+        "min:nan": "numexpr's min() reduction skips NaN (like np.nanmin)",
+        "sum:signed-zero": "numexpr's sum() starts at +0.0, so the sum of negative zeros is +0.0 (IEEE: -0.0)",
+    }
+
+    def __init__(self):
+        try:
+            import numexpr
+        except ImportError as error:
+            raise BackendUnavailable(f"numexpr is not installed ({error}); pip install 'parity[numexpr]'") from error
+        self.ne = numexpr
+        numexpr.set_num_threads(numexpr.detect_number_of_cores())
+
+    def implemented_ops(self):
+        return set(UNARY) | set(BINARY) | set(LOSSES) | {"sum", "mean", "var", "max", "min"}
+
+    def _asarray(self, x, dtype, device):
+        return np.array(x, dtype=dtype, copy=True)
+
+    def native(self, x):
+        return np.array(x, copy=True)
+
+    def to_numpy(self, x) -> np.ndarray:
+        return np.array(x, copy=True)
+
+    def _check_array(self, x, name):
+        if not isinstance(x, np.ndarray):
+            raise TypeError(f"{name} must be a numpy.ndarray, got {type(x).__name__}")
+
+    # ---------------------------------------------------------------- evaluation helpers
+    def evaluate(self, expression: str, dtype, **arrays) -> np.ndarray:
+        """Evaluate with the constants zero/half/one/two of ``dtype`` (never float64 literals)."""
+        t = np.dtype(dtype).type
+        constants = {"zero": t(0), "half": t(0.5), "one": t(1), "two": t(2)}
+        typed = {k: (t(v) if np.isscalar(v) else v) for k, v in arrays.items()}
+        return np.asarray(self.ne.evaluate(expression, local_dict={**constants, **typed}), dtype=dtype)
+
+    def reduce(self, kind: str, x: np.ndarray, axes, keepdims: bool) -> np.ndarray:
+        """NumExpr's sum/max/min over several axes, one axis per call (highest axis first)."""
+        out = x
+        for axis in sorted(axes, reverse=True):
+            out = self.ne.evaluate(f"{kind}(a, axis={axis})", local_dict={"a": out})
+        out = np.asarray(out, dtype=x.dtype)
+        return out.reshape([1 if i in axes else n for i, n in enumerate(x.shape)]) if keepdims else out
+
+    def _unbroadcast(self, g, shape):
+        extra = g.ndim - len(shape)
+        axes = tuple(range(extra)) + tuple(extra + i for i, n in enumerate(shape) if n == 1 and g.shape[extra + i] != 1)
+        return self.reduce("sum", g, axes, keepdims=False).reshape(shape) if axes else g
+
+    # ---------------------------------------------------------------- ops
+    def _forward(self, spec, inputs, params):
+        name, dtype = spec.name, inputs[0].dtype
+        if name in UNARY:
+            return self.evaluate(UNARY[name][0], dtype, x=inputs[0], **params)
+        if name in BINARY:
+            return self.evaluate(BINARY[name][0], dtype, x=inputs[0], y=inputs[1])
+        if name in LOSSES:
+            return self._loss(name, inputs, params)
+        return self._reduction(name, inputs[0], params)
+
+    def _vjp(self, spec, inputs, params, cotangent):
+        name, dtype, g = spec.name, inputs[0].dtype, cotangent
+        if name in UNARY:
+            return (self.evaluate(UNARY[name][1], dtype, x=inputs[0], g=g, **params),)
+        if name in BINARY:
+            x, y = inputs
+            gx = self.evaluate(f"{BINARY[name][1]} + zero * x + zero * y", dtype, x=x, y=y, g=g)
+            gy = self.evaluate(f"{BINARY[name][2]} + zero * x + zero * y", dtype, x=x, y=y, g=g)
+            return self._unbroadcast(gx, x.shape), self._unbroadcast(gy, y.shape)
+        if name in LOSSES:
+            return (self._loss_grad(name, inputs, params, g),)
+        return (self._reduction_grad(name, inputs[0], params, g),)
+
+    def _loss_terms(self, name, inputs, params):
+        x, t, *rest = inputs
+        weight = rest[0] if rest else None
+        pos_weight = rest[1] if len(rest) > 1 else None
+        extra = {"delta": params.get("delta", 1.0), "pw": pos_weight if pos_weight is not None else 1.0}
+        return x, t, weight, extra
+
+    def _loss(self, name, inputs, params):
+        x, t, weight, extra = self._loss_terms(name, inputs, params)
+        expression = LOSSES[name][0] if weight is None else f"({LOSSES[name][0]}) * w"
+        per = self.evaluate(expression, x.dtype, x=x, t=t, w=weight, **extra)
+        return self._reduce_loss(per, params["reduction"])
+
+    def _reduce_loss(self, per, reduction):
+        if reduction == "none":
+            return per
+        total = self.reduce("sum", per, tuple(range(per.ndim)), keepdims=False)
+        return self.evaluate("s / n", per.dtype, s=total, n=per.size) if reduction == "mean" else total
+
+    def _loss_grad(self, name, inputs, params, g):
+        x, t, weight, extra = self._loss_terms(name, inputs, params)
+        scale = {"none": "g", "sum": "g", "mean": "g / n"}[params["reduction"]]
+        expression = f"({LOSSES[name][1]}) * {scale}" + ("" if weight is None else " * w")
+        return self.evaluate(expression + " + zero * x", x.dtype, x=x, t=t, g=g, w=weight, n=x.size, **extra)
+
+    def _reduction(self, name, x, params):
+        axes = normalize_axes(params.get("axis"), x.ndim)
+        keep = params.get("keepdims", False)
+        if name in ("max", "min"):
+            return self.reduce(name, x, axes, keep)
+        total = self.reduce("sum", x, axes, keep)
+        count = math.prod(x.shape[a] for a in axes)
+        if name == "sum":
+            return total
+        if name == "mean":
+            return self.evaluate("s / n", x.dtype, s=total, n=count)
+        mean = self.evaluate("s / n", x.dtype, s=self.reduce("sum", x, axes, True), n=count)
+        squares = self.reduce("sum", self.evaluate("(x - m) * (x - m)", x.dtype, x=x, m=mean), axes, keep)
+        dof = count - params["correction"]
+        return self.evaluate("s / d", x.dtype, s=squares, d=dof if dof > 0 else 0)
+
+    def _reduction_grad(self, name, x, params, g):
+        axes = normalize_axes(params.get("axis"), x.ndim)
+        kept = g if params.get("keepdims", False) else g.reshape([1 if i in axes else n for i, n in enumerate(x.shape)])
+        count = math.prod(x.shape[a] for a in axes)
+        if name == "sum":
+            return self.evaluate("g + zero * x", x.dtype, g=kept, x=np.zeros_like(x))
+        if name == "mean":
+            return self.evaluate("g / n + zero * x", x.dtype, g=kept, n=count, x=np.zeros_like(x))
+        if name == "var":
+            mean = self.evaluate("s / n", x.dtype, s=self.reduce("sum", x, axes, True), n=count)
+            dof = count - params["correction"]
+            return self.evaluate("g * two * (x - m) / d", x.dtype, g=kept, x=x, m=mean, d=dof if dof > 0 else 0)
+        extreme = self.reduce(name, x, axes, True)
+        mask = self.evaluate("where(x == e, one, zero)", x.dtype, x=x, e=extreme)
+        count_ties = self.reduce("sum", mask, axes, True)
+        return self.evaluate("g * mask / c", x.dtype, g=kept, mask=mask, c=count_ties)
+
+    # ---------------------------------------------------------------- fused optimizer updates
+    def run_optimizer(self, name, param0, grads, lrs, hyper, dtype, device):
+        """Each update as one NumExpr expression per state variable (reference update rules)."""
+        from reference import optim
+
+        step = FUSED.get(name)
+        if step is None:
+            return super().run_optimizer(name, param0, grads, lrs, hyper, dtype, device)
+        param, state, out = np.array(param0, dtype=dtype), {}, []
+        defaults = {k: v.default for k, v in _signature(optim.OPTIMIZERS[name]).items() if v.default is not v.empty}
+        for grad, lr in zip(grads, lrs):
+            param, state = step(self, param, np.asarray(grad, dtype=dtype), state, lr, {**defaults, **hyper})
+            out.append(param.copy())
+        return out
+
+
+def _signature(fn):
+    import inspect
+
+    return dict(inspect.signature(fn).parameters)
+
+
+def _sgd(b, p, g, state, lr, h):
+    e = lambda expr, **kw: b.evaluate(expr, p.dtype, **kw)  # noqa: E731
+    d = e("g + wd * p", g=g, p=p, wd=h["weight_decay"]) if h["weight_decay"] else g
+    if h["momentum"]:
+        buf = state.get("buf")
+        buf = (
+            d.copy()
+            if buf is None
+            else e("mu * buf + (one - damp) * d", mu=h["momentum"], buf=buf, damp=h["dampening"], d=d)
+        )
+        state = {"buf": buf}
+        d = e("d + mu * buf", d=d, mu=h["momentum"], buf=buf) if h["nesterov"] else buf
+    return e("p - lr * d", p=p, lr=lr, d=d), state
+
+
+def _adam(b, p, g, state, lr, h, decoupled=False):
+    e = lambda expr, **kw: b.evaluate(expr, p.dtype, **kw)  # noqa: E731
+    beta1, beta2 = h["betas"]
+    step = state.get("step", 0) + 1
+    if h["weight_decay"] and decoupled:
+        p = e("p * (one - lr * wd)", p=p, lr=lr, wd=h["weight_decay"])
+    elif h["weight_decay"]:
+        g = e("g + wd * p", g=g, p=p, wd=h["weight_decay"])
+    m = e("m + (one - b1) * (g - m)", m=state.get("m", np.zeros_like(p)), b1=beta1, g=g)
+    v = e("v * b2 + (one - b2) * g * g", v=state.get("v", np.zeros_like(p)), b2=beta2, g=g)
+    second = v
+    new_state = {"step": step, "m": m, "v": v}
+    if h["amsgrad"]:
+        prev = state.get("vmax", np.zeros_like(p))
+        second = e("where(prev > v, prev, v)", prev=prev, v=v)
+        new_state["vmax"] = second
+    p = e(
+        "p - (lr / c1) * m / (sqrt(s) / c2 + eps)",
+        p=p,
+        lr=lr,
+        c1=1 - beta1**step,
+        m=m,
+        s=second,
+        c2=(1 - beta2**step) ** 0.5,
+        eps=h["eps"],
+    )
+    return p, new_state
+
+
+def _rmsprop(b, p, g, state, lr, h):
+    e = lambda expr, **kw: b.evaluate(expr, p.dtype, **kw)  # noqa: E731
+    if h["weight_decay"]:
+        g = e("g + wd * p", g=g, p=p, wd=h["weight_decay"])
+    sq = e("s * a + (one - a) * g * g", s=state.get("sq", np.zeros_like(p)), a=h["alpha"], g=g)
+    new_state = {"sq": sq}
+    if h["centered"]:
+        ga = e("m * a + (one - a) * g", m=state.get("ga", np.zeros_like(p)), a=h["alpha"], g=g)
+        new_state["ga"] = ga
+        avg = e("sqrt(s - m * m) + eps", s=sq, m=ga, eps=h["eps"])
+    else:
+        avg = e("sqrt(s) + eps", s=sq, eps=h["eps"])
+    if h["momentum"] > 0:
+        buf = e("buf * mu + g / avg", buf=state.get("buf", np.zeros_like(p)), mu=h["momentum"], g=g, avg=avg)
+        new_state["buf"] = buf
+        return e("p - lr * buf", p=p, lr=lr, buf=buf), new_state
+    return e("p - lr * g / avg", p=p, lr=lr, g=g, avg=avg), new_state
+
+
+FUSED = {"sgd": _sgd, "adam": _adam, "adamw": lambda *a: _adam(*a, decoupled=True), "rmsprop": _rmsprop}
