@@ -16,6 +16,7 @@ BACKENDS: dict[str, str] = {
     "torch": "impls.torch_backend:TorchBackend",
     "autograd": "impls.autograd_backend:AutogradBackend",
     "numexpr": "impls.numexpr_backend:NumexprBackend",
+    "numba": "impls.numba_backend:NumbaBackend",
 }
 
 

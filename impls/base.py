@@ -194,6 +194,10 @@ class Backend(ABC):
         var = self.run("var", [x], {"axis": axes, "correction": 1})
         return (1 - momentum) * running_mean + momentum * mean, (1 - momentum) * running_var + momentum * var
 
+    def compiled_loop(self, name: str):
+        """A whole training loop compiled by the backend (e.g. numba's poly), or None for the generic one."""
+        return None
+
     def make_optimizer(self, name: str, params: dict, lr: float, hyper: dict):
         """An optimizer over ``params`` (name -> backend array); by default the reference's update rules
         applied on the host, so any backend can train.  ``.params`` holds the current values."""

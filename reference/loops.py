@@ -87,8 +87,18 @@ def poly_data() -> tuple[np.ndarray, np.ndarray]:
 
 
 def poly(backend, *, device="cpu", dtype="float64", steps=POLY_STEPS, grad="manual", lr=POLY_LR) -> TrainResult:
-    """Gradient descent on mean((X w - y)**2) from w = 0."""
+    """Gradient descent on mean((X w - y)**2) from w = 0 (a backend may run its compiled version)."""
     features, target = poly_data()
+    compiled = backend.compiled_loop("poly") if grad == "manual" else None
+    if compiled is not None:
+        (losses, w, first), seconds = _timed(
+            backend,
+            device,
+            lambda: compiled(
+                features=features, target=target, w0=np.zeros((POLY_DEGREE + 1, 1)), lr=lr, steps=steps, dtype=dtype
+            ),
+        )
+        return TrainResult("poly", backend.name, device, dtype, grad, steps, seconds, losses, {"w": w}, {"w": first})
     X, y = backend.asarray(features, dtype, device), backend.asarray(target, dtype, device)
     w = backend.asarray(np.zeros((POLY_DEGREE + 1, 1)), dtype, device)
     losses = backend.asarray(np.zeros(steps), dtype, device)

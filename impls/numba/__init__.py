@@ -1,0 +1,1 @@
+"""Numba kernels for the ``numba`` backend (imported only when the backend is loaded)."""

@@ -1,0 +1,329 @@
+"""Numba kernels over rows: a reduction's input is reshaped (by NumPy, on the host) to (rows, n) with
+the reduced axes last, and each kernel handles one row at a time.
+
+Sums are compensated (Kahan): the error is ~2u·Σ|x| whatever n is, inside the catalog's accumulation
+allowance; ``fastmath`` would let LLVM reassociate the compensation away, so it is off everywhere.
+``parallel=True`` (prange over rows or row blocks) only where the work per row pays for the threads:
+matmul and the optimizer updates on large arrays.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+
+@njit(cache=True)
+def kahan(a):
+    """Compensated sum of a 1-D array (in its own dtype); -0.0 start, so -0 + -0 = -0 (IEEE)."""
+    total = a.dtype.type(-0.0)
+    c = a.dtype.type(0.0)
+    for v in a:
+        y = v - c
+        t = total + y
+        c = (t - total) - y
+        total = t
+    if not math.isfinite(total):  # inf/NaN: Kahan's correction would turn inf - inf into NaN
+        total = a.dtype.type(-0.0)
+        for v in a:
+            total += v
+    return total
+
+
+@njit(cache=True)
+def row_sum(a):
+    out = np.empty(a.shape[0], dtype=a.dtype)
+    for i in range(a.shape[0]):
+        out[i] = kahan(a[i])
+    return out
+
+
+@njit(cache=True)
+def row_var(a, correction):
+    out = np.empty(a.shape[0], dtype=a.dtype)
+    n = a.shape[1]
+    for i in range(a.shape[0]):
+        mean = kahan(a[i]) / n
+        d = a[i] - mean
+        dof = n - correction
+        out[i] = kahan(d * d) / dof if dof > 0 else kahan(d * d) * np.inf
+    return out
+
+
+@njit(cache=True)
+def row_var_vjp(a, g, correction):
+    out = np.empty_like(a)
+    n = a.shape[1]
+    dof = n - correction
+    for i in range(a.shape[0]):
+        mean = kahan(a[i]) / n
+        scale = 2.0 * g[i] / dof if dof > 0 else 2.0 * g[i] * np.inf
+        for j in range(n):
+            out[i, j] = scale * (a[i, j] - mean)
+    return out
+
+
+@njit(cache=True)
+def row_extremum(a, sign):
+    """max (sign 1) or min (sign -1) per row; a NaN anywhere makes the row NaN."""
+    out = np.empty(a.shape[0], dtype=a.dtype)
+    for i in range(a.shape[0]):
+        best = a[i, 0]
+        for v in a[i]:
+            if v != v:
+                best = v
+                break
+            if sign * v > sign * best:
+                best = v
+        out[i] = best
+    return out
+
+
+@njit(cache=True)
+def row_extremum_vjp(a, out, g):
+    """Ties share the gradient evenly; a NaN extremum gets NaN for the whole row."""
+    grad = np.zeros_like(a)
+    for i in range(a.shape[0]):
+        count = 0
+        for v in a[i]:
+            if v == out[i]:
+                count += 1
+        for j in range(a.shape[1]):
+            if count == 0:
+                grad[i, j] = np.nan
+            elif a[i, j] == out[i]:
+                grad[i, j] = g[i] / count
+    return grad
+
+
+@njit(cache=True)
+def _row_shift(row):
+    m = row[0]
+    for v in row:
+        if v > m or v != v:
+            m = v
+    return m if math.isfinite(m) else 0.0  # never shift by inf: all -inf must give -inf, not NaN
+
+
+@njit(cache=True)
+def row_logsumexp(a):
+    out = np.empty(a.shape[0], dtype=a.dtype)
+    for i in range(a.shape[0]):
+        m = _row_shift(a[i])
+        out[i] = math.log(kahan(np.exp(a[i] - m))) + m
+    return out
+
+
+@njit(cache=True)
+def row_logsumexp_vjp(a, g):
+    out = np.empty_like(a)
+    for i in range(a.shape[0]):
+        m = _row_shift(a[i])
+        lse = math.log(kahan(np.exp(a[i] - m))) + m
+        for j in range(a.shape[1]):
+            out[i, j] = g[i] * math.exp(a[i, j] - lse)
+    return out
+
+
+@njit(cache=True)
+def row_softmax(a):
+    out = np.empty_like(a)
+    for i in range(a.shape[0]):
+        m = a[i, 0]
+        for v in a[i]:
+            if v > m or v != v:
+                m = v
+        e = np.exp(a[i] - m)  # the max shift (with inf: NaN, as torch)
+        out[i] = e / kahan(e)
+    return out
+
+
+@njit(cache=True)
+def row_softmax_vjp(a, g):
+    p = row_softmax(a)
+    out = np.empty_like(a)
+    for i in range(a.shape[0]):
+        dot = kahan(g[i] * p[i])
+        out[i] = p[i] * (g[i] - dot)
+    return out
+
+
+@njit(cache=True)
+def row_log_softmax(a):
+    lse = row_logsumexp(a)
+    out = np.empty_like(a)
+    for i in range(a.shape[0]):
+        out[i] = a[i] - lse[i]
+    return out
+
+
+@njit(cache=True)
+def row_log_softmax_vjp(a, g):
+    lse = row_logsumexp(a)
+    out = np.empty_like(a)
+    for i in range(a.shape[0]):
+        total = kahan(g[i])
+        for j in range(a.shape[1]):
+            out[i, j] = g[i, j] - math.exp(a[i, j] - lse[i]) * total
+    return out
+
+
+# ---------------------------------------------------------------- matmul
+TILE = 64
+
+
+@njit(cache=True, parallel=True)
+def matmul2d(a, b):
+    """C = A @ B, blocked over (i, k) for cache reuse, the inner loop over contiguous columns of B and C
+    (vectorised by LLVM), row blocks in parallel."""
+    m, k = a.shape
+    n = b.shape[1]
+    c = np.zeros((m, n), dtype=a.dtype)
+    blocks = (m + TILE - 1) // TILE
+    for bi in prange(blocks):
+        i0 = bi * TILE
+        i1 = min(i0 + TILE, m)
+        for k0 in range(0, k, TILE):
+            k1 = min(k0 + TILE, k)
+            for i in range(i0, i1):
+                for kk in range(k0, k1):
+                    aik = a[i, kk]
+                    for j in range(n):
+                        c[i, j] += aik * b[kk, j]
+    return c
+
+
+@njit(cache=True)
+def matmul_batched(a, b):
+    out = np.empty((a.shape[0], a.shape[1], b.shape[2]), dtype=a.dtype)
+    for i in range(a.shape[0]):
+        out[i] = matmul2d(np.ascontiguousarray(a[i]), np.ascontiguousarray(b[i]))
+    return out
+
+
+# ---------------------------------------------------------------- losses over rows of logits
+@njit(cache=True)
+def ce_coefficients(n_classes, target, weight, eps, ignore_index):
+    """Per row: the class coefficients a (loss_i = -Σ a_ic log_softmax_ic) and its weight (torch's rules)."""
+    rows = target.shape[0]
+    coeff = np.zeros((rows, n_classes), dtype=weight.dtype)
+    row_weight = np.zeros(rows, dtype=weight.dtype)
+    for i in range(rows):
+        t = target[i]
+        if t == ignore_index:
+            continue
+        row_weight[i] = weight[t]
+        for c in range(n_classes):
+            coeff[i, c] = eps / n_classes * weight[c]
+        coeff[i, t] += (1.0 - eps) * weight[t]
+    return coeff, row_weight
+
+
+@njit(cache=True)
+def ce_rows(logits, coeff):
+    lsm = row_log_softmax(logits)
+    out = np.empty(logits.shape[0], dtype=logits.dtype)
+    for i in range(logits.shape[0]):
+        out[i] = -kahan(coeff[i] * lsm[i])
+    return out
+
+
+@njit(cache=True)
+def ce_rows_vjp(logits, coeff, g):
+    p = row_softmax(logits)
+    out = np.empty_like(logits)
+    for i in range(logits.shape[0]):
+        total = kahan(coeff[i])
+        out[i] = g[i] * (p[i] * total - coeff[i])
+    return out
+
+
+# ---------------------------------------------------------------- fused optimizer updates (one pass per step)
+@njit(cache=True, parallel=True)
+def sgd_step(p, g, buf, lr, momentum, dampening, nesterov, weight_decay, first):
+    out = np.empty_like(p)
+    for i in prange(p.size):
+        d = g.flat[i] + weight_decay * p.flat[i]
+        if momentum != 0.0:
+            b = d if first else momentum * buf.flat[i] + (1.0 - dampening) * d
+            buf.flat[i] = b
+            d = d + momentum * b if nesterov else b
+        out.flat[i] = p.flat[i] - lr * d
+    return out
+
+
+@njit(cache=True, parallel=True)
+def adam_step(p, g, m, v, vmax, lr, beta1, beta2, eps, weight_decay, amsgrad, decoupled, step):
+    out = np.empty_like(p)
+    bias1 = 1.0 - beta1**step
+    bias2_sqrt = math.sqrt(1.0 - beta2**step)
+    for i in prange(p.size):
+        param, grad = p.flat[i], g.flat[i]
+        if decoupled:
+            param = param * (1.0 - lr * weight_decay)
+        else:
+            grad = grad + weight_decay * param
+        mi = m.flat[i] + (1.0 - beta1) * (grad - m.flat[i])
+        vi = v.flat[i] * beta2 + (1.0 - beta2) * grad * grad
+        m.flat[i], v.flat[i] = mi, vi
+        second = vi
+        if amsgrad:
+            second = max(vmax.flat[i], vi)
+            vmax.flat[i] = second
+        out.flat[i] = param - (lr / bias1) * mi / (math.sqrt(second) / bias2_sqrt + eps)
+    return out
+
+
+@njit(cache=True, parallel=True)
+def rmsprop_step(p, g, sq, gavg, buf, lr, alpha, eps, weight_decay, momentum, centered):
+    out = np.empty_like(p)
+    for i in prange(p.size):
+        grad = g.flat[i] + weight_decay * p.flat[i]
+        s = sq.flat[i] * alpha + (1.0 - alpha) * grad * grad
+        sq.flat[i] = s
+        if centered:
+            a = gavg.flat[i] * alpha + (1.0 - alpha) * grad
+            gavg.flat[i] = a
+            avg = math.sqrt(s - a * a) + eps
+        else:
+            avg = math.sqrt(s) + eps
+        if momentum > 0.0:
+            b = buf.flat[i] * momentum + grad / avg
+            buf.flat[i] = b
+            out.flat[i] = p.flat[i] - lr * b
+        else:
+            out.flat[i] = p.flat[i] - lr * grad / avg
+    return out
+
+
+# ---------------------------------------------------------------- the poly loop, compiled as a whole
+@njit(cache=True)
+def poly_loop(X, y, w, lr, steps):
+    """Gradient descent on mean((X w - y)**2): the reference loop, step for step, in one compiled function."""
+    n, k = X.shape
+    losses = np.empty(steps, dtype=X.dtype)
+    first = np.empty_like(w)
+    err = np.empty(n, dtype=X.dtype)
+    grad = np.empty_like(w)
+    scale = 2.0 / n
+    for step in range(steps):
+        total = X.dtype.type(0.0)
+        for i in range(n):
+            acc = X.dtype.type(0.0)
+            for j in range(k):
+                acc += X[i, j] * w[j, 0]
+            err[i] = acc - y[i, 0]
+            total += err[i] * err[i]
+        losses[step] = total / n
+        for j in range(k):
+            acc = X.dtype.type(0.0)
+            for i in range(n):
+                acc += X[i, j] * err[i]
+            grad[j, 0] = scale * acc
+        if step == 0:
+            first[:] = grad
+        for j in range(k):
+            w[j, 0] -= lr * grad[j, 0]
+    return losses, w, first

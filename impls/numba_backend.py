@@ -1,0 +1,363 @@
+"""The Numba backend: Numba ufuncs and njit kernels, each with a hand-written backward kernel.
+
+NumPy only reshapes (moves reduced axes last, promotes 1-D matmul operands) and allocates; every
+value is computed by compiled code.  Kernels compile on first load and are cached on disk.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from impls.base import Backend, BackendUnavailable
+from reference._checks import normalize_axes, normalize_axis
+
+MOVES_DATA = "data movement: numba arrays are NumPy arrays, so this would be NumPy's own op, not a numba kernel"
+NOT_YET = "no numba kernel yet (conv2d, pooling and normalisation kernels are the next step)"
+UNSUPPORTED = {
+    **{op: MOVES_DATA for op in ("transpose", "reshape", "concatenate", "slice", "flatten")},
+    **{op: NOT_YET for op in ("conv2d", "max_pool2d", "avg_pool2d", "batch_norm", "batch_norm_eval", "layer_norm")},
+    "cnn": "needs conv2d, pooling and batch-norm kernels, which the numba backend does not have yet",
+    "linreg": "no compiled linreg yet: the generic loop would run NumPy's @ on NumPy arrays, not numba",
+}
+REDUCTIONS = ("sum", "mean", "var", "max", "min", "logsumexp")
+
+
+def _rows(x, axes):
+    """x with ``axes`` moved last and flattened: (rows, n), C-contiguous; and the reduced output shape."""
+    kept = [a for a in range(x.ndim) if a not in axes]
+    moved = np.transpose(x, kept + list(axes))
+    n = math.prod(x.shape[a] for a in axes)
+    return np.ascontiguousarray(moved.reshape(-1, n)), tuple(x.shape[a] for a in kept), kept
+
+
+def _unrows(values, x, axes, kept, keepdims):
+    """Per-element results in the (rows, n) layout back to x's shape, or per-row results to the output."""
+    if values.ndim == 2:
+        moved_shape = [x.shape[a] for a in kept] + [x.shape[a] for a in axes]
+        return np.transpose(values.reshape(moved_shape), np.argsort(kept + list(axes)))
+    out = values.reshape([x.shape[a] for a in kept])
+    return out.reshape([1 if a in axes else n for a, n in enumerate(x.shape)]) if keepdims else out
+
+
+class NumbaBackend(Backend):
+    """NumPy arrays computed by Numba-compiled CPU kernels."""
+
+    name = "numba"
+    devices = ("cpu",)
+    dtypes = ("float32", "float64")
+    unsupported = UNSUPPORTED
+    divergences = {}
+
+    def __init__(self):
+        try:
+            from impls.numba import elementwise, kernels
+        except ImportError as error:
+            raise BackendUnavailable(f"numba is not installed ({error}); pip install 'parity[numba]'") from error
+        self.E, self.K = elementwise, kernels
+
+    def implemented_ops(self):
+        reductions = set(REDUCTIONS) | {"softmax", "log_softmax"}
+        losses = set(self.E.LOSSES) | {"cross_entropy", "cross_entropy_probs", "nll_loss"}
+        return set(self.E.UNARY) | set(self.E.BINARY) | reductions | losses | {"matmul", "outer", "linear", "dropout"}
+
+    def _asarray(self, x, dtype, device):
+        return np.array(x, dtype=dtype, copy=True)
+
+    def native(self, x):
+        return np.array(x, copy=True)
+
+    def to_numpy(self, x) -> np.ndarray:
+        return np.array(x, copy=True)
+
+    def _check_array(self, x, name):
+        if not isinstance(x, np.ndarray):
+            raise TypeError(f"{name} must be a numpy.ndarray, got {type(x).__name__}")
+
+    # ---------------------------------------------------------------- dispatch
+    def _forward(self, spec, inputs, params):
+        with np.errstate(all="ignore"):  # NaN, inf and -0.0 are values, as in the reference
+            return np.asarray(self._dispatch(spec.name, inputs, params, None), dtype=inputs[0].dtype)
+
+    def _vjp(self, spec, inputs, params, cotangent):
+        with np.errstate(all="ignore"):
+            grads = self._dispatch(spec.name, inputs, params, cotangent)
+        return tuple(np.asarray(g, dtype=inputs[0].dtype) for g in grads)
+
+    def _dispatch(self, name, inputs, params, g):
+        E = self.E
+        if name in E.UNARY:
+            fwd, d, param = E.UNARY[name]
+            x = inputs[0]
+            extra = () if param is None else (x.dtype.type(params[param]),)
+            return fwd(x, *extra) if g is None else (d(x, *extra, g),)
+        if name in E.BINARY:
+            fwd, dx, dy = E.BINARY[name]
+            x, y = inputs
+            if g is None:
+                return fwd(x, y)
+            return self._sum_to(dx(x, y, g), x.shape), self._sum_to(dy(x, y, g), y.shape)
+        if name in REDUCTIONS or name in ("softmax", "log_softmax"):
+            return self._reduction(name, inputs[0], params, g)
+        if name in ("matmul", "outer", "linear"):
+            return self._linear_algebra(name, inputs, g)
+        if name == "dropout":
+            x, mask = inputs
+            scale = E.mul(mask, x.dtype.type(1.0 / (1.0 - params["p"])))
+            return E.mul(x, scale) if g is None else (E.mul(g, scale),)
+        return self._loss(name, inputs, params, g)
+
+    def _sum_to(self, grad, shape):
+        """Undo broadcasting with the compensated-sum kernel (axes moved last, then summed per row)."""
+        if grad.shape == tuple(shape):
+            return grad
+        extra = grad.ndim - len(shape)
+        axes = tuple(range(extra)) + tuple(
+            extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1
+        )
+        rows, _, kept = _rows(grad, axes)
+        return _unrows(self.K.row_sum(rows), grad, axes, kept, False).reshape(shape)
+
+    def _reduction(self, name, x, params, g):
+        K = self.K
+        if name in ("softmax", "log_softmax"):
+            axes = (normalize_axis(params["axis"], x.ndim),)
+            keepdims = True
+        else:
+            axes = normalize_axes(params.get("axis"), x.ndim)
+            keepdims = params.get("keepdims", False)
+        rows, _, kept = _rows(x, axes)
+        if name in ("softmax", "log_softmax"):
+            kernel, vjp = (
+                (K.row_softmax, K.row_softmax_vjp) if name == "softmax" else (K.row_log_softmax, K.row_log_softmax_vjp)
+            )
+            if g is None:
+                return _unrows(kernel(rows), x, axes, kept, True)
+            return (_unrows(vjp(rows, _rows(g, axes)[0]), x, axes, kept, True),)
+        if g is None:
+            return _unrows(self._row_reduce(name, rows, params), x, axes, kept, keepdims)
+        g_rows = np.ascontiguousarray(np.reshape(g, -1)).astype(x.dtype) if g.ndim else np.full(rows.shape[0], g)
+        return (_unrows(self._row_reduce_vjp(name, rows, g_rows, params), x, axes, kept, keepdims),)
+
+    def _row_reduce(self, name, rows, params):
+        K, n = self.K, rows.shape[1]
+        if name == "sum":
+            return K.row_sum(rows)
+        if name == "mean":
+            return K.row_sum(rows) / rows.dtype.type(n)
+        if name == "var":
+            return K.row_var(rows, float(params["correction"]))
+        if name == "logsumexp":
+            return K.row_logsumexp(rows)
+        return K.row_extremum(rows, 1.0 if name == "max" else -1.0)
+
+    def _row_reduce_vjp(self, name, rows, g, params):
+        K, n = self.K, rows.shape[1]
+        if name in ("sum", "mean"):
+            scale = 1.0 if name == "sum" else 1.0 / n
+            return np.repeat((g * rows.dtype.type(scale))[:, None], n, axis=1)
+        if name == "var":
+            return K.row_var_vjp(rows, g, float(params["correction"]))
+        if name == "logsumexp":
+            return K.row_logsumexp_vjp(rows, g)
+        out = K.row_extremum(rows, 1.0 if name == "max" else -1.0)
+        return K.row_extremum_vjp(rows, out, g)
+
+    # ---------------------------------------------------------------- linear algebra
+    def _mm(self, a, b):
+        """Batched matmul with broadcast batch dims (2-D operands at least)."""
+        a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
+        if a.ndim == 2 and b.ndim == 2:
+            return self.K.matmul2d(a, b)
+        batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        a3 = np.ascontiguousarray(np.broadcast_to(a, batch + a.shape[-2:])).reshape(-1, *a.shape[-2:])
+        b3 = np.ascontiguousarray(np.broadcast_to(b, batch + b.shape[-2:])).reshape(-1, *b.shape[-2:])
+        return self.K.matmul_batched(a3, b3).reshape(*batch, a.shape[-2], b.shape[-1])
+
+    def _linear_algebra(self, name, inputs, g):
+        if name == "outer":
+            x, y = inputs
+            if g is None:
+                return self.E.mul(x[:, None], y[None, :])
+            return self._mm(g, y[:, None])[:, 0], self._mm(x[None, :], g)[0]
+        if name == "linear":
+            x, w, *bias = inputs
+            x2 = x.reshape(-1, x.shape[-1])
+            if g is None:
+                out = self._mm(x2, np.ascontiguousarray(w.T)).reshape(*x.shape[:-1], w.shape[0])
+                return self.E.add(out, bias[0]) if bias else out
+            g2 = g.reshape(-1, w.shape[0])
+            grads = (self._mm(g2, w).reshape(x.shape), self._mm(np.ascontiguousarray(g2.T), x2))
+            return grads + ((self.K.row_sum(np.ascontiguousarray(g2.T)),) if bias else ())
+        a, b = inputs
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        if g is None:
+            out = self._mm(a2, b2)
+            if a.ndim == 1:
+                out = out[..., 0, :]
+            return out[..., 0] if b.ndim == 1 else out
+        g2 = g
+        if a.ndim == 1:
+            g2 = np.expand_dims(g2, -2 if b.ndim > 1 else 0)
+        if b.ndim == 1:
+            g2 = np.expand_dims(g2, -1)
+        ga = self._sum_to(self._mm(g2, np.swapaxes(b2, -1, -2)), a2.shape)
+        gb = self._sum_to(self._mm(np.swapaxes(a2, -1, -2), g2), b2.shape)
+        return ga.reshape(a.shape), gb.reshape(b.shape)
+
+    # ---------------------------------------------------------------- losses
+    def _reduce_loss(self, per, reduction, g):
+        if g is None:
+            if reduction == "none":
+                return per
+            total = self.K.kahan(np.ascontiguousarray(per).reshape(-1))
+            return total / per.size if reduction == "mean" else total
+        if reduction == "none":
+            return g
+        return np.full(per.shape, g / per.size if reduction == "mean" else g, dtype=per.dtype)
+
+    def _loss(self, name, inputs, params, g):
+        if name in self.E.LOSSES:
+            value, derivative, param = self.E.LOSSES[name]
+            x, t, *rest = inputs
+            weight = rest[0] if rest else None
+            p = (
+                params.get(param, 0.0)
+                if param != "pos_weight"
+                else (rest[1] if len(rest) > 1 and rest[1] is not None else 1.0)
+            )
+            p = x.dtype.type(p) if np.isscalar(p) else p
+            per = value(x, t, p)
+            per = per if weight is None else per * weight
+            gper = self._reduce_loss(per, params["reduction"], g)
+            if g is None:
+                return gper
+            grad = derivative(x, t, p) * gper
+            return (grad if weight is None else grad * weight,)
+        return self._classification(name, inputs, params, g)
+
+    def _classification(self, name, inputs, params, g):
+        """cross_entropy (indices or probabilities) and nll_loss over rows of classes."""
+        x, target, *rest = inputs
+        logits = np.ascontiguousarray(np.moveaxis(x, 1, -1) if x.ndim >= 2 else x[None])
+        n_classes = logits.shape[-1]
+        flat = logits.reshape(-1, n_classes)
+        weight = rest[0] if rest and rest[0] is not None else np.ones(n_classes, dtype=x.dtype)
+        eps = params.get("label_smoothing", 0.0)
+        if target.dtype.kind == "f":  # probabilities: coefficients ((1 - eps) p + eps / C) w, mean over rows
+            probs = np.moveaxis(target, 1, -1) if target.ndim >= 2 else target[None]
+            coeff = np.ascontiguousarray(((probs * (1 - eps) + eps / n_classes) * weight).reshape(-1, n_classes))
+            divisor = flat.shape[0]
+        else:
+            coeff, row_weight = self.K.ce_coefficients(
+                n_classes, np.ascontiguousarray(target).reshape(-1), weight, eps, params["ignore_index"]
+            )
+            divisor = x.dtype.type(self.K.kahan(row_weight))
+        reduction = params["reduction"]
+        if name == "nll_loss":
+            per = -self.K.row_sum(np.ascontiguousarray(coeff * flat))
+        else:
+            per = self.K.ce_rows(flat, coeff)
+        row_shape = logits.shape[:-1]
+        if g is None:
+            if reduction == "none":
+                return per.reshape(row_shape) if x.ndim >= 2 else per[0]
+            total = x.dtype.type(self.K.kahan(per))
+            return total / x.dtype.type(divisor) if reduction == "mean" else total  # all ignored: 0/0 = NaN
+        g_rows = (
+            np.reshape(g, -1)
+            if reduction == "none"
+            else np.full(flat.shape[0], g / divisor if reduction == "mean" else g)
+        ).astype(x.dtype)
+        grad = -coeff * g_rows[:, None] if name == "nll_loss" else self.K.ce_rows_vjp(flat, coeff, g_rows)
+        grad = grad.reshape(logits.shape)
+        return (np.moveaxis(grad, -1, 1) if x.ndim >= 2 else grad[0],)
+
+    # ---------------------------------------------------------------- optimizers and loops
+    def run_optimizer(self, name, param0, grads, lrs, hyper, dtype, device):
+        optimizer = NumbaOptimizer(self.K, name, {"p": np.array(param0, dtype=dtype)}, lrs[0], hyper)
+        out = []
+        for g, lr in zip(grads, lrs):
+            optimizer.lr = lr
+            optimizer.step({"p": np.asarray(g, dtype=dtype)})
+            out.append(optimizer.params["p"].copy())
+        return out
+
+    def make_optimizer(self, name, params, lr, hyper):
+        return NumbaOptimizer(self.K, name, params, lr, hyper)
+
+    def compiled_loop(self, name):
+        return self._poly if name == "poly" else None
+
+    def _poly(self, *, features, target, w0, lr, steps, dtype):
+        X, y = np.ascontiguousarray(features, dtype=dtype), np.ascontiguousarray(target, dtype=dtype)
+        return self.K.poly_loop(X, y, np.array(w0, dtype=dtype), X.dtype.type(lr), steps)
+
+
+class NumbaOptimizer:
+    """The fused update kernels over named parameters (torch.optim semantics)."""
+
+    DEFAULTS = {
+        "sgd": {"momentum": 0.0, "dampening": 0.0, "nesterov": False, "weight_decay": 0.0},
+        "adam": {"betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0, "amsgrad": False},
+        "adamw": {"betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 1e-2, "amsgrad": False},
+        "rmsprop": {"alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0, "momentum": 0.0, "centered": False},
+    }
+
+    def __init__(self, kernels, name, params, lr, hyper):
+        self.K, self.name, self.lr = kernels, name, lr
+        self.hyper = {**self.DEFAULTS[name], **hyper}
+        self.params = {k: np.array(v, copy=True) for k, v in params.items()}
+        self.state = {k: {"step": 0, **{s: np.zeros_like(v) for s in ("a", "b", "c")}} for k, v in self.params.items()}
+
+    def step(self, grads):
+        h, K = self.hyper, self.K
+        for key, grad in grads.items():
+            p, s = self.params[key], self.state[key]
+            g = np.ascontiguousarray(grad, dtype=p.dtype)
+            s["step"] += 1
+            if self.name == "sgd":
+                new = K.sgd_step(
+                    p,
+                    g,
+                    s["a"],
+                    self.lr,
+                    h["momentum"],
+                    h["dampening"],
+                    h["nesterov"],
+                    h["weight_decay"],
+                    s["step"] == 1,
+                )
+            elif self.name in ("adam", "adamw"):
+                new = K.adam_step(
+                    p,
+                    g,
+                    s["a"],
+                    s["b"],
+                    s["c"],
+                    self.lr,
+                    h["betas"][0],
+                    h["betas"][1],
+                    h["eps"],
+                    h["weight_decay"],
+                    h["amsgrad"],
+                    self.name == "adamw",
+                    s["step"],
+                )
+            else:
+                new = K.rmsprop_step(
+                    p,
+                    g,
+                    s["a"],
+                    s["b"],
+                    s["c"],
+                    self.lr,
+                    h["alpha"],
+                    h["eps"],
+                    h["weight_decay"],
+                    h["momentum"],
+                    h["centered"],
+                )
+            self.params[key] = new
