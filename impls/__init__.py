@@ -17,6 +17,7 @@ BACKENDS: dict[str, str] = {
     "autograd": "impls.autograd_backend:AutogradBackend",
     "numexpr": "impls.numexpr_backend:NumexprBackend",
     "numba": "impls.numba_backend:NumbaBackend",
+    "numba_cuda": "impls.numba_cuda_backend:NumbaCudaBackend",
 }
 
 

@@ -292,8 +292,10 @@ class NumbaBackend(Backend):
         return self._poly if name == "poly" else None
 
     def _poly(self, *, features, target, w0, lr, steps, dtype):
-        X, y = np.ascontiguousarray(features, dtype=dtype), np.ascontiguousarray(target, dtype=dtype)
-        return self.K.poly_loop(X, y, np.array(w0, dtype=dtype), X.dtype.type(lr), steps)
+        XT = np.ascontiguousarray(np.asarray(features, dtype=dtype).T)
+        y = np.ascontiguousarray(np.asarray(target, dtype=dtype)[:, 0])
+        losses, w, first = self.K.poly_loop(XT, y, np.array(w0, dtype=dtype)[:, 0], XT.dtype.type(lr), steps)
+        return losses, w[:, None], first[:, None]
 
 
 class NumbaOptimizer:

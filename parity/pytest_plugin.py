@@ -24,6 +24,7 @@ from parity.matrix import build_matrix, render_text
 from reference import ENTRY_GROUPS
 
 RECORD_KEY = "parity_record"
+GPU_DEVICES = {"cuda"}  # "cudasim" (numba's CUDA simulator) runs on the CPU
 MEASUREMENT = pytest.StashKey[Measurement]()
 SELECTION = pytest.StashKey["Selection"]()
 
@@ -137,7 +138,7 @@ def _variants(spec, over: str, quick: bool):
 
 
 def _marks(cell: Cell, cls) -> list:
-    marks = [pytest.mark.cpu if cell.device == "cpu" else pytest.mark.gpu]
+    marks = [pytest.mark.gpu if cell.device in GPU_DEVICES else pytest.mark.cpu]
     if cell.backend in BACKENDS:
         marks.append(getattr(pytest.mark, cell.backend))
     if cell.backend == REFERENCE:
@@ -228,8 +229,12 @@ def backend(cell, parity_backends):
 
 @pytest.fixture
 def selected_backend(request, parity_backends):
-    """Each backend of the run's selection in turn, loaded (skips with the reason when it cannot load)."""
-    return parity_backends.get(backend_class(request.param).name)
+    """Each backend of the run's selection in turn, loaded, for CPU tests (skips with the reason when it cannot
+    load or has no CPU device, e.g. numba_cuda, whose checks run under the simulator: tox -e cudasim)."""
+    cls = backend_class(request.param)
+    if "cpu" not in cls.devices:
+        pytest.skip(f"{cls.name} has no cpu device (devices: {', '.join(cls.devices)})")
+    return parity_backends.get(cls.name)
 
 
 @pytest.fixture
