@@ -14,13 +14,11 @@ from impls.base import Backend, BackendUnavailable
 from reference._checks import normalize_axes, normalize_axis
 
 MOVES_DATA = "data movement: numba arrays are NumPy arrays, so this would be NumPy's own op, not a numba kernel"
-NOT_YET = "no numba kernel yet (conv2d, pooling and normalisation kernels are the next step)"
 UNSUPPORTED = {
-    **{op: MOVES_DATA for op in ("transpose", "reshape", "concatenate", "slice", "flatten")},
-    **{op: NOT_YET for op in ("conv2d", "max_pool2d", "avg_pool2d", "batch_norm", "batch_norm_eval", "layer_norm")},
-    "cnn": "needs conv2d, pooling and batch-norm kernels, which the numba backend does not have yet",
+    **{op: MOVES_DATA for op in ("transpose", "reshape", "concatenate", "slice")},
     "linreg": "no compiled linreg yet: the generic loop would run NumPy's @ on NumPy arrays, not numba",
 }
+LAYERS = ("conv2d", "max_pool2d", "avg_pool2d", "batch_norm", "batch_norm_eval", "layer_norm", "flatten")
 REDUCTIONS = ("sum", "mean", "var", "max", "min", "logsumexp")
 
 
@@ -52,15 +50,16 @@ class NumbaBackend(Backend):
 
     def __init__(self):
         try:
-            from impls.numba import elementwise, kernels
+            from impls.numba import elementwise, kernels, layers
         except ImportError as error:
             raise BackendUnavailable(f"numba is not installed ({error}); pip install 'parity[numba]'") from error
-        self.E, self.K = elementwise, kernels
+        self.E, self.K, self.L = elementwise, kernels, layers
 
     def implemented_ops(self):
         reductions = set(REDUCTIONS) | {"softmax", "log_softmax"}
         losses = set(self.E.LOSSES) | {"cross_entropy", "cross_entropy_probs", "nll_loss"}
-        return set(self.E.UNARY) | set(self.E.BINARY) | reductions | losses | {"matmul", "outer", "linear", "dropout"}
+        linear = {"matmul", "outer", "linear", "dropout"}
+        return set(self.E.UNARY) | set(self.E.BINARY) | reductions | losses | linear | set(LAYERS)
 
     def _asarray(self, x, dtype, device):
         return np.array(x, dtype=dtype, copy=True)
@@ -102,6 +101,8 @@ class NumbaBackend(Backend):
             return self._reduction(name, inputs[0], params, g)
         if name in ("matmul", "outer", "linear"):
             return self._linear_algebra(name, inputs, g)
+        if name in LAYERS:
+            return getattr(self, "_" + name)(inputs, params, g)
         if name == "dropout":
             x, mask = inputs
             scale = E.mul(mask, x.dtype.type(1.0 / (1.0 - params["p"])))
@@ -206,6 +207,134 @@ class NumbaBackend(Backend):
         ga = self._sum_to(self._mm(g2, np.swapaxes(b2, -1, -2)), a2.shape)
         gb = self._sum_to(self._mm(np.swapaxes(a2, -1, -2), g2), b2.shape)
         return ga.reshape(a.shape), gb.reshape(b.shape)
+
+    # ---------------------------------------------------------------- layers
+    def _channel_sums(self, a):
+        """Σ over every axis but 1 (the channel), with the compensated-sum kernel."""
+        rows = np.ascontiguousarray(np.moveaxis(a, 1, 0).reshape(a.shape[1], -1))
+        return self.K.row_sum(rows)
+
+    def _conv2d(self, inputs, params, g):
+        from reference import layers as ref
+
+        x, w, *rest = inputs
+        bias = rest[0] if rest and rest[0] is not None else None
+        kernel, stride, dilation, pads, out_hw = ref._conv_geometry(
+            x, w, params["stride"], params["padding"], params["dilation"], params["groups"]
+        )
+        xp = np.ascontiguousarray(np.pad(x, ((0, 0), (0, 0), *pads)))
+        geometry = (*stride, *dilation, params["groups"])
+        if g is None:
+            b = bias if bias is not None else np.zeros(w.shape[0], dtype=x.dtype)
+            return self.L.conv2d(xp, np.ascontiguousarray(w), b, *geometry, *out_hw)
+        g = np.ascontiguousarray(g)
+        gxp = self.L.conv2d_grad_input(g, np.ascontiguousarray(w), xp.shape, *geometry)
+        (top, bottom), (left, right) = pads
+        gx = gxp[:, :, top : gxp.shape[2] - bottom, left : gxp.shape[3] - right]
+        grads = (gx, self.L.conv2d_grad_weight(g, xp, w.shape, *geometry))
+        return grads + ((self._channel_sums(g),) if bias is not None else ())
+
+    def _pool(self, x, params, average):
+        from reference import layers as ref
+
+        dilation = 1 if average else params["dilation"]
+        kernel, stride, dilation, pad, pads, out_hw = ref._pool_geometry(
+            x, params["kernel_size"], params["stride"], params["padding"], dilation, params["ceil_mode"]
+        )
+        fill = 0.0 if average else -np.inf
+        xp = np.ascontiguousarray(np.pad(x, ((0, 0), (0, 0), *pads), constant_values=fill))
+        return kernel, stride, dilation, pad, pads, out_hw, xp
+
+    def _crop(self, gxp, pads):
+        (top, bottom), (left, right) = pads
+        return gxp[:, :, top : gxp.shape[2] - bottom, left : gxp.shape[3] - right]
+
+    def _max_pool2d(self, inputs, params, g):
+        kernel, stride, dilation, _, pads, out_hw, xp = self._pool(inputs[0], params, average=False)
+        out, where = self.L.max_pool2d(xp, *kernel, *stride, *dilation, *out_hw)
+        if g is None:
+            return out
+        return (self._crop(self.L.max_pool2d_grad(np.ascontiguousarray(g), where, xp.shape), pads),)
+
+    def _avg_pool2d(self, inputs, params, g):
+        from reference import layers as ref
+
+        x = inputs[0]
+        kernel, stride, _, pad, pads, out_hw, xp = self._pool(x, params, average=True)
+        divisor = ref._avg_divisor(x, kernel, stride, pad, pads, out_hw, params["count_include_pad"]).astype(x.dtype)
+        if g is None:
+            return self.L.avg_pool2d(xp, divisor, *kernel, *stride, *out_hw)
+        gxp = self.L.avg_pool2d_grad(np.ascontiguousarray(g), divisor, xp.shape, *kernel, *stride)
+        return (self._crop(gxp, pads),)
+
+    def _affine_forward(self, xhat, weight, bias, shape):
+        out = xhat if weight is None else self.E.mul(xhat, weight.reshape(shape))
+        return out if bias is None else self.E.add(out, bias.reshape(shape))
+
+    def _batch_norm(self, inputs, params, g):
+        x, *rest = inputs
+        weight, bias = (rest + [None, None])[:2]
+        channel = (1, -1, *([1] * (x.ndim - 2)))
+        rows = np.ascontiguousarray(np.moveaxis(x, 1, 0).reshape(x.shape[1], -1))
+        xhat_rows, inv = self.L.normalize_rows(rows, x.dtype.type(params["eps"]))
+        xhat = np.moveaxis(xhat_rows.reshape(np.moveaxis(x, 1, 0).shape), 0, 1)
+        if g is None:
+            return self._affine_forward(xhat, weight, bias, channel)
+        gxhat = g if weight is None else self.E.mul(g, weight.reshape(channel))
+        g_rows = np.ascontiguousarray(np.moveaxis(gxhat, 1, 0).reshape(x.shape[1], -1))
+        gx = np.moveaxis(self.L.normalize_rows_grad(g_rows, xhat_rows, inv).reshape(np.moveaxis(x, 1, 0).shape), 0, 1)
+        grads = [gx]
+        if weight is not None:
+            grads.append(self._channel_sums(self.E.mul(g, xhat)))
+        if bias is not None:
+            grads.append(self._channel_sums(g))
+        return tuple(grads)
+
+    def _batch_norm_eval(self, inputs, params, g):
+        x, mean, var, *rest = inputs
+        weight, bias = (rest + [None, None])[:2]
+        channel = (1, -1, *([1] * (x.ndim - 2)))
+        inv = self.E.reciprocal(self.E.sqrt(self.E.add(var, x.dtype.type(params["eps"])))).reshape(channel)
+        xhat = self.E.mul(self.E.sub(x, mean.reshape(channel)), inv)
+        if g is None:
+            return self._affine_forward(xhat, weight, bias, channel)
+        scale = inv if weight is None else self.E.mul(inv, weight.reshape(channel))
+        grads = [self.E.mul(g, scale)]
+        if weight is not None:
+            grads.append(self._channel_sums(self.E.mul(g, xhat)))
+        if bias is not None:
+            grads.append(self._channel_sums(g))
+        return tuple(grads)
+
+    def _layer_norm(self, inputs, params, g):
+        x, *rest = inputs
+        weight, bias = (rest + [None, None])[:2]
+        features = math.prod(params["normalized_shape"])
+        rows = np.ascontiguousarray(x.reshape(-1, features))
+        xhat_rows, inv = self.L.normalize_rows(rows, x.dtype.type(params["eps"]))
+        xhat = xhat_rows.reshape(x.shape)
+        shape = params["normalized_shape"]
+        if g is None:
+            return self._affine_forward(xhat, weight, bias, shape)
+        gxhat = g if weight is None else self.E.mul(g, weight)
+        gx = self.L.normalize_rows_grad(np.ascontiguousarray(gxhat.reshape(-1, features)), xhat_rows, inv)
+        per_feature = lambda a: self.K.row_sum(np.ascontiguousarray(a.reshape(-1, features).T)).reshape(shape)  # noqa: E731
+        grads = [gx.reshape(x.shape)]
+        if weight is not None:
+            grads.append(per_feature(self.E.mul(g, xhat)))
+        if bias is not None:
+            grads.append(per_feature(g))
+        return tuple(grads)
+
+    def _flatten(self, inputs, params, g):
+        # a reshape computes nothing: NumPy moves no values here, so the cnn runs its numba kernels end to end
+        from reference import layers as ref
+
+        x = inputs[0]
+        shape = ref.flatten(
+            np.empty(x.shape, dtype=x.dtype), start_dim=params["start_dim"], end_dim=params["end_dim"]
+        ).shape
+        return x.reshape(shape) if g is None else (g.reshape(x.shape),)
 
     # ---------------------------------------------------------------- losses
     def _reduce_loss(self, per, reduction, g):

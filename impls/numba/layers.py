@@ -1,0 +1,170 @@
+"""Numba kernels for layers, NCHW, each with its backward kernel.  Padding and output geometry come from
+the reference's bookkeeping on the host; every value is computed here.  Batches (or output channels,
+for weight gradients) run in parallel with prange: each iteration writes its own slice, no races."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from impls.numba.kernels import kahan
+
+
+@njit(cache=True, parallel=True)
+def conv2d(xp, w, bias, sh, sw, dh, dw, groups, oh, ow):
+    n_batch, _, _, _ = xp.shape
+    n_out, cg, kh, kw = w.shape
+    og = n_out // groups
+    out = np.zeros((n_batch, n_out, oh, ow), dtype=xp.dtype)
+    for n in prange(n_batch):
+        for o in range(n_out):
+            base = (o // og) * cg
+            for c in range(cg):
+                for i in range(kh):
+                    for j in range(kw):
+                        wv = w[o, c, i, j]
+                        for y in range(oh):
+                            row = y * sh + i * dh
+                            for x in range(ow):
+                                out[n, o, y, x] += wv * xp[n, base + c, row, x * sw + j * dw]
+            for y in range(oh):
+                for x in range(ow):
+                    out[n, o, y, x] += bias[o]
+    return out
+
+
+@njit(cache=True, parallel=True)
+def conv2d_grad_input(g, w, padded_shape, sh, sw, dh, dw, groups):
+    n_batch, n_out, oh, ow = g.shape
+    _, cg, kh, kw = w.shape
+    og = n_out // groups
+    gxp = np.zeros(padded_shape, dtype=g.dtype)
+    for n in prange(n_batch):
+        for o in range(n_out):
+            base = (o // og) * cg
+            for c in range(cg):
+                for i in range(kh):
+                    for j in range(kw):
+                        wv = w[o, c, i, j]
+                        for y in range(oh):
+                            row = y * sh + i * dh
+                            for x in range(ow):
+                                gxp[n, base + c, row, x * sw + j * dw] += wv * g[n, o, y, x]
+    return gxp
+
+
+@njit(cache=True, parallel=True)
+def conv2d_grad_weight(g, xp, w_shape, sh, sw, dh, dw, groups):
+    n_batch, n_out, oh, ow = g.shape
+    _, cg, kh, kw = w_shape
+    og = n_out // groups
+    gw = np.zeros(w_shape, dtype=g.dtype)
+    for o in prange(n_out):
+        base = (o // og) * cg
+        for c in range(cg):
+            for i in range(kh):
+                for j in range(kw):
+                    acc = 0.0
+                    for n in range(n_batch):
+                        for y in range(oh):
+                            row = y * sh + i * dh
+                            for x in range(ow):
+                                acc += g[n, o, y, x] * xp[n, base + c, row, x * sw + j * dw]
+                    gw[o, c, i, j] = acc
+    return gw
+
+
+@njit(cache=True, parallel=True)
+def max_pool2d(xp, kh, kw, sh, sw, dh, dw, oh, ow):
+    """Max over each window of the -inf-padded input; the first maximum wins ties, a NaN wins outright."""
+    n_batch, channels, _, _ = xp.shape
+    out = np.empty((n_batch, channels, oh, ow), dtype=xp.dtype)
+    where = np.empty((n_batch, channels, oh, ow, 2), dtype=np.int64)
+    for n in prange(n_batch):
+        for c in range(channels):
+            for y in range(oh):
+                for x in range(ow):
+                    best, bi, bj = -np.inf, y * sh, x * sw
+                    found_nan = False
+                    for i in range(kh):
+                        for j in range(kw):
+                            r, s = y * sh + i * dh, x * sw + j * dw
+                            v = xp[n, c, r, s]
+                            if v != v and not found_nan:
+                                best, bi, bj, found_nan = v, r, s, True
+                            elif not found_nan and v > best:
+                                best, bi, bj = v, r, s
+                    out[n, c, y, x] = best
+                    where[n, c, y, x, 0], where[n, c, y, x, 1] = bi, bj
+    return out, where
+
+
+@njit(cache=True)
+def max_pool2d_grad(g, where, padded_shape):
+    gxp = np.zeros(padded_shape, dtype=g.dtype)
+    n_batch, channels, oh, ow = g.shape
+    for n in range(n_batch):
+        for c in range(channels):
+            for y in range(oh):
+                for x in range(ow):
+                    gxp[n, c, where[n, c, y, x, 0], where[n, c, y, x, 1]] += g[n, c, y, x]
+    return gxp
+
+
+@njit(cache=True, parallel=True)
+def avg_pool2d(xp, divisor, kh, kw, sh, sw, oh, ow):
+    n_batch, channels, _, _ = xp.shape
+    out = np.empty((n_batch, channels, oh, ow), dtype=xp.dtype)
+    for n in prange(n_batch):
+        for c in range(channels):
+            for y in range(oh):
+                for x in range(ow):
+                    total = 0.0
+                    for i in range(kh):
+                        for j in range(kw):
+                            total += xp[n, c, y * sh + i, x * sw + j]
+                    out[n, c, y, x] = total / divisor[y, x]
+    return out
+
+
+@njit(cache=True)
+def avg_pool2d_grad(g, divisor, padded_shape, kh, kw, sh, sw):
+    gxp = np.zeros(padded_shape, dtype=g.dtype)
+    n_batch, channels, oh, ow = g.shape
+    for n in range(n_batch):
+        for c in range(channels):
+            for y in range(oh):
+                for x in range(ow):
+                    share = g[n, c, y, x] / divisor[y, x]
+                    for i in range(kh):
+                        for j in range(kw):
+                            gxp[n, c, y * sh + i, x * sw + j] += share
+    return gxp
+
+
+# ---------------------------------------------------------------- normalisation over rows (stats per row)
+@njit(cache=True)
+def normalize_rows(a, eps):
+    """(x - mean) / sqrt(var + eps) per row, biased variance; returns xhat and 1/sqrt(var + eps)."""
+    xhat = np.empty_like(a)
+    inv = np.empty(a.shape[0], dtype=a.dtype)
+    n = a.shape[1]
+    for r in range(a.shape[0]):
+        mean = kahan(a[r]) / n
+        d = a[r] - mean
+        inv[r] = 1.0 / math.sqrt(kahan(d * d) / n + eps)
+        xhat[r] = d * inv[r]
+    return xhat, inv
+
+
+@njit(cache=True)
+def normalize_rows_grad(gxhat, xhat, inv):
+    out = np.empty_like(gxhat)
+    n = gxhat.shape[1]
+    for r in range(gxhat.shape[0]):
+        mean_g = kahan(gxhat[r]) / n
+        mean_gx = kahan(gxhat[r] * xhat[r]) / n
+        out[r] = inv[r] * (gxhat[r] - mean_g - xhat[r] * mean_gx)
+    return out
