@@ -155,3 +155,16 @@ def test_reference_vjp_rejects_a_cotangent_of_the_wrong_shape():
 def test_reference_rejects_non_numpy_inputs():
     with pytest.raises(TypeError, match=r"\bx must be a numpy.ndarray, got list"):
         get_spec("exp").forward([1.0, 2.0])
+
+
+@pytest.mark.cpu
+@pytest.mark.parametrize(("op", "params"), [("exp", {}), ("sum", {"axis": 0}), ("matmul", {})])
+def test_non_contiguous_inputs_give_the_reference_result(selected_backend, op, params):
+    """A transposed view (non-contiguous where the framework has views) is read correctly, never as raw memory."""
+    skip_if_unsupported(selected_backend, op)
+    base = np.arange(1.0, 25.0).reshape(4, 6) / 10
+    view = selected_backend.native(base).T
+    args = [view, selected_backend.native(base)] if op == "matmul" else [view]
+    got = selected_backend.to_numpy(selected_backend.run(op, args, params))
+    expected = get_spec(op).forward(*([base.T, base] if op == "matmul" else [base.T]), **params)
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
