@@ -121,6 +121,9 @@ def cmd_check(args) -> int:
 
 
 def _train_once(args, name: str, device: str, grad: str):
+    reason = backend_class(name).unsupported_reason(args.loop)
+    if reason:
+        raise BackendUnavailable(f"{name} cannot run {args.loop}: {reason}")
     backend = load_backend(name)
     problem = backend.device_problem(device)
     if problem:
@@ -171,6 +174,10 @@ def _train_compare(args) -> int:
                 except BackendUnavailable as error:
                     print(f"# {name}/{device}: skipped ({error})")
                     break
+            else:
+                continue
+            if cls.unsupported_reason(args.loop):
+                break  # the loop itself is unsupported: one line, not one per device
     reference = next((r for r in rows if r.backend == "numpy"), rows[0])
     header = ("backend", "device", "grad", "seconds", "vs numpy", "final loss", "|loss - numpy|")
     print(

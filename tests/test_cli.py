@@ -69,3 +69,9 @@ def test_run_writes_report_and_json(tmp_path, capsys):
     data = json.loads((out / "report.json").read_text())
     assert data["exit_code"] == 0 and data["machine"]["cores"] >= 1
     assert {r["check"] for r in data["records"]} >= {"forward", "vjp", "vjp_fd"}
+
+
+def test_train_refuses_a_loop_the_backend_declares_unsupported(capsys):
+    pytest.importorskip("numexpr")
+    assert main(["train", "poly", "--backend", "numexpr"]) == 2
+    assert "numexpr cannot run poly: every training loop needs matrix products" in capsys.readouterr().err
