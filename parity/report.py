@@ -34,7 +34,9 @@ def machine_info(records: list[dict]) -> dict:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             pass
-    gpu_reasons = sorted({r["reason"] for r in records if r["device"] != "cpu" and r["outcome"] == "skipped"})
+    # why no GPU cell ran: device problems, not the per-op "does not support" reasons
+    gpu_reasons = sorted({r["reason"] for r in records if r["device"] != "cpu" and r["outcome"] == "skipped"
+                          and " does not support " not in r["reason"]})
     gpu_ran = sorted(
         {f"{r['backend']}/{r['device']}" for r in records if r["device"] != "cpu" and r["outcome"] != "skipped"}
     )
