@@ -4,31 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from impls.base import Backend
+from impls.base import SAME_NAME_UNARY, Backend
 
 
 def _ops():
     from impls.autograd import functional as F
     from impls.autograd import ops as O
 
-    unary = (
-        "neg",
-        "abs",
-        "exp",
-        "expm1",
-        "log",
-        "log1p",
-        "sqrt",
-        "square",
-        "reciprocal",
-        "sin",
-        "cos",
-        "tanh",
-        "sigmoid",
-        "relu",
-        "erf",
-        "gelu",
-    )
+    unary = (*SAME_NAME_UNARY, "gelu")
     table = {name: getattr(O, name) for name in unary}
     table.update({name: getattr(O, name) for name in ("add", "sub", "mul", "div", "pow", "maximum", "minimum")})
     table.update(

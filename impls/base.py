@@ -49,6 +49,43 @@ def bind_params(spec, inputs: Sequence, params: Mapping[str, Any]) -> dict[str, 
     return {k: v for k, v in bound.arguments.items() if k not in arrays}
 
 
+# catalog ops that torch and the autograd engine expose under the catalog's own name, taking only x
+SAME_NAME_UNARY = (
+    "neg",
+    "abs",
+    "exp",
+    "expm1",
+    "log",
+    "log1p",
+    "sqrt",
+    "square",
+    "reciprocal",
+    "sin",
+    "cos",
+    "tanh",
+    "sigmoid",
+    "relu",
+    "erf",
+)
+
+
+class HostArrays:
+    """Array plumbing for backends whose arrays are plain NumPy arrays on the host (numpy, numexpr, numba)."""
+
+    def _asarray(self, x, dtype, device):
+        return np.array(x, dtype=dtype, copy=True)
+
+    def native(self, x):
+        return np.array(x, copy=True)
+
+    def to_numpy(self, x) -> np.ndarray:
+        return np.array(x, copy=True)
+
+    def _check_array(self, x, name):
+        if not isinstance(x, np.ndarray):
+            raise TypeError(f"{name} must be a numpy.ndarray, got {type(x).__name__}")
+
+
 class HostOptimizer:
     """The reference optimizer (:mod:`reference.optim`) applied through host copies."""
 

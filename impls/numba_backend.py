@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from impls.base import Backend, BackendUnavailable
+from impls.base import Backend, BackendUnavailable, HostArrays
 from reference._checks import normalize_axes, normalize_axis
 
 MOVES_DATA = "data movement: numba arrays are NumPy arrays, so this would be NumPy's own op, not a numba kernel"
@@ -39,7 +39,7 @@ def _unrows(values, x, axes, kept, keepdims):
     return out.reshape([1 if a in axes else n for a, n in enumerate(x.shape)]) if keepdims else out
 
 
-class NumbaBackend(Backend):
+class NumbaBackend(HostArrays, Backend):
     """NumPy arrays computed by Numba-compiled CPU kernels."""
 
     name = "numba"
@@ -60,19 +60,6 @@ class NumbaBackend(Backend):
         losses = set(self.E.LOSSES) | {"cross_entropy", "cross_entropy_probs", "nll_loss"}
         linear = {"matmul", "outer", "linear", "dropout"}
         return set(self.E.UNARY) | set(self.E.BINARY) | reductions | losses | linear | set(LAYERS)
-
-    def _asarray(self, x, dtype, device):
-        return np.array(x, dtype=dtype, copy=True)
-
-    def native(self, x):
-        return np.array(x, copy=True)
-
-    def to_numpy(self, x) -> np.ndarray:
-        return np.array(x, copy=True)
-
-    def _check_array(self, x, name):
-        if not isinstance(x, np.ndarray):
-            raise TypeError(f"{name} must be a numpy.ndarray, got {type(x).__name__}")
 
     # ---------------------------------------------------------------- dispatch
     def _forward(self, spec, inputs, params):

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from impls.base import Backend, BackendUnavailable
+from impls.base import Backend, BackendUnavailable, HostArrays
 from reference._checks import normalize_axes
 from reference.catalog import CATALOG
 
@@ -101,7 +101,7 @@ LOSSES = {  # per-element loss and its derivative in the input; then reduced
 }
 
 
-class NumexprBackend(Backend):
+class NumexprBackend(HostArrays, Backend):
     """NumPy arrays, computed by NumExpr's multithreaded virtual machine."""
 
     name = "numexpr"
@@ -125,19 +125,6 @@ class NumexprBackend(Backend):
 
     def implemented_ops(self):
         return set(UNARY) | set(BINARY) | set(LOSSES) | {"sum", "mean", "var", "max", "min"}
-
-    def _asarray(self, x, dtype, device):
-        return np.array(x, dtype=dtype, copy=True)
-
-    def native(self, x):
-        return np.array(x, copy=True)
-
-    def to_numpy(self, x) -> np.ndarray:
-        return np.array(x, copy=True)
-
-    def _check_array(self, x, name):
-        if not isinstance(x, np.ndarray):
-            raise TypeError(f"{name} must be a numpy.ndarray, got {type(x).__name__}")
 
     # ---------------------------------------------------------------- evaluation helpers
     def evaluate(self, expression: str, dtype, **arrays) -> np.ndarray:

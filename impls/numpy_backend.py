@@ -8,34 +8,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from impls.base import Backend
+from impls.base import Backend, HostArrays
 from reference import optim
 
 
-class NumpyBackend(Backend):
+class NumpyBackend(HostArrays, Backend):
     """NumPy arrays on the CPU; forward and VJPs from :mod:`reference`."""
 
     name = "numpy"
     devices = ("cpu",)
     dtypes = ("float16", "float32", "float64")
 
-    def _asarray(self, x, dtype, device):
-        return np.array(x, dtype=dtype, copy=True)
-
     def implemented_ops(self):
         from reference import CATALOG
 
         return set(CATALOG)
-
-    def native(self, x):
-        return np.array(x, copy=True)
-
-    def to_numpy(self, x) -> np.ndarray:
-        return np.array(x, copy=True)
-
-    def _check_array(self, x, name):
-        if not isinstance(x, np.ndarray):
-            raise TypeError(f"{name} must be a numpy.ndarray, got {type(x).__name__}")
 
     def _forward(self, spec, inputs, params):
         return spec.forward(*inputs, **params)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from impls.base import Backend, BackendUnavailable
+from impls.base import SAME_NAME_UNARY, Backend, BackendUnavailable
 from reference._checks import normalize_axes
 
 
@@ -47,26 +47,7 @@ def _slice(torch, x, index):
 
 def _ops(torch) -> dict:
     F = torch.nn.functional
-    unary = {
-        name: getattr(torch, name)
-        for name in (
-            "neg",
-            "abs",
-            "exp",
-            "expm1",
-            "log",
-            "log1p",
-            "sqrt",
-            "square",
-            "reciprocal",
-            "sin",
-            "cos",
-            "tanh",
-            "sigmoid",
-            "relu",
-            "erf",
-        )
-    }
+    unary = {name: getattr(torch, name) for name in SAME_NAME_UNARY}
     binary = {
         "add": torch.add,
         "sub": torch.sub,

@@ -35,8 +35,13 @@ def machine_info(records: list[dict]) -> dict:
         except metadata.PackageNotFoundError:
             pass
     # why no GPU cell ran: device problems, not the per-op "does not support" reasons
-    gpu_reasons = sorted({r["reason"] for r in records if r["device"] != "cpu" and r["outcome"] == "skipped"
-                          and " does not support " not in r["reason"]})
+    gpu_reasons = sorted(
+        {
+            r["reason"]
+            for r in records
+            if r["device"] != "cpu" and r["outcome"] == "skipped" and " does not support " not in r["reason"]
+        }
+    )
     gpu_ran = sorted(
         {f"{r['backend']}/{r['device']}" for r in records if r["device"] != "cpu" and r["outcome"] != "skipped"}
     )
