@@ -15,8 +15,27 @@ import numpy as np
 from impls.base import Backend, BackendUnavailable
 from reference._checks import normalize_axes, normalize_axis
 
-KERNELS = {"exp", "tanh", "sigmoid", "relu", "sin", "square", "erf", "neg", "sum", "mean", "softmax", "matmul"}
-NO_KERNEL = "no CUDA kernel in this backend (elementwise subset, block reduction, softmax and tiled matmul only)"
+UNARY = (
+    "neg",
+    "abs",
+    "exp",
+    "expm1",
+    "log",
+    "log1p",
+    "sqrt",
+    "square",
+    "reciprocal",
+    "sin",
+    "cos",
+    "tanh",
+    "sigmoid",
+    "relu",
+    "erf",
+    "gelu",
+)
+BINARY = ("add", "sub", "mul", "div", "pow", "maximum", "minimum")
+KERNELS = {*UNARY, *BINARY, "sum", "mean", "softmax", "matmul"}
+NO_KERNEL = "no CUDA kernel in this backend (elementwise ops, block reduction, softmax and tiled matmul only)"
 
 
 class _Meta:
@@ -132,11 +151,45 @@ class NumbaCudaBackend(Backend):
             gf = g.reshape(g.size) if g.ndim != 1 else g
             self.k.launch_1d(derivative, x.size, flat, gf, out)
             return (self._shaped(out, x.shape),)
+        if name in self.k.BINARY:
+            return self._binary(name, inputs, g)
         if name == "matmul":
             return self._matmul(inputs, g)
         if name == "softmax":
             return self._softmax(inputs[0], params["axis"], g)
         return self._sum(inputs[0], params, g, mean=name == "mean")
+
+    def _binary(self, name, inputs, g):
+        """Broadcast on the host (one copy of each operand), one thread per output element; gradients are
+        summed back over the broadcast axes with the block-reduction kernel."""
+        x, y = inputs
+        shape = np.broadcast_shapes(tuple(x.shape), tuple(y.shape))
+        size = max(1, math.prod(shape))
+        flat = lambda a: self.cuda.to_device(_contiguous(np.broadcast_to(a.copy_to_host(), shape).reshape(size)))  # noqa: E731
+        xb, yb = flat(x), flat(y)
+        forward, dx, dy = self.k.BINARY[name]
+        out = self._empty(size, x.dtype)
+        if g is None:
+            self.k.launch_1d(forward, size, xb, yb, out)
+            return self._shaped(out, shape) if shape else self._shaped(out, ())
+        gb = flat(g)
+        grads = []
+        for derivative, target in ((dx, x), (dy, y)):
+            full = self._empty(size, x.dtype)
+            self.k.launch_1d(derivative, size, xb, yb, gb, full)
+            grads.append(self._sum_to(self._shaped(full, shape), tuple(target.shape)))
+        return tuple(grads)
+
+    def _sum_to(self, grad, shape):
+        """Undo broadcasting on the device: sum over the added and stretched axes (block reduction)."""
+        extra = grad.ndim - len(shape)
+        axes = tuple(range(extra)) + tuple(
+            extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1
+        )
+        if not axes:
+            return grad
+        (summed,) = [self._sum(grad, {"axis": axes, "keepdims": False}, None, mean=False)]
+        return self.cuda.to_device(_contiguous(summed.copy_to_host().reshape(shape)))
 
     def _rows(self, x, axes):
         """Host-side: reduced axes last, flattened to (rows, n), back on the device."""

@@ -13,13 +13,15 @@ from tests.meta.helpers import ROOT
 pytestmark = [pytest.mark.selftest, pytest.mark.slow]
 
 # The simulator runs every CUDA thread as a Python thread computing with NumPy scalars; threads do not
-# inherit NumPy's errstate, so IEEE results (inf * 0 = NaN, overflow to inf) surface as RuntimeWarnings.
-# On a GPU they are silent.  Only these two messages are ignored, only in the simulator's process.
+# inherit NumPy's errstate, so IEEE results (inf * 0 = NaN, overflow to inf, 1/0 = inf) surface as RuntimeWarnings.
+# On a GPU they are silent.  Only these three messages are ignored, only in the simulator's process.
 SIMULATOR_WARNINGS = (
     "-W",
     "ignore:invalid value encountered:RuntimeWarning",
     "-W",
     "ignore:overflow encountered:RuntimeWarning",
+    "-W",
+    "ignore:divide by zero encountered:RuntimeWarning",
 )
 
 

@@ -114,6 +114,95 @@ def _erf_d(x, g):
     return g * 1.1283791670955126 * _safe_exp(-x * x)
 
 
+@cuda.jit(device=True)
+def _abs(x):
+    return abs(x)
+
+
+@cuda.jit(device=True)
+def _abs_d(x, g):
+    if x != x:
+        return x
+    return g if x > 0 else (-g if x < 0 else 0.0 * g)
+
+
+@cuda.jit(device=True)
+def _expm1(x):
+    if x > 709.0:
+        return math.inf
+    return math.expm1(x) if x == x else x
+
+
+@cuda.jit(device=True)
+def _log(x):
+    if x != x or x < 0:
+        return math.nan
+    return -math.inf if x == 0 else (x if x == math.inf else math.log(x))
+
+
+@cuda.jit(device=True)
+def _log_d(x, g):
+    return g / x
+
+
+@cuda.jit(device=True)
+def _log1p(x):
+    if x != x or x < -1:
+        return math.nan
+    return -math.inf if x == -1 else (x if x == math.inf else math.log1p(x))
+
+
+@cuda.jit(device=True)
+def _log1p_d(x, g):
+    return g / (1.0 + x)
+
+
+@cuda.jit(device=True)
+def _sqrt(x):
+    return math.sqrt(x) if x >= 0 else math.nan
+
+
+@cuda.jit(device=True)
+def _sqrt_d(x, g):
+    return g / (2.0 * math.sqrt(x)) if x >= 0 else math.nan
+
+
+@cuda.jit(device=True)
+def _reciprocal(x):
+    return 1.0 / x
+
+
+@cuda.jit(device=True)
+def _reciprocal_d(x, g):
+    r = 1.0 / x
+    return -g * r * r
+
+
+@cuda.jit(device=True)
+def _cos(x):
+    return math.cos(x) if abs(x) < math.inf else x - x
+
+
+@cuda.jit(device=True)
+def _cos_d(x, g):
+    return -g * math.sin(x) if abs(x) < math.inf else x - x
+
+
+@cuda.jit(device=True)
+def _gelu(x):
+    if x == -math.inf:
+        return -0.0
+    return 0.5 * x * (1.0 + math.erf(x * 0.7071067811865476)) if x == x else x
+
+
+@cuda.jit(device=True)
+def _gelu_d(x, g):
+    if x == -math.inf:
+        return 0.0 * g
+    cdf = 0.5 * (1.0 + math.erf(x * 0.7071067811865476))
+    return g * (cdf + x * 0.3989422804014327 * _safe_exp(-0.5 * x * x))
+
+
 def _unary_kernel(fn):
     @cuda.jit
     def kernel(x, out):
@@ -145,6 +234,150 @@ UNARY = {
         ("sin", _sin, _sin_d),
         ("square", _square, _square_d),
         ("erf", _erf, _erf_d),
+        ("abs", _abs, _abs_d),
+        ("expm1", _expm1, _exp_d),
+        ("log", _log, _log_d),
+        ("log1p", _log1p, _log1p_d),
+        ("sqrt", _sqrt, _sqrt_d),
+        ("reciprocal", _reciprocal, _reciprocal_d),
+        ("cos", _cos, _cos_d),
+        ("gelu", _gelu, _gelu_d),
+    )
+}
+
+
+# ---------------------------------------------------------------- binary: forward(x, y), d/dx and d/dy (x, y, g)
+@cuda.jit(device=True)
+def _add(x, y):
+    return x + y
+
+
+@cuda.jit(device=True)
+def _sub(x, y):
+    return x - y
+
+
+@cuda.jit(device=True)
+def _mul(x, y):
+    return x * y
+
+
+@cuda.jit(device=True)
+def _div(x, y):
+    return x / y
+
+
+@cuda.jit(device=True)
+def _pow(x, y):
+    if x < 0 and y != math.floor(y):
+        return math.nan
+    return x**y
+
+
+@cuda.jit(device=True)
+def _maximum(x, y):
+    if x != x or y != y:
+        return x + y
+    return x if x >= y else y
+
+
+@cuda.jit(device=True)
+def _minimum(x, y):
+    if x != x or y != y:
+        return x + y
+    return x if x <= y else y
+
+
+@cuda.jit(device=True)
+def _g(x, y, g):
+    return g
+
+
+@cuda.jit(device=True)
+def _minus_g(x, y, g):
+    return -g
+
+
+@cuda.jit(device=True)
+def _mul_dx(x, y, g):
+    return g * y
+
+
+@cuda.jit(device=True)
+def _mul_dy(x, y, g):
+    return g * x
+
+
+@cuda.jit(device=True)
+def _div_dx(x, y, g):
+    return g / y
+
+
+@cuda.jit(device=True)
+def _div_dy(x, y, g):
+    return -g * x / (y * y)
+
+
+@cuda.jit(device=True)
+def _pow_dx(x, y, g):
+    if y == 0:
+        return 0.0 * g  # torch: d/dx x**0 = 0, even at 0
+    return g * y * x ** (y - 1.0)
+
+
+@cuda.jit(device=True)
+def _pow_dy(x, y, g):
+    if x == 0 and y >= 0:
+        return 0.0 * g  # torch: 0**y * log 0 taken as 0
+    if x <= 0:
+        return math.nan if x < 0 else -g * math.inf
+    return g * x**y * math.log(x)
+
+
+@cuda.jit(device=True)
+def _max_dx(x, y, g):
+    if x == y:
+        return 0.5 * g
+    return 0.0 * g if x < y else g
+
+
+@cuda.jit(device=True)
+def _max_dy(x, y, g):
+    if x == y:
+        return 0.5 * g
+    return 0.0 * g if x > y else g
+
+
+def _binary_kernel(fn):
+    @cuda.jit
+    def kernel(x, y, out):
+        i = cuda.grid(1)
+        if i < out.size:
+            out[i] = fn(x[i], y[i])
+
+    return kernel
+
+
+def _binary_derivative_kernel(fn):
+    @cuda.jit
+    def kernel(x, y, g, out):
+        i = cuda.grid(1)
+        if i < out.size:
+            out[i] = fn(x[i], y[i], g[i])
+
+    return kernel
+
+
+BINARY = {
+    name: (_binary_kernel(f), _binary_derivative_kernel(dx), _binary_derivative_kernel(dy))
+    for name, f, dx, dy in (
+        ("add", _add, _g, _g),
+        ("sub", _sub, _g, _minus_g),
+        ("mul", _mul, _mul_dx, _mul_dy),
+        ("div", _div, _div_dx, _div_dy),
+        ("pow", _pow, _pow_dx, _pow_dy),
+        ("maximum", _maximum, _max_dx, _max_dy),
+        ("minimum", _minimum, _max_dy, _max_dx),
     )
 }
 
