@@ -16,7 +16,6 @@ from reference._checks import normalize_axes, normalize_axis
 MOVES_DATA = "data movement: numba arrays are NumPy arrays, so this would be NumPy's own op, not a numba kernel"
 UNSUPPORTED = {
     **{op: MOVES_DATA for op in ("transpose", "reshape", "concatenate", "slice")},
-    "linreg": "no compiled linreg yet: the generic loop would run NumPy's @ on NumPy arrays, not numba",
 }
 LAYERS = ("conv2d", "max_pool2d", "avg_pool2d", "batch_norm", "batch_norm_eval", "layer_norm", "flatten")
 REDUCTIONS = ("sum", "mean", "var", "max", "min", "logsumexp")
@@ -405,7 +404,17 @@ class NumbaBackend(HostArrays, Backend):
         return NumbaOptimizer(self.K, name, params, lr, hyper)
 
     def compiled_loop(self, name):
-        return self._poly if name == "poly" else None
+        return {"poly": self._poly, "linreg": self._linreg_step}.get(name)
+
+    def _linreg_step(self, x, y, w, b, lr):
+        loss, gw, gb, w, b = self.K.linreg_step(
+            np.ascontiguousarray(x),
+            np.ascontiguousarray(y[:, 0]),
+            w[:, 0].copy(),
+            x.dtype.type(b[0, 0]),
+            x.dtype.type(lr),
+        )
+        return loss, gw[:, None], np.full((1, 1), gb, dtype=x.dtype), w[:, None], np.full((1, 1), b, dtype=x.dtype)
 
     def _poly(self, *, features, target, w0, lr, steps, dtype):
         XT = np.ascontiguousarray(np.asarray(features, dtype=dtype).T)

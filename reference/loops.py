@@ -172,6 +172,8 @@ def linreg(
     def loss_of(x, y):
         return lambda w, b: ((x @ w + b - y) * (x @ w + b - y)).sum()
 
+    compiled = backend.compiled_loop("linreg") if grad == "manual" else None
+
     def run():
         nonlocal w, b
         first = None
@@ -181,14 +183,16 @@ def linreg(
             for x, y in linreg_batches(features, steps)
         )
         for k, (x, y) in enumerate(source):
-            if grad == "auto":
+            if compiled is not None:  # a backend's compiled step (numba): loss, gradients and update at once
+                loss, gw, gb, w_next, b_next = compiled(x, y, w, b, lr)
+            elif grad == "auto":
                 loss, (gw, gb) = backend.value_and_grad(loss_of(x, y), [w, b])
             else:
                 r = x @ w + b - y
                 loss, gw, gb = (r * r).sum(), 2.0 * (x.T @ r), 2.0 * r.sum() + 0.0 * b
             first = first or {"w": gw, "b": gb}
             losses[k] = loss
-            w, b = w - lr * gw, b - lr * gb
+            w, b = (w_next, b_next) if compiled is not None else (w - lr * gw, b - lr * gb)
         return first
 
     first, seconds = _timed(backend, device, run)

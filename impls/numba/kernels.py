@@ -341,3 +341,22 @@ def poly_loop(XT, y, w, lr, steps):
                 first[j] = g
             w[j] -= lr * g
     return losses, w, first
+
+
+@njit(cache=True, fastmath={"reassoc", "contract"})
+def linreg_step(x, y, w, b, lr):
+    """One step of sum-of-squares linear regression: loss, gradients, then the update (one pass over x)."""
+    n, k = x.shape
+    gw = np.zeros(k, dtype=x.dtype)
+    gb = x.dtype.type(0.0)
+    loss = x.dtype.type(0.0)
+    for i in range(n):
+        pred = b
+        for j in range(k):
+            pred += x[i, j] * w[j]
+        r = pred - y[i]
+        loss += r * r
+        gb += 2.0 * r
+        for j in range(k):
+            gw[j] += 2.0 * r * x[i, j]
+    return loss, gw, gb, w - lr * gw, b - lr * gb
