@@ -12,27 +12,10 @@ import math
 
 import numpy as np
 
-from impls.base import Backend, BackendUnavailable
+from impls.base import SAME_NAME_UNARY, Backend, BackendUnavailable
 from reference._checks import normalize_axes, normalize_axis
 
-UNARY = (
-    "neg",
-    "abs",
-    "exp",
-    "expm1",
-    "log",
-    "log1p",
-    "sqrt",
-    "square",
-    "reciprocal",
-    "sin",
-    "cos",
-    "tanh",
-    "sigmoid",
-    "relu",
-    "erf",
-    "gelu",
-)
+UNARY = (*SAME_NAME_UNARY, "gelu")
 BINARY = ("add", "sub", "mul", "div", "pow", "maximum", "minimum")
 KERNELS = {*UNARY, *BINARY, "sum", "mean", "softmax", "matmul"}
 NO_KERNEL = "no CUDA kernel in this backend (elementwise ops, block reduction, softmax and tiled matmul only)"
