@@ -18,6 +18,7 @@ BACKENDS: dict[str, str] = {
     "numexpr": "impls.numexpr_backend:NumexprBackend",
     "numba": "impls.numba_backend:NumbaBackend",
     "numba_cuda": "impls.numba_cuda_backend:NumbaCudaBackend",
+    "cupy": "impls.cupy_backend:CupyBackend",
 }
 
 

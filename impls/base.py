@@ -100,7 +100,7 @@ class HostOptimizer:
         for key, grad in grads.items():
             param = self.params[key]
             dtype = dtype_name(param)
-            device = str(getattr(param, "device", "cpu")).split(":")[0]
+            device = self.backend.device_of(param)
             new, self.state[key] = self.step_fn(
                 self.backend.to_numpy(param), self.backend.to_numpy(grad), self.state[key], lr=self.lr, **self.hyper
             )
@@ -112,6 +112,7 @@ class Backend(ABC):
 
     name: ClassVar[str]
     devices: ClassVar[tuple[str, ...]] = ("cpu",)
+    host_device: ClassVar[str | None] = "cpu"  # the device host-side tests use (None: no such device)
     dtypes: ClassVar[tuple[str, ...]] = ("float32", "float64")
     unsupported: ClassVar[Mapping[str, str]] = {}
     divergences: ClassVar[Mapping[str, str]] = {}
@@ -169,6 +170,10 @@ class Backend(ABC):
     @abstractmethod
     def to_numpy(self, x) -> np.ndarray:
         """A NumPy copy of a backend array (host memory, never shared with the backend)."""
+
+    def device_of(self, x) -> str:
+        """The parity device name (one of ``devices``) that backend array ``x`` lives on."""
+        return str(getattr(x, "device", "cpu")).split(":")[0]
 
     def synchronize(self, device: str = "cpu") -> None:  # noqa: B027 - a no-op default, not abstract
         """Wait for queued work on ``device`` (a no-op for synchronous backends)."""

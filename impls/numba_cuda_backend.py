@@ -45,6 +45,7 @@ class NumbaCudaBackend(Backend):
 
     name = "numba_cuda"
     devices = ("cuda", "cudasim")
+    host_device = None  # cudasim needs NUMBA_ENABLE_CUDASIM before numba is imported: its own process
     dtypes = ("float32", "float64")
     unsupported = _unsupported()
 

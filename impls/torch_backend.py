@@ -45,6 +45,23 @@ def _slice(torch, x, index):
     return out
 
 
+def set_tf32(torch, enabled: bool) -> None:
+    """Let (or stop) float32 matmuls and cuDNN convolutions on CUDA use TensorFloat-32.
+
+    TF32 keeps 10 mantissa bits of each float32 operand, so a product is accurate to ~1e-3 relative
+    instead of ~1e-7: fast on Ampere and later GPUs, but not float32.  torch's defaults differ by op
+    (matmul: off, cuDNN convolution: on), so loading the torch backend turns both off for the
+    correctness checks; ``tests/test_gpu.py`` measures what turning them on changes.  Process-wide.
+    """
+    mode = "tf32" if enabled else "ieee"
+    if hasattr(torch.backends.cuda.matmul, "fp32_precision"):  # torch >= 2.9
+        torch.backends.cuda.matmul.fp32_precision = mode
+        torch.backends.cudnn.conv.fp32_precision = mode
+    else:
+        torch.backends.cuda.matmul.allow_tf32 = enabled
+        torch.backends.cudnn.allow_tf32 = enabled
+
+
 def _ops(torch) -> dict:
     F = torch.nn.functional
     unary = {name: getattr(torch, name) for name in SAME_NAME_UNARY}
@@ -163,6 +180,7 @@ class TorchBackend(Backend):
             raise BackendUnavailable(f"torch is not installed ({error}); pip install 'parity[torch]'") from error
         self.torch = torch
         self.ops = _ops(torch)
+        set_tf32(torch, False)  # correctness first: float32 is float32 (see set_tf32)
 
     def device_problem(self, device):
         problem = super().device_problem(device)

@@ -229,11 +229,13 @@ def backend(cell, parity_backends):
 
 @pytest.fixture
 def selected_backend(request, parity_backends):
-    """Each backend of the run's selection in turn, loaded, for CPU tests (skips with the reason when it cannot
-    load or has no CPU device, e.g. numba_cuda, whose checks run under the simulator: tox -e cudasim)."""
+    """Each backend of the run's selection in turn, loaded, for host-side tests on its ``host_device`` (skips
+    with the reason when it cannot load or has none, e.g. numba_cuda, whose simulator needs its own process)."""
     cls = backend_class(request.param)
-    if "cpu" not in cls.devices:
-        pytest.skip(f"{cls.name} has no cpu device (devices: {', '.join(cls.devices)})")
+    if cls.host_device is None:
+        pytest.skip(
+            f"{cls.name} has no device that runs in this process on the host (devices: {', '.join(cls.devices)})"
+        )
     return parity_backends.get(cls.name)
 
 

@@ -8,7 +8,8 @@ A reference op is a forward function with two attributes:
 ``forward.vjp(g, *inputs, **params)``
     the hand-derived vector-Jacobian product: one gradient per input.
 
-Both the forward and the VJP refuse anything but ``numpy.ndarray`` inputs,
+Both the forward and the VJP refuse anything but ``numpy.ndarray`` inputs (and array types a
+backend registers with :func:`reference._xp.register_array_type`: CuPy's),
 preserve the input dtype (a float32 call returns float32; the float64 "truth"
 is obtained by calling them on float64 arrays) and treat NaN, inf and signed
 zero as ordinary IEEE values, so NumPy's floating-point warnings are silenced.
@@ -21,6 +22,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from reference import _xp
 from reference._checks import dtype_name, require_cotangent
 
 
@@ -55,7 +57,7 @@ def _require_ndarrays(inputs, names, optional=frozenset()) -> None:
     for x, name in zip(inputs, names):
         if x is None and name in optional:
             continue
-        if not isinstance(x, np.ndarray):
+        if not _xp.is_array(x):
             raise TypeError(f"{name} must be a numpy.ndarray, got {type(x).__name__}")
 
 
@@ -72,7 +74,7 @@ def reference_op(arg_names: Sequence[str], validate: Callable[..., None], nondif
             validate(*inputs, **params)
             with np.errstate(all="ignore"):
                 out = fn(*inputs, **params)
-            return np.asarray(out, dtype=inputs[0].dtype)
+            return _xp.as_array_like(out, inputs[0], inputs[0].dtype)
 
         forward.validate = validate
         forward.arg_names = tuple(arg_names)
@@ -94,7 +96,7 @@ def vjp_of(forward):
         @functools.wraps(fn)
         def vjp(g, *inputs, **params):
             out = forward(*inputs, **params)
-            if not isinstance(g, np.ndarray):
+            if not _xp.is_array(g):
                 raise TypeError(f"grad_output must be a numpy.ndarray, got {type(g).__name__}")
             require_cotangent(g, out.shape, dtype_name(inputs[0]))
             with np.errstate(all="ignore"):
@@ -103,7 +105,7 @@ def vjp_of(forward):
             if len(grads) != len(targets):
                 raise AssertionError(f"{fn.__name__} returned {len(grads)} gradients for {len(targets)} inputs")
             return tuple(
-                np.asarray(np.broadcast_to(gr, x.shape), dtype=x.dtype).copy() for gr, x in zip(grads, targets)
+                np.broadcast_to(_xp.as_array_like(gr, x, x.dtype), x.shape).copy() for gr, x in zip(grads, targets)
             )
 
         forward.vjp = vjp

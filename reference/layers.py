@@ -7,8 +7,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided, sliding_window_view
+from numpy.lib.stride_tricks import sliding_window_view
 
+from reference import _xp
 from reference._checks import (
     require_bool,
     require_float_array,
@@ -88,7 +89,7 @@ def _windows(xp, kernel, stride, dilation, out_hw):
 def _scatter_windows(cols, padded_shape, kernel, stride, dilation):
     """Adjoint of :func:`_windows`: add every window element back to its padded-input position."""
     (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
-    out = np.zeros(padded_shape, dtype=cols.dtype)
+    out = np.zeros(padded_shape, dtype=cols.dtype, like=cols)
     oh, ow = cols.shape[2], cols.shape[3]
     for i in range(kh):
         for j in range(kw):
@@ -172,20 +173,17 @@ def _im2col(xp_nhwc, kernel, stride, dilation, out_hw):
     (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out_hw
     n, _, _, c = xp_nhwc.shape
     s_n, s_h, s_w, s_c = xp_nhwc.strides
-    view = as_strided(
-        xp_nhwc,
-        shape=(n, oh, ow, kh, kw, c),
-        strides=(s_n, s_h * sh, s_w * sw, s_h * dh, s_w * dw, s_c),
-        writeable=False,
+    view = _xp.as_strided(
+        xp_nhwc, shape=(n, oh, ow, kh, kw, c), strides=(s_n, s_h * sh, s_w * sw, s_h * dh, s_w * dw, s_c)
     )
-    return np.ascontiguousarray(view)
+    return view.copy(order="C")
 
 
 def _col2im(gcols, padded_nhwc_shape, kernel, stride, dilation):
     """Adjoint of :func:`_im2col`: add every receptive-field element back to its input position."""
     (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
     oh, ow = gcols.shape[1:3]
-    out = np.zeros(padded_nhwc_shape, dtype=gcols.dtype)
+    out = np.zeros(padded_nhwc_shape, dtype=gcols.dtype, like=gcols)
     for i in range(kh):
         for j in range(kw):
             out[:, i * dh : i * dh + sh * (oh - 1) + 1 : sh, j * dw : j * dw + sw * (ow - 1) + 1 : sw, :] += gcols[
@@ -197,7 +195,7 @@ def _col2im(gcols, padded_nhwc_shape, kernel, stride, dilation):
 def _conv_setup(x, weight, stride, padding, dilation, groups):
     kernel, stride, dilation, pads, out_hw = _conv_geometry(x, weight, stride, padding, dilation, groups)
     (top, bottom), (left, right) = pads
-    xp = np.zeros((x.shape[0], x.shape[2] + top + bottom, x.shape[3] + left + right, x.shape[1]), dtype=x.dtype)
+    xp = np.zeros((x.shape[0], x.shape[2] + top + bottom, x.shape[3] + left + right, x.shape[1]), dtype=x.dtype, like=x)
     xp[:, top : top + x.shape[2], left : left + x.shape[3], :] = x.transpose(0, 2, 3, 1)  # padded NHWC, one copy
     cols = _im2col(xp, kernel, stride, dilation, out_hw)
     return kernel, stride, dilation, pads, out_hw, xp.shape, cols
@@ -307,7 +305,7 @@ def max_pool2d_vjp(g, x, kernel_size, stride=None, padding=0, dilation=1, ceil_m
     xp, flat, index, (kernel, stride, dilation, pads, _) = _max_pool_argmax(
         x, kernel_size, stride, padding, dilation, ceil_mode
     )
-    onehot = (np.arange(flat.shape[-1]) == index[..., None]) * g[..., None]
+    onehot = (np.arange(flat.shape[-1], like=index) == index[..., None]) * g[..., None]
     cols = onehot.reshape(*flat.shape[:4], *kernel)
     return (_crop(_scatter_windows(cols, xp.shape, kernel, stride, dilation), pads),)
 
@@ -320,8 +318,8 @@ def _avg_divisor(x, kernel, stride, pad, pads, out_hw, count_include_pad):
     """Elements averaged by each window: the padded area it covers (torch's count_include_pad=True,
     never beyond the declared padding), or only the real input elements."""
     h, w = x.shape[2:]
-    rows = np.zeros(h + sum(pads[0]))
-    cols = np.zeros(w + sum(pads[1]))
+    rows = np.zeros(h + sum(pads[0]), like=x)
+    cols = np.zeros(w + sum(pads[1]), like=x)
     if count_include_pad:
         rows[: h + 2 * pad[0]], cols[: w + 2 * pad[1]] = 1, 1
     else:

@@ -334,7 +334,7 @@ def _forward(backend, layers, x, params, running, *, training, tape=None):
 
 def _manual_gradients(backend, tape, logits, target):
     """Backpropagation by hand: the loss's VJP, then every layer's VJP in reverse order."""
-    one = backend.asarray(np.ones(()), _dtype_of(backend, logits), _device_of(backend, logits))
+    one = backend.asarray(np.ones(()), _dtype_of(backend, logits), backend.device_of(logits))
     (g,) = backend.vjp("cross_entropy", [logits, target], {}, one)
     grads = {}
     for op, inputs, layer in reversed(tape):
@@ -346,10 +346,6 @@ def _manual_gradients(backend, tape, logits, target):
 
 def _dtype_of(backend, x):
     return str(x.dtype).removeprefix("torch.")
-
-
-def _device_of(backend, x):
-    return str(getattr(x, "device", "cpu")).split(":")[0]
 
 
 def classifier(

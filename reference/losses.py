@@ -152,15 +152,15 @@ def _coefficients(input, target, weight, ignore_index, reduction, label_smoothin
     """
     logits = _class_last(input)
     n_classes = logits.shape[-1]
-    w = np.ones(n_classes, dtype=input.dtype) if weight is None else weight
+    w = np.ones_like(input, shape=(n_classes,)) if weight is None else weight
     eps = label_smoothing
     if _target_kind(target) == "probabilities":
         coeff = (_class_last(target) * (1.0 - eps) + eps / n_classes) * w
         return coeff, logits.size / n_classes
-    t = np.asarray(target)
+    t = target
     keep = t != ignore_index
     safe = np.where(keep, t, 0)
-    onehot = (np.arange(n_classes) == safe[..., None]) * w
+    onehot = (np.arange(n_classes, like=safe) == safe[..., None]) * w
     coeff = ((1.0 - eps) * onehot + eps / n_classes * w) * keep[..., None]
     return coeff, np.sum(np.where(keep, w[safe], 0.0))
 

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from reference import _xp
 from reference._checks import (
     normalize_axes,
     normalize_axis,
@@ -68,7 +69,7 @@ def sum(x, axis=None, keepdims=False):  # noqa: A001 - the op's name
     The accumulator starts at -0.0, the true additive identity of IEEE 754, so
     that the sum of negative zeros is -0.0 (np.sum and torch.sum start at +0.0).
     """
-    return np.sum(x, axis=_axes(x, axis), keepdims=keepdims, initial=-0.0)
+    return _xp.sum_from_negative_zero(x, _axes(x, axis), keepdims)
 
 
 @vjp_of(sum)
@@ -144,7 +145,7 @@ def min_vjp(g, x, axis=None, keepdims=False):
 def _logsumexp_keepdims(x, axes):
     # Shift by the maximum, but only by a finite one: with an all -inf slice the
     # naive shift computes -inf - -inf = NaN, while the right answer is -inf.
-    m = np.max(x, axis=axes, keepdims=True, initial=-np.inf)
+    m = _xp.max_at_least(x, axes, -np.inf)
     m = np.where(np.isfinite(m), m, 0.0)
     return np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
 

@@ -4,6 +4,7 @@ so their outputs must match bit for bit, NaN payload aside, signed zeros include
 from __future__ import annotations
 
 import builtins
+import itertools
 import math
 
 import numpy as np
@@ -40,7 +41,7 @@ def transpose(x, axes=None):
 
 @vjp_of(transpose)
 def transpose_vjp(g, x, axes=None):
-    return (np.transpose(g, np.argsort(_perm(x, axes))),)
+    return (np.transpose(g, tuple(int(i) for i in np.argsort(_perm(x, axes)))),)
 
 
 def _check_reshape(x, shape) -> None:
@@ -96,7 +97,7 @@ def concatenate(*arrays, axis=0):
 
 @vjp_of(concatenate)
 def concatenate_vjp(g, *arrays, axis=0):
-    bounds = np.cumsum([x.shape[axis] for x in arrays])[:-1]
+    bounds = list(itertools.accumulate(x.shape[axis] for x in arrays))[:-1]
     return tuple(np.split(g, bounds, axis=axis))
 
 

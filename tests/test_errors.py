@@ -108,8 +108,8 @@ def test_reference_rejects(op, shapes, dtypes, params, error, match):
 @pytest.mark.cpu
 def test_class_index_out_of_range_is_refused(selected_backend):
     skip_if_unsupported(selected_backend, "cross_entropy")
-    x = selected_backend.asarray(np.zeros((2, 3)), "float64", "cpu")
-    t = selected_backend.asarray(np.array([0, 7]), "int64", "cpu")
+    x = selected_backend.asarray(np.zeros((2, 3)), "float64", selected_backend.host_device)
+    t = selected_backend.asarray(np.array([0, 7]), "int64", selected_backend.host_device)
     with pytest.raises(ValueError, match=r"\btarget holds class index 7 outside \[0, 3\)"):
         selected_backend.run("cross_entropy", [x, t])
     with pytest.raises(ValueError, match=r"\btarget holds class index 7 outside \[0, 3\)"):
@@ -133,8 +133,8 @@ def test_backend_rejects_foreign_arrays(selected_backend):
 
 @pytest.mark.cpu
 def test_backend_rejects_a_cotangent_of_the_wrong_shape(selected_backend):
-    x = selected_backend.asarray(np.ones((3, 4)), "float64", "cpu")
-    g = selected_backend.asarray(np.ones((4, 3)), "float64", "cpu")
+    x = selected_backend.asarray(np.ones((3, 4)), "float64", selected_backend.host_device)
+    g = selected_backend.asarray(np.ones((4, 3)), "float64", selected_backend.host_device)
     with pytest.raises(ValueError, match=r"grad_output must have the output's shape \(3, 4\)"):
         selected_backend.vjp("exp", [x], {}, g)
 
@@ -142,7 +142,7 @@ def test_backend_rejects_a_cotangent_of_the_wrong_shape(selected_backend):
 @pytest.mark.cpu
 def test_asarray_rejects_unknown_dtype_and_device(selected_backend):
     with pytest.raises(TypeError, match=r"\bdtype must be one of"):
-        selected_backend.asarray(np.ones(3), "int32", "cpu")
+        selected_backend.asarray(np.ones(3), "int32", selected_backend.host_device)
     with pytest.raises(ValueError, match=r"\bdevice must be one of"):
         selected_backend.asarray(np.ones(3), "float64", "tpu")
 

@@ -1,0 +1,1 @@
+"""CuPy support: the emulated device (:mod:`impls.cupy.emulated`) and the reference's CuPy hooks."""
