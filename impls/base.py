@@ -86,6 +86,21 @@ class HostArrays:
             raise TypeError(f"{name} must be a numpy.ndarray, got {type(x).__name__}")
 
 
+class ReferenceBodies:
+    """For backends whose ops are the reference's own functions (numpy, cupy): benchmarks time the op's body,
+    not the reference's per-call argument checks, which :meth:`Backend.prepare` has already run once."""
+
+    def prepare(self, op, inputs, params=None):
+        spec, params = self._prepare(op, inputs, params or {})
+        body, inputs = spec.forward.__wrapped__, tuple(inputs)
+
+        def run():
+            with np.errstate(all="ignore"):
+                return body(*inputs, **params)
+
+        return run
+
+
 class HostOptimizer:
     """The reference optimizer (:mod:`reference.optim`) applied through host copies."""
 
@@ -171,6 +186,10 @@ class Backend(ABC):
     def to_numpy(self, x) -> np.ndarray:
         """A NumPy copy of a backend array (host memory, never shared with the backend)."""
 
+    def device_name(self, device: str) -> str | None:
+        """The hardware behind ``device`` (a GPU's model name), for the report; None when not known."""
+        return None
+
     def device_of(self, x) -> str:
         """The parity device name (one of ``devices``) that backend array ``x`` lives on."""
         return str(getattr(x, "device", "cpu")).split(":")[0]
@@ -209,6 +228,13 @@ class Backend(ABC):
         out = self._forward(spec, tuple(inputs), params)
         require_cotangent(cotangent, tuple(out.shape), dtype_name(inputs[0]))
         return self._vjp(spec, tuple(inputs), params, cotangent)
+
+    def prepare(self, op: str, inputs: Sequence, params: Mapping[str, Any] | None = None):
+        """A zero-argument function that runs ``op`` on ``inputs``, validated once, now: what benchmarks time,
+        so that the adapter's argument checks are not counted as the framework's time."""
+        spec, params = self._prepare(op, inputs, params or {})
+        inputs = tuple(inputs)
+        return lambda: self._forward(spec, inputs, params)
 
     def _prepare(self, op: str, inputs: Sequence, params: Mapping[str, Any]):
         spec = get_spec(op)

@@ -21,7 +21,7 @@ import functools
 
 import numpy as np
 
-from impls.base import Backend, BackendUnavailable, HostOptimizer
+from impls.base import Backend, BackendUnavailable, HostOptimizer, ReferenceBodies
 from impls.cupy.emulated import EmulatedArray
 from reference import _xp, optim
 
@@ -36,7 +36,7 @@ class DeviceOptimizer(HostOptimizer):
             )
 
 
-class CupyBackend(Backend):
+class CupyBackend(ReferenceBodies, Backend):
     """CuPy arrays on a GPU (``cuda``) or CuPy's rules emulated on the host (``emulated``)."""
 
     name = "cupy"
@@ -88,6 +88,12 @@ class CupyBackend(Backend):
 
     def to_numpy(self, x) -> np.ndarray:
         return x.get() if isinstance(x, (EmulatedArray, self.cupy.ndarray)) else np.array(x, copy=True)
+
+    def device_name(self, device):
+        if device != "cuda" or self._gpu_problem:
+            return None
+        name = self.cupy.cuda.runtime.getDeviceProperties(self.cupy.cuda.Device().id)["name"]
+        return name.decode() if isinstance(name, bytes) else str(name)
 
     def synchronize(self, device="cuda"):
         if device == "cuda":

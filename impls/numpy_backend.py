@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from impls.base import Backend, HostArrays
+from impls.base import Backend, HostArrays, ReferenceBodies
 from reference import optim
 
 
-class NumpyBackend(HostArrays, Backend):
+class NumpyBackend(ReferenceBodies, HostArrays, Backend):
     """NumPy arrays on the CPU; forward and VJPs from :mod:`reference`."""
 
     name = "numpy"

@@ -201,6 +201,9 @@ class TorchBackend(Backend):
             x = x.float()
         return x.detach().to("cpu", copy=True).numpy()
 
+    def device_name(self, device):
+        return self.torch.cuda.get_device_name(0) if device == "cuda" and not self.device_problem(device) else None
+
     def synchronize(self, device="cpu"):
         if device.startswith("cuda"):
             self.torch.cuda.synchronize()

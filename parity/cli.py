@@ -14,6 +14,7 @@ from impls import BACKENDS, BackendUnavailable, backend_class, load_backend
 from parity.checks import CHECK_KINDS, REFERENCE, Cell, run_check
 from parity.compare import Mismatch
 from parity.report import write_report
+from parity.speed import load_benchmarks
 from reference import CATALOG, ENTRY_GROUPS, loops
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,6 +82,50 @@ def pytest_command(args, results: Path) -> list[str]:
     return cmd + list(args.pytest_args)
 
 
+def bench_command(args, out: Path) -> list[str]:
+    """The pytest-benchmark invocation for the ladder (serial: timings on a busy machine are noise)."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(ROOT / "tests" / "bench" / "test_bench_ladder.py"),
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:xdist",
+        "-q",
+        "--no-parity-matrix",
+        "--benchmark-only",
+        "--benchmark-json",
+        str(out),
+        "--ladder",
+        args.bench,
+    ]
+    if args.bench == "quick":
+        cmd += ["--benchmark-max-time", "0.02"]
+    if args.bench_filter:
+        cmd += ["-k", args.bench_filter]
+    for name in args.backend:
+        cmd += ["--backend", name]
+    for device in args.device:
+        cmd += ["--device", device]
+    return cmd
+
+
+def run_benchmarks(args, out: Path) -> list[dict]:
+    """Run the ladder (unless ``--bench none``) and return its flat records."""
+    if args.bench == "none":
+        return []
+    path = out / "benchmarks.json"
+    path.unlink(missing_ok=True)
+    cmd = bench_command(args, path)
+    print("running:", shlex.join(cmd), flush=True)
+    code = subprocess.call(cmd, cwd=ROOT)
+    if code not in (0, 5):  # 5: nothing collected (e.g. a selection with no timed device)
+        print(f"the benchmark run exited with {code}; the report keeps what it wrote", file=sys.stderr)
+    return load_benchmarks(path)
+
+
 def cmd_run(args) -> int:
     if not (ROOT / "tests").is_dir():
         print("parity run needs the source checkout's tests/ directory (pip install -e .)", file=sys.stderr)
@@ -96,10 +141,15 @@ def cmd_run(args) -> int:
         print(f"pytest exited with {code} before writing any result", file=sys.stderr)
         return code or 2
     records = json.loads(results.read_text())["records"]
+    benchmarks = run_benchmarks(args, out)
     md, js = write_report(
-        out, records, command="parity " + shlex.join(sys.argv[1:] if args.argv is None else args.argv), exit_code=code
+        out,
+        records,
+        command="parity " + shlex.join(sys.argv[1:] if args.argv is None else args.argv),
+        exit_code=code,
+        benchmarks=benchmarks,
     )
-    print(f"wrote {md} and {js} ({len(records)} checks)")
+    print(f"wrote {md}, {js} and {out / 'plots'} ({len(records)} checks, {len(benchmarks)} benchmarks)")
     return code
 
 
@@ -205,6 +255,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", action="append", default=[], help="device (repeatable); default: all usable")
     p.add_argument("--quick", action="store_true", help="first case per entry, fewer hypothesis examples, no slow")
     p.add_argument("--out", default="parity-report", help="output directory (default: parity-report)")
+    p.add_argument(
+        "--bench",
+        choices=["quick", "full", "none"],
+        default="quick",
+        help="benchmark ladder after the checks (parity.ladder): quick (default, ~5 min), full, or none",
+    )
+    p.add_argument("--bench-filter", default=None, metavar="EXPR", help="pytest -k expression for the benchmarks")
     p.add_argument("--jobs", "-n", type=int, default=0, help="pytest-xdist workers; 0 = one per core, 1 = serial")
     p.add_argument("pytest_args", nargs="*", help="extra pytest arguments, after --")
     p.set_defaults(func=cmd_run)

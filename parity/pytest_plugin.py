@@ -90,6 +90,12 @@ def pytest_addoption(parser):
     group.addoption("--parity-json", metavar="PATH", help="write one JSON record per check to PATH")
     group.addoption("--parity-quick", action="store_true", help="only the first case of every catalog entry")
     group.addoption("--no-parity-matrix", action="store_true", help="do not print the matrix in the summary")
+    group.addoption(
+        "--ladder",
+        choices=("quick", "full"),
+        default="quick",
+        help="benchmark sizes for tests/bench/test_bench_ladder.py (parity.ladder): quick (default) or full",
+    )
 
 
 def pytest_configure(config):

@@ -10,6 +10,7 @@ from importlib import metadata
 from pathlib import Path
 
 from parity.matrix import build_matrix, render_markdown
+from parity.speed import render_speed
 
 LIBRARIES = ("numpy", "torch", "numba", "numexpr", "cupy-cuda12x", "cupy-cuda13x", "hypothesis", "pytest")
 VALUE_CHECKS = ("forward", "special", "property")
@@ -26,7 +27,7 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def machine_info(records: list[dict]) -> dict:
+def machine_info(records: list[dict], benchmarks: list[dict] = ()) -> dict:
     """CPU, cores, Python, library versions and what the run said about GPUs (no framework imports)."""
     versions = {}
     for name in LIBRARIES:
@@ -51,7 +52,11 @@ def machine_info(records: list[dict]) -> dict:
         "cores": os.cpu_count(),
         "python": platform.python_version(),
         "libraries": versions,
-        "gpu": {"ran": gpu_ran, "skipped_because": gpu_reasons},
+        "gpu": {
+            "ran": gpu_ran,
+            "skipped_because": gpu_reasons,
+            "names": sorted({b["device_name"] for b in benchmarks if b.get("device_name") and b["device"] != "cpu"}),
+        },
     }
 
 
@@ -64,7 +69,7 @@ def _unique(records, outcome):
     return seen
 
 
-def render_report(records: list[dict], machine: dict, *, command: str, exit_code: int) -> str:
+def render_report(records: list[dict], machine: dict, *, command: str, exit_code: int, benchmarks=(), plots=()) -> str:
     """The markdown report: machine, totals, the value and gradient matrices, divergences, failures, skips."""
     values = build_matrix(records, checks=VALUE_CHECKS)
     grads = build_matrix(records, checks=GRADIENT_CHECKS)
@@ -78,6 +83,7 @@ def render_report(records: list[dict], machine: dict, *, command: str, exit_code
         f"- **Machine**: {machine['cpu']}, {machine['cores']} cores, {machine['platform']}",
         f"- **Python** {machine['python']}; {libs}",
         f"- **GPU**: {', '.join(machine['gpu']['ran']) or 'none used'}"
+        + (f" ({', '.join(machine['gpu']['names'])})" if machine["gpu"]["names"] else "")
         + (
             f" — skipped because: {'; '.join(machine['gpu']['skipped_because'])}"
             if machine["gpu"]["skipped_because"]
@@ -98,6 +104,16 @@ def render_report(records: list[dict], machine: dict, *, command: str, exit_code
         "",
         render_markdown(grads),
     ]
+    lines += render_speed(list(benchmarks))
+    if plots:
+        lines += ["## Plots", ""]
+        lines += [f"![{p.stem}](plots/{p.name})" for p in plots if p.name == "ulp.png"]
+        lines += [
+            "",
+            "Time against size: "
+            + ", ".join(f"[{p.stem[5:]}](plots/{p.name})" for p in plots if p.stem.startswith("time_")),
+            "",
+        ]
     for title, outcome in (("Failures", "failed"), ("Known divergences", "xfailed"), ("Skipped", "skipped")):
         grouped = _unique(records, outcome)
         if not grouped:
@@ -110,12 +126,31 @@ def render_report(records: list[dict], machine: dict, *, command: str, exit_code
     return "\n".join(lines) + "\n"
 
 
-def write_report(out_dir: Path, records: list[dict], *, command: str, exit_code: int) -> tuple[Path, Path]:
-    """Write ``report.md`` and ``report.json`` into ``out_dir``; return their paths."""
+def draw_plots(records: list[dict], benchmarks: list[dict], out_dir: Path) -> tuple[list[Path], str | None]:
+    """The PNGs under ``out_dir/plots`` (or none, and why, when matplotlib is missing)."""
+    try:
+        from parity.plots import time_plots, ulp_heatmap
+    except ImportError as error:  # pragma: no cover - matplotlib is in the cpu and gpu extras
+        return [], f"no plots: {error}"
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError as error:
+        return [], f"no plots: matplotlib is not installed ({error}); pip install 'parity[report]'"
+    heatmap = ulp_heatmap(build_matrix(records, checks=VALUE_CHECKS), out_dir / "plots")
+    return ([heatmap] if heatmap else []) + time_plots(benchmarks, out_dir / "plots"), None
+
+
+def write_report(
+    out_dir: Path, records: list[dict], *, command: str, exit_code: int, benchmarks: list[dict] = ()
+) -> tuple[Path, Path]:
+    """Write ``report.md``, ``report.json`` and ``plots/*.png`` into ``out_dir``; return the first two paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    machine = machine_info(records)
+    benchmarks = list(benchmarks)
+    machine = machine_info(records, benchmarks)
+    plots, plot_problem = draw_plots(records, benchmarks, out_dir)
     md = out_dir / "report.md"
-    md.write_text(render_report(records, machine, command=command, exit_code=exit_code))
+    text = render_report(records, machine, command=command, exit_code=exit_code, benchmarks=benchmarks, plots=plots)
+    md.write_text(text + (f"\n{plot_problem}\n" if plot_problem else ""))
     data = {
         "generated": dt.datetime.now(dt.timezone.utc).isoformat(),
         "command": command,
@@ -123,6 +158,8 @@ def write_report(out_dir: Path, records: list[dict], *, command: str, exit_code:
         "machine": machine,
         "totals": build_matrix(records).totals(),
         "records": records,
+        "benchmarks": benchmarks,
+        "plots": [str(p.relative_to(out_dir)) for p in plots],
     }
     js = out_dir / "report.json"
     js.write_text(json.dumps(data, indent=1, default=str))

@@ -56,6 +56,8 @@ def test_run_writes_report_and_json(tmp_path, capsys):
             str(out),
             "--jobs",
             "1",
+            "--bench",
+            "none",
             "--",
             "-k",
             "exp and not expm1",
@@ -69,6 +71,24 @@ def test_run_writes_report_and_json(tmp_path, capsys):
     data = json.loads((out / "report.json").read_text())
     assert data["exit_code"] == 0 and data["machine"]["cores"] >= 1
     assert {r["check"] for r in data["records"]} >= {"forward", "vjp", "vjp_fd"}
+
+
+def test_run_with_benchmarks_writes_speed_tables_and_plots(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "report"
+    args = ["run", "--quick", "--backend", "numpy", "--backend", "autograd", "--out", str(out), "--jobs", "1"]
+    args += ["--bench-filter", "(ladder and exp- and float32) or bandwidth", "--", "-k", "exp and not expm1"]
+    args += ["tests/test_forward.py"]
+    assert main(args) == 0, capsys.readouterr().out
+    report = (out / "report.md").read_text()
+    assert "### Time against numpy" in report and "| exp (elements=1e+06) |" in report
+    assert "### Elementwise ops: achieved bandwidth" in report and "Copy bandwidth" in report
+    data = json.loads((out / "report.json").read_text())
+    timed = {(b["backend"], b["size"]) for b in data["benchmarks"] if b["kind"] == "ladder"}
+    assert timed == {(name, n) for name in ("numpy", "autograd") for n in (100, 10_000, 1_000_000)}
+    assert all(b["median_s"] > 0 and b["first_call_s"] > 0 for b in data["benchmarks"])
+    for plot in ("plots/ulp.png", "plots/time_exp.png"):
+        assert plot in data["plots"] and (out / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_train_refuses_a_loop_the_backend_declares_unsupported(capsys):
