@@ -21,6 +21,7 @@ from reference import get_spec
 from reference._checks import dtype_name, require_cotangent
 from reference._op import input_names, optional_names
 
+GPU_DEVICES = frozenset({"cuda"})  # real GPUs; "cudasim" and "emulated" stand in for one on the CPU
 INDEX_DTYPES = ("int64",)  # class indices and other integer inputs that get no gradient
 
 

@@ -18,13 +18,14 @@ from pathlib import Path
 import pytest
 
 from impls import BACKENDS, BackendUnavailable, backend_class, load_backend
+from impls.base import GPU_DEVICES  # real GPUs only: "cudasim" and "emulated" run on the CPU
 from parity.checks import REFERENCE, Cell
 from parity.compare import Measurement, Mismatch
 from parity.matrix import build_matrix, render_text
 from reference import ENTRY_GROUPS
 
 RECORD_KEY = "parity_record"
-GPU_DEVICES = {"cuda"}  # "cudasim" (numba's CUDA simulator) runs on the CPU
+
 MEASUREMENT = pytest.StashKey[Measurement]()
 SELECTION = pytest.StashKey["Selection"]()
 

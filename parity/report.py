@@ -9,6 +9,7 @@ import platform
 from importlib import metadata
 from pathlib import Path
 
+from impls.base import GPU_DEVICES
 from parity.matrix import build_matrix, render_markdown
 from parity.speed import render_speed
 
@@ -40,11 +41,11 @@ def machine_info(records: list[dict], benchmarks: list[dict] = ()) -> dict:
         {
             r["reason"]
             for r in records
-            if r["device"] != "cpu" and r["outcome"] == "skipped" and " does not support " not in r["reason"]
+            if r["device"] in GPU_DEVICES and r["outcome"] == "skipped" and " does not support " not in r["reason"]
         }
     )
     gpu_ran = sorted(
-        {f"{r['backend']}/{r['device']}" for r in records if r["device"] != "cpu" and r["outcome"] != "skipped"}
+        {f"{r['backend']}/{r['device']}" for r in records if r["device"] in GPU_DEVICES and r["outcome"] != "skipped"}
     )
     return {
         "platform": platform.platform(),
