@@ -128,34 +128,7 @@ class EmulatedArray(NDArrayOperatorsMixin):
         return f"EmulatedArray({self._a!r})"
 
     # ------------------------------------------------------------ attributes and methods
-    @property
-    def shape(self):
-        return self._a.shape
-
-    @property
-    def ndim(self):
-        return self._a.ndim
-
-    @property
-    def dtype(self):
-        return self._a.dtype
-
-    @property
-    def size(self):
-        return self._a.size
-
-    @property
-    def strides(self):
-        return self._a.strides
-
-    @property
-    def itemsize(self):
-        return self._a.itemsize
-
-    @property
-    def T(self):  # noqa: N802 - ndarray's name
-        return EmulatedArray(self._a.T)
-
+    # shape, ndim, dtype, strides, T, ... and methods: whatever cupy.ndarray also has, results on the device
     def __getattr__(self, name):
         if name.startswith("__") or not hasattr(_cupy().ndarray, name):
             raise AttributeError(f"cupy.ndarray has no attribute {name!r}")
