@@ -49,10 +49,10 @@ class NumbaBackend(HostArrays, Backend):
 
     def __init__(self):
         try:
-            from impls.numba import elementwise, kernels, layers
+            from impls.numba import elementwise, kernels, layers, matmul
         except ImportError as error:
             raise BackendUnavailable(f"numba is not installed ({error}); pip install 'parity[numba]'") from error
-        self.E, self.K, self.L = elementwise, kernels, layers
+        self.E, self.K, self.L, self.M = elementwise, kernels, layers, matmul
 
     def implemented_ops(self):
         reductions = set(REDUCTIONS) | {"softmax", "log_softmax"}
@@ -73,10 +73,10 @@ class NumbaBackend(HostArrays, Backend):
     def _dispatch(self, name, inputs, params, g):
         E = self.E
         if name in E.UNARY:
-            fwd, d, param = E.UNARY[name]
+            param = E.UNARY[name][2]
             x = inputs[0]
             extra = () if param is None else (x.dtype.type(params[param]),)
-            return fwd(x, *extra) if g is None else (d(x, *extra, g),)
+            return E.apply_unary(name, x, extra) if g is None else (E.apply_unary(name, x, extra, g),)
         if name in E.BINARY:
             fwd, dx, dy = E.BINARY[name]
             x, y = inputs
@@ -153,14 +153,13 @@ class NumbaBackend(HostArrays, Backend):
 
     # ---------------------------------------------------------------- linear algebra
     def _mm(self, a, b):
-        """Batched matmul with broadcast batch dims (2-D operands at least)."""
-        a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
+        """Batched matmul with broadcast batch dims (2-D operands at least); any strides (the kernel packs)."""
         if a.ndim == 2 and b.ndim == 2:
-            return self.K.matmul2d(a, b)
+            return self.M.matmul2d(a, b)
         batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
         a3 = np.ascontiguousarray(np.broadcast_to(a, batch + a.shape[-2:])).reshape(-1, *a.shape[-2:])
         b3 = np.ascontiguousarray(np.broadcast_to(b, batch + b.shape[-2:])).reshape(-1, *b.shape[-2:])
-        return self.K.matmul_batched(a3, b3).reshape(*batch, a.shape[-2], b.shape[-1])
+        return self.M.matmul_batched(a3, b3).reshape(*batch, a.shape[-2], b.shape[-1])
 
     def _linear_algebra(self, name, inputs, g):
         if name == "outer":

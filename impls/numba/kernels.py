@@ -4,7 +4,7 @@ the reduced axes last, and each kernel handles one row at a time.
 Sums are compensated (Kahan): the error is ~2u·Σ|x| whatever n is, inside the catalog's accumulation
 allowance; ``fastmath`` would let LLVM reassociate the compensation away, so it is off everywhere.
 ``parallel=True`` (prange over rows or row blocks) only where the work per row pays for the threads:
-matmul and the optimizer updates on large arrays.
+the optimizer updates on large arrays (and matmul, in :mod:`impls.numba.matmul`).
 """
 
 from __future__ import annotations
@@ -167,48 +167,6 @@ def row_log_softmax_vjp(a, g):
         total = kahan(g[i])
         for j in range(a.shape[1]):
             out[i, j] = g[i, j] - math.exp(a[i, j] - lse[i]) * total
-    return out
-
-
-# ---------------------------------------------------------------- matmul
-KBLOCK = 256
-
-
-# fastmath {"reassoc", "contract"} lets LLVM vectorise and fuse the inner loop; each output still sums its
-# k terms in order (the catalog's matmul cases have k <= 6, well inside the accumulation allowance).
-@njit(cache=True, parallel=True, fastmath={"reassoc", "contract"})
-def matmul2d(a, b):
-    """C = A @ B: four rows of A at a time, so each loaded row of B serves four rows of C; the inner loop
-    runs over contiguous columns (vectorised); blocks of four rows run in parallel; leftover rows singly."""
-    m, k = a.shape
-    n = b.shape[1]
-    c = np.zeros((m, n), dtype=a.dtype)
-    for block in prange((m + 3) // 4):
-        i = block * 4
-        if i + 4 <= m:
-            for k0 in range(0, k, KBLOCK):
-                for kk in range(k0, min(k0 + KBLOCK, k)):
-                    a0, a1, a2, a3 = a[i, kk], a[i + 1, kk], a[i + 2, kk], a[i + 3, kk]
-                    for j in range(n):
-                        bv = b[kk, j]
-                        c[i, j] += a0 * bv
-                        c[i + 1, j] += a1 * bv
-                        c[i + 2, j] += a2 * bv
-                        c[i + 3, j] += a3 * bv
-        else:
-            for r in range(i, m):
-                for kk in range(k):
-                    av = a[r, kk]
-                    for j in range(n):
-                        c[r, j] += av * b[kk, j]
-    return c
-
-
-@njit(cache=True)
-def matmul_batched(a, b):
-    out = np.empty((a.shape[0], a.shape[1], b.shape[2]), dtype=a.dtype)
-    for i in range(a.shape[0]):
-        out[i] = matmul2d(np.ascontiguousarray(a[i]), np.ascontiguousarray(b[i]))
     return out
 
 

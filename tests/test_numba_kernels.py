@@ -1,0 +1,147 @@
+"""The numba backend's own numerics, below the catalog: the SIMD-friendly exp/expm1/log/log1p/tanh
+(impls/numba/vecmath.py) against an extended-precision truth, the parallel loops against the ufuncs
+(bit for bit), and the packed matmul at shapes that exercise every padding and k-block remainder."""
+
+import numpy as np
+import pytest
+
+pytest.importorskip("numba")
+
+from impls.numba import elementwise as E  # noqa: E402
+from impls.numba.matmul import KC, matmul2d  # noqa: E402
+
+EXTENDED = np.finfo(np.longdouble).nmant >= 63  # x87 80-bit long double: 11 more bits than float64
+RNG_SEED = 20261122
+
+
+def _samples(op: str) -> np.ndarray:
+    """Seeded float64 inputs over the op's whole finite domain, plus a dense band near zero."""
+    rng = np.random.default_rng([RNG_SEED, len(op)])
+    wide = {
+        "exp": rng.uniform(-745.0, 709.7, 100_000),
+        "expm1": rng.uniform(-40.0, 709.7, 100_000),
+        "log": np.exp(rng.uniform(-744.0, 709.0, 100_000)),
+        "log1p": np.expm1(rng.uniform(-36.0, 709.0, 100_000)),
+        "tanh": rng.uniform(-25.0, 25.0, 100_000),
+    }[op]
+    near_zero = rng.standard_normal(20_000) * 10.0 ** rng.integers(-300, 0, 20_000)
+    if op == "log":
+        near_zero = np.abs(near_zero)
+    return np.concatenate([wide, near_zero])
+
+
+# Measured maxima on these samples: exp 0.99, log 0.81, expm1 1.78, log1p 1.07, tanh 2.50 ulp
+# (NumPy's own: 0.70, 0.61, 0.52, 0.60, 1.19).  tanh = -e/(e+2) doubles expm1's relative error as e -> -1.
+ULP_BOUND = {"exp": 1.0, "log": 1.0, "expm1": 2.0, "log1p": 1.5, "tanh": 3.0}
+
+
+@pytest.mark.skipif(not EXTENDED, reason="np.longdouble is not the 80-bit extended type on this platform")
+@pytest.mark.parametrize("op", sorted(ULP_BOUND))
+def test_vecmath_is_within_its_ulp_bound_of_extended_precision(op):
+    x = _samples(op)
+    truth = getattr(np, op)(x.astype(np.longdouble))
+    actual = E.apply_unary(op, x, ())
+    ulp = np.spacing(np.abs(truth.astype(np.float64))).astype(np.longdouble)
+    error = np.abs(actual.astype(np.longdouble) - truth) / ulp
+    worst = int(np.argmax(error))
+    assert error[worst] <= ULP_BOUND[op], f"{op}({x[worst]!r}) = {actual[worst]!r}: {float(error[worst]):.2f} ulp"
+
+
+SPECIALS = np.array(
+    [np.nan, -np.nan, np.inf, -np.inf, 0.0, -0.0, 5e-324, -5e-324, 2.2250738585072014e-308, 1e-300, -1e-300,
+     1.0, -1.0, -2.0, 709.78, 709.79, -708.5, -745.13, -745.14, 1e308, -1e308, 20.0, -20.0, 0.5, -0.5]
+)  # fmt: skip
+
+
+def _numpy_sigmoid(x):
+    """The stable two-sided form: 1 / (1 + e^-x) would round to 0 where e^x / (1 + e^x) is subnormal."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+@pytest.mark.parametrize("op", sorted(ULP_BOUND) + ["sigmoid"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_vecmath_special_values_match_numpy(op, dtype):
+    """NaN positions, infinities and signed zeros exactly as NumPy's (an independent implementation)."""
+    with np.errstate(all="ignore"):
+        x = SPECIALS.astype(dtype)
+        expected = _numpy_sigmoid(x) if op == "sigmoid" else getattr(np, op)(x)
+        actual = E.apply_unary(op, x, ())
+    np.testing.assert_array_equal(np.isnan(actual), np.isnan(expected), err_msg=f"{op}: NaN positions")
+    finite_or_inf = ~np.isnan(expected)
+    np.testing.assert_array_equal(np.isinf(actual), np.isinf(expected), err_msg=f"{op}: inf positions")
+    zero = finite_or_inf & (expected == 0)
+    np.testing.assert_array_equal(np.signbit(actual[zero]), np.signbit(expected[zero]), err_msg=f"{op}: zero signs")
+    np.testing.assert_allclose(actual[finite_or_inf], expected[finite_or_inf], rtol=4 * np.finfo(dtype).eps)
+
+
+def _loop_cases():
+    for op, (_forward, derivative) in E.LOOPS.items():
+        yield op, False
+        if derivative is not None:
+            yield op, True
+
+
+@pytest.mark.parametrize(("op", "grad"), list(_loop_cases()), ids=lambda v: str(v))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_parallel_loop_agrees_with_the_ufunc_bit_for_bit(op, grad, dtype):
+    rng = np.random.default_rng([RNG_SEED, len(op), grad])
+    x = (rng.standard_normal(E.PARALLEL_MIN_SIZE) * 30).astype(dtype)
+    if op.startswith("log"):
+        x = np.abs(x)
+    with np.errstate(over="ignore"):
+        x[: len(SPECIALS)] = SPECIALS.astype(dtype)
+    g = rng.standard_normal(x.size).astype(dtype) if grad else None
+    param = E.UNARY[op][2]
+    extra = () if param is None else (x.dtype.type(1.5),)
+    with np.errstate(all="ignore"):
+        looped = E.apply_unary(op, x, extra, g)  # contiguous and large: the parallel loop
+        strided = E.apply_unary(op, np.repeat(x, 2)[::2], extra, None if g is None else np.repeat(g, 2)[::2])
+    assert looped.dtype == x.dtype and strided.dtype == x.dtype
+    uint = np.uint32 if dtype == "float32" else np.uint64
+    differ = np.flatnonzero(looped.view(uint) != strided.view(uint))
+    assert differ.size == 0, (
+        f"{op}: loop and ufunc differ at x = {x[differ[:5]]}: {looped[differ[:5]]} vs {strided[differ[:5]]}"
+    )
+
+
+MATMUL_SHAPES = [
+    (0, 3, 4),
+    (3, 0, 4),
+    (1, 1, 1),
+    (5, 7, 3),
+    (33, 2 * KC + 1, 31),
+    (64, 64, 64),
+    (1, 1000, 1),
+    (130, KC, 67),
+]
+
+
+@pytest.mark.parametrize(("m", "k", "n"), MATMUL_SHAPES, ids=lambda s: str(s))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_packed_matmul_handles_every_padding_and_k_block(m, k, n, dtype):
+    rng = np.random.default_rng([RNG_SEED, m, k, n])
+    a, b = rng.standard_normal((m, k)).astype(dtype), rng.standard_normal((k, n)).astype(dtype)
+    out = matmul2d(a, b)
+    assert out.shape == (m, n) and out.dtype == dtype
+    exact = a.astype(np.float64) @ b.astype(np.float64)
+    # any summation order: |error| <= k u sum|a||b| (to first order), u the unit roundoff of dtype
+    bound = k * np.finfo(dtype).eps / 2 * (np.abs(a).astype(np.float64) @ np.abs(b).astype(np.float64))
+    assert np.all(np.abs(out - exact) <= bound), f"max error {np.abs(out - exact).max()}"
+
+
+def test_packed_matmul_reads_any_strides():
+    rng = np.random.default_rng(RNG_SEED)
+    a, b = rng.standard_normal((90, 120)), rng.standard_normal((160, 70))
+    a_view, b_view = a[::-1, ::2][:, :50], b.T[:, ::3][:50]  # reversed rows, step 2; transposed, step 3
+    np.testing.assert_allclose(matmul2d(a_view, b_view), a_view @ b_view, rtol=1e-12, atol=1e-12)
+
+
+def test_packed_matmul_propagates_nan_and_inf_like_blas():
+    a = np.ones((40, 40))
+    b = np.ones((40, 40))
+    a[3, 5], b[5, 7], a[10, 0] = np.nan, np.inf, np.inf
+    out = matmul2d(a, b)
+    expected = a @ b
+    np.testing.assert_array_equal(np.isnan(out), np.isnan(expected))
+    np.testing.assert_array_equal(np.isposinf(out), np.isposinf(expected))
