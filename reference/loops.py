@@ -71,9 +71,21 @@ def _timed(backend, device, fn):
     return out, time.perf_counter() - start
 
 
+def _to_host(backend, x) -> np.ndarray:
+    """``x`` in host memory, in the dtype it was computed in (so ULPs are counted in that dtype); a NumPy array
+    (a loop's own bookkeeping, or what a compiled loop returned) is already there."""
+    return x if isinstance(x, np.ndarray) else backend.to_numpy(x)
+
+
 def _host(backend, arrays):
-    """Host copies, kept in the dtype they were computed in (so ULPs are counted in that dtype)."""
-    return {k: backend.to_numpy(v) for k, v in arrays.items()}
+    """:func:`_to_host` of each array of a dict."""
+    return {k: _to_host(backend, v) for k, v in arrays.items()}
+
+
+def _result(loop, backend, device, dtype, grad, steps, seconds, losses, params, first, extra=None) -> TrainResult:
+    """A finished loop's :class:`TrainResult`, with host copies of its losses, parameters and first gradient."""
+    losses, params, first = _to_host(backend, losses), _host(backend, params), _host(backend, first)
+    return TrainResult(loop, backend.name, device, dtype, grad, steps, seconds, losses, params, first, extra or {})
 
 
 # ---------------------------------------------------------------- poly
@@ -98,7 +110,7 @@ def poly(backend, *, device="cpu", dtype="float64", steps=POLY_STEPS, grad="manu
                 features=features, target=target, w0=np.zeros((POLY_DEGREE + 1, 1)), lr=lr, steps=steps, dtype=dtype
             ),
         )
-        return TrainResult("poly", backend.name, device, dtype, grad, steps, seconds, losses, {"w": w}, {"w": first})
+        return _result("poly", backend, device, dtype, grad, steps, seconds, losses, {"w": w}, {"w": first})
     X, y = backend.asarray(features, dtype, device), backend.asarray(target, dtype, device)
     w = backend.asarray(np.zeros((POLY_DEGREE + 1, 1)), dtype, device)
     losses = backend.asarray(np.zeros(steps), dtype, device)
@@ -126,18 +138,7 @@ def poly(backend, *, device="cpu", dtype="float64", steps=POLY_STEPS, grad="manu
         return first
 
     first, seconds = _timed(backend, device, run)
-    return TrainResult(
-        "poly",
-        backend.name,
-        device,
-        dtype,
-        grad,
-        steps,
-        seconds,
-        backend.to_numpy(losses),
-        _host(backend, {"w": w}),
-        _host(backend, {"w": first}),
-    )
+    return _result("poly", backend, device, dtype, grad, steps, seconds, losses, {"w": w}, {"w": first})
 
 
 # ---------------------------------------------------------------- linreg
@@ -197,19 +198,8 @@ def linreg(
 
     first, seconds = _timed(backend, device, run)
     name = "linreg" if features == 1 else "linreg-large"
-    return TrainResult(
-        name,
-        backend.name,
-        device,
-        dtype,
-        grad,
-        steps,
-        seconds,
-        backend.to_numpy(losses),
-        _host(backend, {"w": w, "b": b}),
-        _host(backend, first),
-        {"features": features},
-    )
+    params = {"w": w, "b": b}
+    return _result(name, backend, device, dtype, grad, steps, seconds, losses, params, first, {"features": features})
 
 
 # ---------------------------------------------------------------- classifiers: mlp and cnn
@@ -403,19 +393,8 @@ def classifier(
     eval_loss = float(backend.to_numpy(backend.run("cross_entropy", [logits, y_eval])))
     accuracy = float(np.mean(np.argmax(backend.to_numpy(logits), axis=1) == data["y_eval"]))
     final = {**_host(backend, opt.params), **_host(backend, running)}
-    return TrainResult(
-        model,
-        backend.name,
-        device,
-        dtype,
-        grad,
-        steps,
-        seconds,
-        losses,
-        final,
-        _host(backend, first),
-        {"optimizer": optimizer, "eval_loss": eval_loss, "eval_accuracy": accuracy},
-    )
+    extra = {"optimizer": optimizer, "eval_loss": eval_loss, "eval_accuracy": accuracy}
+    return _result(model, backend, device, dtype, grad, steps, seconds, losses, final, first, extra)
 
 
 LOOPS = {

@@ -203,28 +203,44 @@ def _gelu_d(x, g):
     return g * (cdf + x * 0.3989422804014327 * _safe_exp(-0.5 * x * x))
 
 
-def _unary_kernel(fn):
+def _kernel1(fn):
+    """A launchable kernel applying the device function ``fn`` to one input, element by element."""
+
     @cuda.jit
     def kernel(x, out):
         i = cuda.grid(1)
-        if i < x.size:
+        if i < out.size:
             out[i] = fn(x[i])
 
     return kernel
 
 
-def _derivative_kernel(fn):
+def _kernel2(fn):
+    """As :func:`_kernel1` for two inputs of the output's size (a unary derivative's x, g; a binary op's x, y)."""
+
     @cuda.jit
-    def kernel(x, g, out):
+    def kernel(x, y, out):
         i = cuda.grid(1)
-        if i < x.size:
-            out[i] = fn(x[i], g[i])
+        if i < out.size:
+            out[i] = fn(x[i], y[i])
+
+    return kernel
+
+
+def _kernel3(fn):
+    """As :func:`_kernel1` for three inputs (a binary derivative's x, y, g)."""
+
+    @cuda.jit
+    def kernel(x, y, g, out):
+        i = cuda.grid(1)
+        if i < out.size:
+            out[i] = fn(x[i], y[i], g[i])
 
     return kernel
 
 
 UNARY = {
-    name: (_unary_kernel(f), _derivative_kernel(d))
+    name: (_kernel1(f), _kernel2(d))
     for name, f, d in (
         ("neg", _neg, _neg_d),
         ("exp", _exp, _exp_d),
@@ -348,28 +364,8 @@ def _max_dy(x, y, g):
     return 0.0 * g if x > y else g
 
 
-def _binary_kernel(fn):
-    @cuda.jit
-    def kernel(x, y, out):
-        i = cuda.grid(1)
-        if i < out.size:
-            out[i] = fn(x[i], y[i])
-
-    return kernel
-
-
-def _binary_derivative_kernel(fn):
-    @cuda.jit
-    def kernel(x, y, g, out):
-        i = cuda.grid(1)
-        if i < out.size:
-            out[i] = fn(x[i], y[i], g[i])
-
-    return kernel
-
-
 BINARY = {
-    name: (_binary_kernel(f), _binary_derivative_kernel(dx), _binary_derivative_kernel(dy))
+    name: (_kernel2(f), _kernel3(dx), _kernel3(dy))
     for name, f, dx, dy in (
         ("add", _add, _g, _g),
         ("sub", _sub, _g, _minus_g),
