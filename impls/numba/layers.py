@@ -13,11 +13,15 @@ from impls.numba.kernels import kahan
 
 
 @njit(cache=True, parallel=True)
-def conv2d(xp, w, bias, sh, sw, dh, dw, groups, oh, ow):
-    n_batch, _, _, _ = xp.shape
-    n_out, cg, kh, kw = w.shape
+def _conv_taps(xp, w, out, sh, sw, dh, dw, groups, scatter):
+    """The loop nest of a convolution over every (batch, output channel, tap, output pixel).
+
+    ``scatter=False`` is the forward pass, ``out[n, o, y, x] += w * xp[n, c, row, col]``; ``scatter=True`` its
+    transpose, the input gradient ``xp[n, c, row, col] += w * out[n, o, y, x]`` (``xp`` the padded gradient,
+    ``out`` the output gradient).  Batches run in parallel: each writes only its own slice."""
+    n_batch, n_out, oh, ow = out.shape
+    _, cg, kh, kw = w.shape
     og = n_out // groups
-    out = np.zeros((n_batch, n_out, oh, ow), dtype=xp.dtype)
     for n in prange(n_batch):
         for o in range(n_out):
             base = (o // og) * cg
@@ -28,30 +32,25 @@ def conv2d(xp, w, bias, sh, sw, dh, dw, groups, oh, ow):
                         for y in range(oh):
                             row = y * sh + i * dh
                             for x in range(ow):
-                                out[n, o, y, x] += wv * xp[n, base + c, row, x * sw + j * dw]
-            for y in range(oh):
-                for x in range(ow):
-                    out[n, o, y, x] += bias[o]
+                                if scatter:
+                                    xp[n, base + c, row, x * sw + j * dw] += wv * out[n, o, y, x]
+                                else:
+                                    out[n, o, y, x] += wv * xp[n, base + c, row, x * sw + j * dw]
+
+
+@njit(cache=True)
+def conv2d(xp, w, bias, sh, sw, dh, dw, groups, oh, ow):
+    out = np.zeros((xp.shape[0], w.shape[0], oh, ow), dtype=xp.dtype)
+    _conv_taps(xp, w, out, sh, sw, dh, dw, groups, False)
+    for o in range(w.shape[0]):
+        out[:, o] += bias[o]
     return out
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def conv2d_grad_input(g, w, padded_shape, sh, sw, dh, dw, groups):
-    n_batch, n_out, oh, ow = g.shape
-    _, cg, kh, kw = w.shape
-    og = n_out // groups
     gxp = np.zeros(padded_shape, dtype=g.dtype)
-    for n in prange(n_batch):
-        for o in range(n_out):
-            base = (o // og) * cg
-            for c in range(cg):
-                for i in range(kh):
-                    for j in range(kw):
-                        wv = w[o, c, i, j]
-                        for y in range(oh):
-                            row = y * sh + i * dh
-                            for x in range(ow):
-                                gxp[n, base + c, row, x * sw + j * dw] += wv * g[n, o, y, x]
+    _conv_taps(gxp, w, g, sh, sw, dh, dw, groups, True)
     return gxp
 
 
