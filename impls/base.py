@@ -2,9 +2,12 @@
 
 A backend module must import its framework only when the backend is loaded
 (``__init__``), so collecting the suite never imports torch, CuPy or Numba.
-Capabilities are class-level data beside the code: ``unsupported`` (op -> why)
-and ``divergences`` ("op:special-label" -> why), read by the tests, the meta-tests
-and ``parity list`` without importing the framework.
+Capabilities are class-level data beside the code, read by the tests, the meta-tests
+and ``parity list`` without importing the framework: ``declarations`` (:mod:`impls.declare`:
+:class:`~impls.declare.Unsupported` and :class:`~impls.declare.Divergence` at any granularity,
+each with the machine conditions under which it is known to hold) and ``unsupported``, the
+shorthand for whole entries (entry -> why).  ``facts()`` tells the conditions what this
+backend runs on (library versions, dispatch levels, GPU).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from impls.declare import Declaration, Divergence, Unsupported, most_specific
 from reference import get_spec
 from reference._checks import dtype_name, require_cotangent
 from reference._op import input_names, optional_names
@@ -130,15 +134,41 @@ class Backend(ABC):
     devices: ClassVar[tuple[str, ...]] = ("cpu",)
     host_device: ClassVar[str | None] = "cpu"  # the device host-side tests use (None: no such device)
     dtypes: ClassVar[tuple[str, ...]] = ("float32", "float64")
-    unsupported: ClassVar[Mapping[str, str]] = {}
-    divergences: ClassVar[Mapping[str, str]] = {}
+    unsupported: ClassVar[Mapping[str, str]] = {}  # shorthand: entry -> why, for Unsupported(entry, why)
+    declarations: ClassVar[tuple[Declaration, ...]] = ()
+    provides_facts: ClassVar[tuple[str, ...]] = ()  # the names facts() may fill in, for declarations' conditions
     autograd: ClassVar[bool] = False  # does value_and_grad work (grad="auto" in training loops)?
 
     # ------------------------------------------------------------ capabilities (no framework import)
     @classmethod
+    def all_declarations(cls) -> tuple[Declaration, ...]:
+        """``declarations`` plus the ``unsupported`` shorthand, as :class:`~impls.declare.Declaration` objects."""
+        return tuple(Unsupported(entry, reason) for entry, reason in cls.unsupported.items()) + tuple(cls.declarations)
+
+    @classmethod
     def unsupported_reason(cls, op: str) -> str | None:
-        """Why ``op`` is not implemented here, or None when it is."""
-        return cls.unsupported.get(op)
+        """Why the whole entry ``op`` is not implemented here (unconditionally), or None when it is."""
+        found = most_specific(
+            (d for d in cls.all_declarations() if isinstance(d, Unsupported) and not d.when), entry=op
+        )
+        return found.reason if found else None
+
+    @classmethod
+    def unsupported_for(cls, **cell) -> Unsupported | None:
+        """The most specific :class:`Unsupported` covering a cell (``entry``, ``check``, ``variant``, ``case``,
+        ``dtype``, ``device``), or None."""
+        return most_specific((d for d in cls.all_declarations() if isinstance(d, Unsupported)), **cell)
+
+    @classmethod
+    def divergence_for(cls, **cell) -> Divergence | None:
+        """The most specific :class:`Divergence` covering a cell, or None."""
+        return most_specific((d for d in cls.all_declarations() if isinstance(d, Divergence)), **cell)
+
+    def facts(self) -> Mapping[str, Any]:
+        """Facts about what this backend runs on, beyond :func:`parity.machine.machine_facts` (library
+        versions are already there): names from ``provides_facts``; a value may be a zero-argument callable,
+        computed only when a condition asks for it.  Unknown facts are None."""
+        return {}
 
     @classmethod
     def case_problem(cls, params: Mapping[str, Any]) -> str | None:
@@ -146,11 +176,6 @@ class Backend(ABC):
         if params.get("grad") == "auto" and not cls.autograd:
             return f"{cls.name} has no autograd; its gradients are the manual ones"
         return None
-
-    @classmethod
-    def divergence_reason(cls, op: str, label: str, dtype: str) -> str | None:
-        """Why special value ``op:label`` is a known divergence at ``dtype`` (keys may omit the dtype)."""
-        return cls.divergences.get(f"{op}:{label}:{dtype}") or cls.divergences.get(f"{op}:{label}")
 
     def implemented_ops(self) -> set[str]:
         """The catalog ops this backend has code for (checked against ``unsupported`` by a meta-test)."""

@@ -45,7 +45,6 @@ class NumbaBackend(HostArrays, Backend):
     devices = ("cpu",)
     dtypes = ("float32", "float64")
     unsupported = UNSUPPORTED
-    divergences = {}
 
     def __init__(self):
         try:

@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from impls.base import Backend, BackendUnavailable, HostArrays
+from impls.declare import Divergence
 from reference._checks import normalize_axes
 from reference.catalog import CATALOG
 
@@ -108,12 +109,37 @@ class NumexprBackend(HostArrays, Backend):
     devices = ("cpu",)
     dtypes = ("float32", "float64")
     unsupported = UNSUPPORTED
-    divergences = {
-        "max:nan": "numexpr's max() reduction skips NaN (like np.nanmax): max([1, nan, 3]) is 3, not NaN",
-        "max:nan-grad": "numexpr's max() skips NaN, so the maximum is finite and its gradient too",
-        "min:nan": "numexpr's min() reduction skips NaN (like np.nanmin)",
-        "sum:signed-zero": "numexpr's sum() starts at +0.0, so the sum of negative zeros is +0.0 (IEEE: -0.0)",
-    }
+    declarations = (
+        Divergence(
+            "max",
+            "numexpr's max() reduction skips NaN (like np.nanmax): max([1, nan, 3]) is 3, not NaN",
+            check="special",
+            variant="nan",
+            returns=3.0,
+        ),
+        Divergence(
+            "max",
+            "numexpr's max() skips NaN, so the maximum of [1, nan] is 1 and its gradient goes to the 1",
+            check="special",
+            variant="nan-grad",
+            returns=1.0,
+            grads=([1.0, 0.0],),
+        ),
+        Divergence(
+            "min",
+            "numexpr's min() reduction skips NaN (like np.nanmin): min([1, nan, 3]) is 1",
+            check="special",
+            variant="nan",
+            returns=1.0,
+        ),
+        Divergence(
+            "sum",
+            "numexpr's sum() starts at +0.0, so the sum of negative zeros is +0.0 (IEEE: -0.0)",
+            check="special",
+            variant="signed-zero",
+            returns=0.0,
+        ),
+    )
 
     def __init__(self):
         try:

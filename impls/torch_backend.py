@@ -5,10 +5,20 @@ torch is imported when the backend is created, never at module import.
 
 from __future__ import annotations
 
+import functools
+import math
+import os
+import re
+import subprocess
+import sys
+
 import numpy as np
 
 from impls.base import SAME_NAME_UNARY, Backend, BackendUnavailable
+from impls.declare import Divergence, at_least
 from reference._checks import normalize_axes
+
+NAN, INF = math.nan, math.inf
 
 
 def _reduction(fn):
@@ -143,6 +153,84 @@ def _nn_ops(torch) -> dict:
     }
 
 
+def onednn_probe(code: str, env: dict | None = None) -> tuple[str | None, str]:
+    """Run ``code`` in a fresh Python with ONEDNN_VERBOSE on (it must precede oneDNN's first primitive) and
+    ``env`` on top of this environment (ONEDNN_MAX_CPU_ISA lowers oneDNN's choice): the JIT oneDNN picked
+    for the first elementwise primitive (``avx2``, ``avx512_core``, ... or ``ref``; None if none ran) and
+    the output lines that are not oneDNN's."""
+    full = {**os.environ, **(env or {}), "ONEDNN_VERBOSE": "1", "DNNL_VERBOSE": "1"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=full, capture_output=True, text=True, timeout=300, check=True
+    ).stdout
+    found = re.search(r",eltwise,(?:jit:)?([a-z0-9_]+)", out)
+    rest = "\n".join(line for line in out.splitlines() if not line.startswith(("onednn_verbose", "dnnl_verbose")))
+    return (found.group(1) if found else None), rest
+
+
+@functools.cache
+def onednn_eltwise_isa() -> str | None:
+    """The JIT oneDNN picks for an f32 elementwise primitive in this environment (what torch's CPU gelu runs)."""
+    try:
+        return onednn_probe("import torch; torch.nn.functional.gelu(torch.ones(64))")[0]
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _torch_facts(torch) -> dict:
+    config = torch.__config__.show()
+    blas = re.search(r"BLAS_INFO=(\w+)", config)
+    facts = {
+        "torch.cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "torch.onednn_isa": onednn_eltwise_isa if torch.backends.mkldnn.is_available() else "ref",
+        "torch.blas": blas.group(1) if blas else None,
+        "torch.threads": torch.get_num_threads(),
+        "torch.cuda": torch.version.cuda,
+        "torch.gpu": None,
+        "torch.compute_capability": None,
+        "torch.cudnn": None,
+    }
+    if torch.cuda.is_available():
+        major, minor = torch.cuda.get_device_capability(0)
+        facts.update(
+            {
+                "torch.gpu": torch.cuda.get_device_name(0),
+                "torch.compute_capability": f"{major}.{minor}",
+                "torch.cudnn": torch.backends.cudnn.version(),
+            }
+        )
+    return facts
+
+
+DECLARATIONS = (
+    Divergence(
+        "sum",
+        "torch.sum starts its accumulator at +0.0, so sum([-0., -0.]) is +0.0; IEEE 754 gives -0.0 "
+        "(np.sum without initial=-0.0 does the same)",
+        check="special",
+        variant="signed-zero",
+        returns=0.0,
+    ),
+    Divergence(
+        "gelu",
+        "torch evaluates x * 0.5 * (1 + erf(x / sqrt 2)) literally, so gelu(-inf) = -inf * 0 = NaN; the limit is 0",
+        check="special",
+        variant="minus-inf",
+        returns=[NAN],
+    ),
+    Divergence(
+        "gelu",
+        "oneDNN's AVX-512 GELU kernel (which torch's CPU gelu runs) returns NaN at +inf in float32; its "
+        "SSE4.1/AVX/AVX2 kernels return +inf (measured with ONEDNN_MAX_CPU_ISA, whatever ATEN_CPU_CAPABILITY says)",
+        check="special",
+        variant="plus-inf",
+        dtype="float32",
+        device="cpu",
+        when=(at_least("torch.onednn_isa", "avx512_core"),),
+        returns=[NAN, NAN],
+    ),
+)
+
+
 class TorchOptimizer:
     """torch.optim over leaf tensors; ``step(grads)`` sets ``.grad`` and steps in place."""
 
@@ -164,14 +252,17 @@ class TorchBackend(Backend):
     devices = ("cpu", "cuda")
     autograd = True
     dtypes = ("float16", "bfloat16", "float32", "float64")
-    divergences = {
-        "sum:signed-zero": "torch.sum starts its accumulator at +0.0, so sum([-0., -0.]) is +0.0; IEEE 754 gives -0.0 "
-        "(np.sum without initial=-0.0 does the same)",
-        "gelu:plus-inf:float32": "torch's vectorised float32 GELU kernel (tensors of 2+ "
-        "elements) returns NaN at +inf; a 1-element tensor takes the scalar path and returns inf, as float64 does",
-        "gelu:minus-inf": "torch evaluates x * 0.5 * (1 + erf(x / sqrt 2)) literally, so gelu(-inf) = -inf * 0 = NaN; "
-        "the limit is 0",
-    }
+    declarations = DECLARATIONS
+    provides_facts = (
+        "torch.cpu_capability",
+        "torch.onednn_isa",
+        "torch.blas",
+        "torch.threads",
+        "torch.cuda",
+        "torch.gpu",
+        "torch.compute_capability",
+        "torch.cudnn",
+    )
 
     def __init__(self):
         try:
@@ -181,6 +272,9 @@ class TorchBackend(Backend):
         self.torch = torch
         self.ops = _ops(torch)
         set_tf32(torch, False)  # correctness first: float32 is float32 (see set_tf32)
+
+    def facts(self):
+        return _torch_facts(self.torch)
 
     def device_problem(self, device):
         problem = super().device_problem(device)

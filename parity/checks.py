@@ -22,6 +22,14 @@ from reference.spec import DEFAULT_TOLERANCES, OpSpec, Special
 
 REFERENCE = "reference"
 CHECK_KINDS = ("forward", "vjp", "special", "property", "vjp_fd", "vjp_fd_full", "trajectory", "train")
+# the backend checks each kind of catalog entry gets (vjp_fd and vjp_fd_full check the reference alone)
+CHECKS_BY_KIND = {
+    "op": ("forward", "vjp", "special", "property"),
+    "layer": ("forward", "vjp", "special", "property"),
+    "loss": ("forward", "vjp", "special", "property"),
+    "optimizer": ("trajectory",),
+    "loop": ("train",),
+}
 
 
 @dataclass(frozen=True)
@@ -54,12 +62,20 @@ class Cell:
         return "-".join(p for p in parts if p)
 
     def reproduce(self) -> str:
-        """A shell command that reruns exactly this check."""
+        """A shell command that reruns exactly this check (in a fresh process: a backend loaded by path is
+        named by its path)."""
+        from impls import reproducible_name
+
         where = f"--case {self.case}" if self.case is not None else f"--special {self.special}" if self.special else ""
         return (
-            f"parity check {self.op} --check {self.check} {where} --backend {self.backend} "
+            f"parity check {self.op} --check {self.check} {where} --backend {reproducible_name(self.backend)} "
             f"--device {self.device} --dtype {self.dtype}"
         ).replace("  ", " ")
+
+    def scope(self) -> dict:
+        """What declarations (:mod:`impls.declare`) match against: entry, check, variant, case, dtype, device."""
+        return {"entry": self.op, "check": self.check, "variant": self.variant or None, "case": self.case,
+                "dtype": self.dtype, "device": self.device}  # fmt: skip
 
     def context(self, detail: str = "") -> Context:
         return Context(self.op, self.backend, self.device, self.dtype, self.check, detail, self.reproduce())
@@ -184,10 +200,13 @@ def check_vjp(cell: Cell, backend: Backend) -> Measurement:
     )
 
 
-def check_special(cell: Cell, backend: Backend) -> Measurement:
-    """The backend at a special point against the catalog's stated value (and gradient convention)."""
+def check_special(cell: Cell, backend: Backend, *, stated=None) -> Measurement:
+    """The backend at a special point against the catalog's stated value (and gradient convention), or
+    against ``stated`` (a :class:`~impls.declare.Divergence`'s ``returns`` and ``grads``) when given."""
     spec = cell.spec
     special = special_of(spec, cell.special)
+    if stated is not None:
+        special = replace(special, expected=stated.returns, grads=stated.grads, note=f"declared: {stated.reason}")
     measured = compare_forward(
         backend,
         spec,
@@ -336,6 +355,15 @@ CHECKS = {
     "trajectory": check_trajectory,
     "train": check_training,
 }
+
+
+def check_declared_behaviour(cell: Cell, backend: Backend, divergence) -> Measurement | None:
+    """Confirm that a mismatch is the declared divergence: at a special value, the backend must give
+    what the declaration states (raises :class:`Mismatch` otherwise); elsewhere a declaration states no
+    values, so any mismatch of the covered cell is the divergence (returns None)."""
+    if cell.check != "special" or divergence.returns is None:
+        return None
+    return check_special(cell, backend, stated=divergence)
 
 
 def run_check(cell: Cell, backend: Backend | None) -> Measurement:

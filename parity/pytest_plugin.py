@@ -10,17 +10,23 @@ Tests opt in with ``@pytest.mark.parity(check=..., over=...)`` and a ``cell`` ar
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from impls import BACKENDS, BackendUnavailable, backend_class, load_backend
+from impls import BACKENDS, BackendUnavailable, backend_class, known_backends, load_backend
 from impls.base import GPU_DEVICES  # real GPUs only: "cudasim" and "emulated" run on the CPU
-from parity.checks import REFERENCE, Cell
-from parity.compare import Measurement, Mismatch
+from impls.declare import Divergence
+from parity.checks import REFERENCE, Cell, check_declared_behaviour
+from parity.compare import OBSERVERS, Measurement, Mismatch
+from parity.machine import Facts, machine_facts
 from parity.matrix import build_matrix, render_text
 from reference import ENTRY_GROUPS
 
@@ -28,6 +34,8 @@ RECORD_KEY = "parity_record"
 
 MEASUREMENT = pytest.StashKey[Measurement]()
 SELECTION = pytest.StashKey["Selection"]()
+DECLARED = pytest.StashKey["Declared"]()
+PRIVATE_BASETEMP = pytest.StashKey[Path]()
 
 MARKERS = {
     "parity(check, over='cases', backends=True)": "generate cells for this test from the catalog",
@@ -78,7 +86,8 @@ def pytest_addoption(parser):
         default=[],
         metavar="NAME",
         help="backend to check (repeatable, or comma-separated; env PARITY_BACKENDS). "
-        f"Known: {', '.join(BACKENDS)}, or module:Class. Default: every known backend, "
+        f"Built in: {', '.join(BACKENDS)}; also those installed under the parity.backends entry point, or "
+        "module:Class. Default: every built-in and installed backend, "
         "skipping those that cannot load; a named backend that cannot load is an error.",
     )
     group.addoption(
@@ -90,6 +99,11 @@ def pytest_addoption(parser):
     )
     group.addoption("--parity-json", metavar="PATH", help="write one JSON record per check to PATH")
     group.addoption("--parity-quick", action="store_true", help="only the first case of every catalog entry")
+    group.addoption(
+        "--parity-outputs",
+        metavar="DIR",
+        help="save every array the checks compare to DIR/<worker>.npz (the dispatch sweep compares their bits)",
+    )
     group.addoption("--no-parity-matrix", action="store_true", help="do not print the matrix in the summary")
     group.addoption(
         "--ladder",
@@ -107,12 +121,34 @@ def pytest_configure(config):
     backends = _split(config.getoption("--backend"), "PARITY_BACKENDS")
     devices = _split(config.getoption("--device"), "PARITY_DEVICES")
     selection = Selection(
-        tuple(backends or BACKENDS), tuple(devices) or None, bool(backends), bool(config.getoption("--parity-quick"))
+        tuple(backends or known_backends()),
+        tuple(devices) or None,
+        bool(backends),
+        bool(config.getoption("--parity-quick")),
     )
     config.stash[SELECTION] = selection
     if selection.explicit_backends or selection.devices:
         _require_loadable(selection)
+    _private_basetemp(config)
     config.pluginmanager.register(Recorder(config), "parity-recorder")
+    if config.getoption("--parity-outputs"):
+        config.pluginmanager.register(OutputSaver(config), "parity-output-saver")
+
+
+def _private_basetemp(config) -> None:
+    """Give this session a temporary root of its own (unless --basetemp names one), so sessions running at
+    the same time (tox -p, two terminals, the suite's own nested runs) never prune each other's numbered
+    directories under the shared pytest-of-USER root.  Removed when the session passes; kept on failure."""
+    if config.option.basetemp or hasattr(config, "workerinput"):  # xdist workers get a subdirectory of ours
+        return
+    config.option.basetemp = tempfile.mkdtemp(prefix="parity-pytest-")
+    config.stash[PRIVATE_BASETEMP] = Path(config.option.basetemp)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    path = session.config.stash.get(PRIVATE_BASETEMP, None)
+    if path is not None and exitstatus == 0:
+        session.config.add_cleanup(functools.partial(shutil.rmtree, path, ignore_errors=True))
 
 
 def _require_loadable(selection: Selection) -> None:
@@ -144,21 +180,21 @@ def _variants(spec, over: str, quick: bool):
     return [{}]
 
 
+def _backend_marks(label: str) -> list:
+    """The built-in backend's own marker (``-m torch`` selects its column and host-side tests; tox envs use it)."""
+    return [getattr(pytest.mark, label)] if label in BACKENDS else []
+
+
 def _marks(cell: Cell, cls) -> list:
-    marks = [pytest.mark.gpu if cell.device in GPU_DEVICES else pytest.mark.cpu]
-    if cell.backend in BACKENDS:
-        marks.append(getattr(pytest.mark, cell.backend))
+    marks = [pytest.mark.gpu if cell.device in GPU_DEVICES else pytest.mark.cpu, *_backend_marks(cell.backend)]
     if cell.backend == REFERENCE:
         return [*marks, pytest.mark.reference]
-    reason = cls.unsupported_reason(cell.op) or (
+    unsupported = cls.unsupported_for(**cell.scope())
+    reason = (unsupported.reason if unsupported and not unsupported.when else None) or (
         cell.case is not None and cls.case_problem(cell.spec.cases[cell.case].params)
     )
     if reason:
         marks.append(pytest.mark.skip(reason=f"{cell.backend} does not support {cell.op}: {reason}"))
-    if cell.special:
-        divergence = cls.divergence_reason(cell.op, cell.special, cell.dtype)
-        if divergence:
-            marks.append(pytest.mark.xfail(reason=f"known divergence: {divergence}", raises=Mismatch, strict=True))
     return marks
 
 
@@ -181,9 +217,11 @@ def generate_cells(check: str, over: str, with_backends: bool, selection: Select
 
 
 def pytest_generate_tests(metafunc):
-    if "selected_backend" in metafunc.fixturenames:
-        names = metafunc.config.stash[SELECTION].backends
-        metafunc.parametrize("selected_backend", names, indirect=True, ids=[backend_class(n).name for n in names])
+    for fixture in ("selected_backend", "selected_backend_class"):
+        if fixture in metafunc.fixturenames:
+            params = [pytest.param(n, marks=_backend_marks(backend_class(n).name), id=backend_class(n).name)
+                      for n in metafunc.config.stash[SELECTION].backends]  # fmt: skip
+            metafunc.parametrize(fixture, params, indirect=True)
     marker = metafunc.definition.get_closest_marker("parity")
     if marker is None or "cell" not in metafunc.fixturenames:
         return
@@ -198,12 +236,19 @@ def pytest_generate_tests(metafunc):
 
 # ------------------------------------------------------------------ fixtures
 class BackendCache:
-    """Loads each backend once per process; remembers why one could not load."""
+    """Loads each backend once per process; remembers why one could not load, and each one's facts."""
 
     def __init__(self, selection: Selection):
         self.by_label = {backend_class(name).name: name for name in selection.backends}
         self.loaded: dict[str, object] = {}
         self.failures: dict[str, str] = {}
+        self._facts: dict[str, Facts] = {}
+
+    def facts(self, label: str) -> Facts:
+        """The machine's facts with the loaded backend's own on top (computed lazily, kept per process)."""
+        if label not in self._facts:
+            self._facts[label] = machine_facts().with_(self.get(label).facts())
+        return self._facts[label]
 
     def get(self, label: str):
         if label not in self.loaded and label not in self.failures:
@@ -223,14 +268,28 @@ def parity_backends(pytestconfig) -> BackendCache:
 
 
 @pytest.fixture
-def backend(cell, parity_backends):
-    """The loaded backend for ``cell`` (None for reference checks); skips with the reason when unusable."""
+def backend(cell, parity_backends, request):
+    """The loaded backend for ``cell`` (None for reference checks); skips with the reason when unusable.
+    Resolves the cell's declarations against this machine's facts: a conditional Unsupported skips unless
+    its condition is known false; a Divergence is kept for :func:`pytest_runtest_call` to judge."""
     if cell.backend == REFERENCE:
         return None
     loaded = parity_backends.get(cell.backend)
     problem = loaded.device_problem(cell.device)
     if problem:
         pytest.skip(problem)
+    scope = cell.scope()
+    unsupported = loaded.unsupported_for(**scope)
+    if unsupported is not None and unsupported.when:
+        holds = unsupported.condition(parity_backends.facts(cell.backend))
+        if holds is not False:
+            known = "" if holds else " (condition not known here)"
+            pytest.skip(f"{cell.backend} does not support {cell.op} where {unsupported.describe_when()}{known}: "
+                        f"{unsupported.reason}")  # fmt: skip
+    divergence = loaded.divergence_for(**scope)
+    if divergence is not None:
+        facts = parity_backends.facts(cell.backend)
+        request.node.stash[DECLARED] = Declared(divergence, divergence.condition(facts), loaded)
     return loaded
 
 
@@ -247,6 +306,12 @@ def selected_backend(request, parity_backends):
 
 
 @pytest.fixture
+def selected_backend_class(request):
+    """Each backend class of the run's selection in turn, not loaded (for checks of its class-level data)."""
+    return backend_class(request.param)
+
+
+@pytest.fixture
 def record(request):
     """``record(measurement)``: keep the worst measurement of this test for the matrix and JSON."""
 
@@ -256,6 +321,61 @@ def record(request):
         return measurement
 
     return keep
+
+
+# ------------------------------------------------------------------ declared divergences
+@dataclass
+class Declared:
+    """A divergence declared for the running cell, whether its condition holds here, and what was observed."""
+
+    divergence: Divergence
+    holds: bool | None
+    backend: object
+    observed: str | None = None  # "divergent" or "reference", once the check has run
+
+    def as_dict(self) -> dict:
+        return {**self.divergence.as_dict(), "holds": self.holds, "observed": self.observed}
+
+    def describe(self) -> str:
+        """'' for an unconditional divergence, else ' (where C: holds here)' and the like."""
+        if not self.divergence.when:
+            return ""
+        state = {True: "holds here", False: "false here", None: "not known here"}[self.holds]
+        return f" (where {self.divergence.describe_when()}: {state})"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """Judge a cell with a declared divergence by what it showed.
+
+    Where the divergence's condition holds, the divergent behaviour must occur (an expected failure; the
+    reference's behaviour fails the test: the declaration is stale).  Where the condition is false or
+    unknown, either behaviour passes and is recorded.  At a special value the divergent behaviour is the
+    one the declaration states: any other mismatch is a failure everywhere."""
+    declared = item.stash.get(DECLARED, None)
+    if declared is None:
+        return (yield)
+    cell = item.callspec.params["cell"]
+    where = declared.describe()
+    try:
+        result = yield
+    except Mismatch as mismatch:
+        try:
+            stated = check_declared_behaviour(cell, declared.backend, declared.divergence)
+        except Mismatch as other:
+            raise Mismatch(f"{mismatch}\nand not the declared divergence either{where}:\n{other}") from None
+        declared.observed = "divergent"
+        if stated is not None:
+            item.stash[MEASUREMENT] = stated
+        pytest.xfail(f"known divergence{where}: {declared.divergence.reason}")
+    declared.observed = "reference"
+    if declared.holds:
+        pytest.fail(
+            f"declared divergence did not occur: {cell.id} behaved like the reference{where}; fixed upstream? "
+            f"Narrow the declaration's scope or condition. Declared: {declared.divergence.reason}",
+            pytrace=False,
+        )
+    return result
 
 
 # ------------------------------------------------------------------ records
@@ -296,6 +416,8 @@ def pytest_runtest_makereport(item, call):
             "reason": _reason(report, call),
             "nodeid": item.nodeid,
             "duration": report.duration,
+            "reproduce": cell.reproduce(),
+            "divergence": declared.as_dict() if (declared := item.stash.get(DECLARED, None)) else None,
             **(
                 measurement.as_dict()
                 if measurement
@@ -304,6 +426,33 @@ def pytest_runtest_makereport(item, call):
         }
         report.user_properties.append((RECORD_KEY, record))
     return report
+
+
+class OutputSaver:
+    """Keeps every array compared during each test (``compare.OBSERVERS``) and writes them, per process, to
+    ``--parity-outputs``/<worker>.npz, keyed ``nodeid|check:detail``."""
+
+    def __init__(self, config):
+        self.directory = Path(config.getoption("--parity-outputs"))
+        self.worker = getattr(config, "workerinput", {}).get("workerid", "main")
+        self.arrays: dict[str, np.ndarray] = {}
+        self.current = ""
+        OBSERVERS.append(self.observe)
+
+    def observe(self, context, actual) -> None:
+        key = f"{self.current}|{context.check}:{context.detail}"
+        self.arrays[key] = np.array(actual, copy=True)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item):
+        self.current = item.nodeid
+        return (yield)
+
+    def pytest_sessionfinish(self, session):
+        OBSERVERS.remove(self.observe)
+        if self.arrays:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            np.savez(self.directory / f"{self.worker}.npz", **self.arrays)
 
 
 class Recorder:

@@ -1,8 +1,9 @@
 """Known disagreements between NumPy and torch (../shared/DIVERGENCES.md), each pinned exactly.
 
 If a library changes behaviour, the matching test fails and the catalog or adapter must follow.
-Divergences at catalog special values are declared as data on the backend (``divergences``) and run
-as strict xfails in test_special_values.py; the ones here concern library APIs the adapters hide.
+Divergences at catalog cells are declared as data on the backend (``declarations``, with the machine
+conditions where they hold) and judged in the matrix; the ones here concern library APIs the adapters
+hide, and the dispatch knobs that decide a conditional divergence.
 """
 
 import math
@@ -10,8 +11,10 @@ import math
 import numpy as np
 import pytest
 
+from parity.machine import machine_facts
 from reference import get_spec
 
+pytestmark = pytest.mark.torch
 torch = pytest.importorskip("torch")
 X = np.array([[1.0, 2.0, 3.0], [4.0, 6.0, 8.0]])
 
@@ -68,13 +71,39 @@ def test_torch_rejects_negative_slice_steps():
     assert np.arange(5)[::-1].tolist() == [4, 3, 2, 1, 0]
 
 
-def test_torch_gelu_at_infinity():
-    # Declared on the torch backend for the special values gelu:minus-inf and gelu:plus-inf (float32).
+def test_torch_gelu_of_minus_inf_is_nan_everywhere():
+    # Declared on the torch backend (gelu:minus-inf), unconditionally: -inf * 0 in the literal formula.
     f = torch.nn.functional.gelu
     assert math.isnan(f(torch.tensor([-math.inf], dtype=torch.float64)).item())
-    assert f(torch.tensor([math.inf])).item() == math.inf  # one element: scalar path
-    assert torch.isnan(f(torch.full((2,), math.inf))).all()  # vectorised path
+    assert math.isnan(f(torch.full((3,), -math.inf)).tolist()[0])
     assert f(torch.full((2,), math.inf, dtype=torch.float64)).tolist() == [math.inf, math.inf]
+
+
+def _gelu_at_inf_under(isa_knob: str) -> tuple[str | None, list]:
+    """oneDNN's elementwise JIT and float32 gelu(+inf) in a fresh process with ONEDNN_MAX_CPU_ISA=``isa_knob``."""
+    from impls.torch_backend import onednn_probe
+
+    code = "import math, torch; print(torch.nn.functional.gelu(torch.full((4,), math.inf)).tolist())"
+    isa, out = onednn_probe(code, {"ONEDNN_MAX_CPU_ISA": isa_knob})
+    return isa, [float(v) for v in out.strip().strip("[]").split(",")]
+
+
+def test_torch_float32_gelu_at_plus_inf_follows_onednns_isa():
+    """The gelu:plus-inf divergence is declared where oneDNN's ISA >= avx512_core.  Below that level (here
+    forced with ONEDNN_MAX_CPU_ISA=AVX2, which every x86-64 CPU with AVX2 honours) gelu(+inf) is +inf;
+    on a CPU with AVX-512 and no knob, it is NaN.  The verdict is the same on both kinds of CPU."""
+    from impls.declare import at_least
+
+    facts = machine_facts()
+    if "avx2" not in (facts.get("cpu.flags") or []):
+        pytest.skip(f"needs an x86-64 CPU with AVX2 (this one: {facts.get('cpu.model')})")
+    isa, values = _gelu_at_inf_under("AVX2")
+    assert isa == "avx2" and values == [math.inf] * 4
+    isa, values = _gelu_at_inf_under("ALL")
+    if at_least("torch.onednn_isa", "avx512_core").evaluate({"torch.onednn_isa": isa}):
+        assert all(math.isnan(v) for v in values), (isa, values)
+    else:
+        assert values == [math.inf] * 4, (isa, values)
 
 
 def test_pow_gradient_at_zero_base_follows_torchs_conventions():
@@ -196,20 +225,3 @@ def test_cross_entropy_ignore_index_defaults_to_minus_100_and_mean_skips_it():
     full = torch.nn.functional.cross_entropy(logits, torch.tensor([1, 0]), reduction="none")
     ignored = torch.nn.functional.cross_entropy(logits, torch.tensor([1, -100]))
     assert np.isclose(ignored.item(), full[0].item())  # the mean divides by the one kept row
-
-
-def test_numexpr_promotes_float32_times_a_python_float_to_float64():
-    # DIVERGENCES 9: the numexpr backend passes constants as typed variables to keep float32.
-    ne = pytest.importorskip("numexpr")
-    x = np.ones(3, dtype=np.float32)
-    assert ne.evaluate("x * 0.5").dtype == np.float64
-    assert ne.evaluate("x * c", local_dict={"x": x, "c": np.float32(0.5)}).dtype == np.float32
-    assert (x * 0.5).dtype == np.float32  # NumPy 2 (NEP 50) keeps float32
-
-
-def test_numexpr_max_and_min_reductions_skip_nan():
-    ne = pytest.importorskip("numexpr")
-    x = np.array([1.0, np.nan, 3.0])
-    assert ne.evaluate("max(x)") == 3.0 and ne.evaluate("min(x)") == 1.0
-    assert np.isnan(np.max(x))
-    assert np.isnan(ne.evaluate("where(x > 2, x, 2)")).sum() == 0  # where() drops NaN too: x > 2 is False

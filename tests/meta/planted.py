@@ -7,8 +7,9 @@ They are ordinary backends, so they also run through the whole suite, e.g.
 
 import numpy as np
 
+from impls.declare import Divergence, fact_is
 from impls.numpy_backend import NumpyBackend
-from reference import reductions
+from reference import elementwise, reductions
 
 
 class _Planted(NumpyBackend):
@@ -122,6 +123,16 @@ ALL = [
 ]
 
 
+class NoGpuHere(NumpyBackend):
+    """A backend with a cuda device that is never usable: its GPU cells skip with this reason."""
+
+    name = "planted-no-gpu"
+    devices = ("cpu", "cuda")
+
+    def device_problem(self, device):
+        return "planted: no usable GPU" if device == "cuda" else super().device_problem(device)
+
+
 class Unloadable(NumpyBackend):
     """A backend whose framework is missing: loading it raises BackendUnavailable."""
 
@@ -131,3 +142,70 @@ class Unloadable(NumpyBackend):
         from impls import BackendUnavailable
 
         raise BackendUnavailable("planted: this framework is not installed")
+
+
+# ---------------------------------------------------------------- declared divergences with conditions
+class _GeluAtInfinity(_Planted):
+    """Declares that gelu(+inf) is NaN where the fact ``planted.isa`` is 'wide' (like oneDNN's AVX-512 kernel).
+
+    ``isa`` is this machine's value of the fact (None: cannot be told); ``gives`` is what gelu(+inf)
+    returns (None: the reference's +inf).  The meta-tests run one subclass per combination."""
+
+    op = "gelu"
+    isa: str | None = None
+    gives: float | None = None
+    provides_facts = ("planted.isa",)
+    declarations = (
+        Divergence(
+            "gelu",
+            "planted: the wide kernel returns NaN at +inf",
+            check="special",
+            variant="plus-inf",
+            when=(fact_is("planted.isa", "wide"),),
+            returns=[np.nan, np.nan],
+        ),
+    )
+
+    def facts(self):
+        return {"planted.isa": self.isa}
+
+    def bad_forward(self, x):
+        if self.gives is None or not np.any(x == np.inf):
+            return None
+        return np.where(x == np.inf, np.asarray(self.gives, x.dtype), elementwise.gelu(x))
+
+
+class DivergesWhereDeclared(_GeluAtInfinity):
+    name, isa, gives = "planted-div-holds", "wide", np.nan
+
+
+class DeclaredButBehavesLikeTheReference(_GeluAtInfinity):
+    name, isa, gives = "planted-div-stale", "wide", None
+
+
+class DivergesWhereNotDeclared(_GeluAtInfinity):
+    name, isa, gives = "planted-div-elsewhere", "narrow", np.nan
+
+
+class AgreesWhereNotDeclared(_GeluAtInfinity):
+    name, isa, gives = "planted-div-absent", "narrow", None
+
+
+class DivergesWhereUnknown(_GeluAtInfinity):
+    name, isa, gives = "planted-div-unknown", None, np.nan
+
+
+class DivergesDifferently(_GeluAtInfinity):
+    """Declares NaN at +inf, returns 0: a different wrong answer, a failure under any condition."""
+
+    name, isa, gives = "planted-div-other", "narrow", 0.0
+
+
+DECLARED = [
+    DivergesWhereDeclared,
+    DeclaredButBehavesLikeTheReference,
+    DivergesWhereNotDeclared,
+    AgreesWhereNotDeclared,
+    DivergesWhereUnknown,
+    DivergesDifferently,
+]
