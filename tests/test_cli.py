@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from impls import BACKENDS
+from impls import known_backends
 from parity.cli import main
 from reference.spec import KINDS
 
@@ -19,7 +19,7 @@ def test_list_json_shows_every_entry_and_every_known_backend(capsys):
     for entry in data["ops"]:
         assert entry["kind"] in KINDS
         assert entry["has_vjp"] == (entry["kind"] in ("op", "layer", "loss"))
-        assert set(entry["backends"]) == set(BACKENDS)
+        assert set(entry["backends"]) == set(known_backends())
         assert all(v == "supported" or len(v) > 10 for v in entry["backends"].values())
     assert all(e["backends"]["torch"] == "supported" for e in data["ops"])
 
@@ -95,3 +95,27 @@ def test_train_refuses_a_loop_the_backend_declares_unsupported(capsys):
     pytest.importorskip("numexpr")
     assert main(["train", "poly", "--backend", "numexpr"]) == 2
     assert "numexpr cannot run poly: every training loop needs matrix products" in capsys.readouterr().err
+
+
+def test_check_accepts_every_entry_kind_with_its_own_check(capsys):
+    assert main(["check", "adam", "--case", "1", "--dtype", "float32"]) == 0
+    assert "adam-3x4-weight_decay=0.1,amsgrad=True-numpy-cpu-float32 [trajectory] passed" in capsys.readouterr().out
+    assert main(["check", "linreg", "--case", "0"]) == 0
+    assert "[train] passed" in capsys.readouterr().out
+
+
+def test_a_backend_loaded_by_path_is_named_by_its_label_and_reproduced_by_its_path(capsys):
+    path = "tests.meta.planted:SigmoidVjpOffByTwo"
+    assert main(["check", "sigmoid", "--check", "vjp", "--backend", path]) == 1
+    out = capsys.readouterr().out
+    assert "on planted-sigmoid-vjp/cpu/float64" in out  # the label, as in every record and report
+    reproduce = next(line for line in out.splitlines() if line.startswith("reproduce: "))
+    assert f"--backend {path} " in reproduce  # what a fresh process can load
+    assert main(reproduce.removeprefix("reproduce: ").split()[1:]) == 1  # and it reruns the same failure
+
+
+def test_list_includes_a_backend_given_by_path(capsys):
+    assert main(["list", "--json", "--backend", "tests.meta.planted:MaxIgnoresNan"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert "planted-max-nan" in data["backends"]
+    assert all(e["backends"]["planted-max-nan"] == "supported" for e in data["ops"])

@@ -16,7 +16,7 @@ import time
 import numpy as np
 import pytest
 
-from impls import BACKENDS, backend_class
+from impls import backend_class
 from parity.checks import _to_backend
 from parity.inputs import round_to
 from parity.ladder import DTYPES, ladder_rungs
@@ -32,9 +32,10 @@ def _targets(config):
     selection = config.stash[SELECTION]
     pairs = []
     for name in selection.backends:
-        for device in backend_class(BACKENDS.get(name, name)).devices:
+        cls = backend_class(name)
+        for device in cls.devices:
             if device not in SIMULATED_DEVICES and (selection.devices is None or device in selection.devices):
-                pairs.append((name, device))
+                pairs.append((cls.name, device))  # one name for a backend however it was loaded
     return pairs
 
 
