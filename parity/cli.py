@@ -10,19 +10,34 @@ import subprocess
 import sys
 from pathlib import Path
 
-from impls import BACKENDS, BackendUnavailable, backend_class, load_backend
-from parity.checks import CHECK_KINDS, REFERENCE, Cell, run_check
+from impls import BackendUnavailable, backend_class, known_backends, load_backend
+from parity.across import diff_reports, load_report, machine_label, merge_reports
+from parity.checks import CHECK_KINDS, CHECKS_BY_KIND, REFERENCE, Cell, run_check
 from parity.compare import Mismatch
-from parity.report import write_report
+from parity.machine import machine_facts, run_facts
+from parity.report import render_merged, write_report
 from parity.speed import load_benchmarks
-from reference import CATALOG, ENTRY_GROUPS, loops
+from parity.sweep import plan, run_level, summarise
+from parity.sweep import render as render_sweep
+from reference import ENTRY_GROUPS, get_entry, loops
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def coverage() -> list[dict]:
-    """Every catalog entry with, for every known backend, "supported" or the reason it is not."""
-    classes = {name: backend_class(name) for name in BACKENDS}
+def backend_names(extra=()) -> list[str]:
+    """The labels of every built-in and installed backend, plus ``extra`` (names or module:Class paths)."""
+    names = list(known_backends())
+    for name in extra:
+        label = backend_class(name).name
+        if label not in names:
+            names.append(label)
+    return names
+
+
+def coverage(names=None) -> list[dict]:
+    """Every catalog entry with, for every backend in ``names`` (default: built-in and installed), "supported"
+    or the reason it is not."""
+    classes = {name: backend_class(name) for name in (names or backend_names())}
     return [
         {
             "name": spec.name,
@@ -38,11 +53,11 @@ def coverage() -> list[dict]:
 
 
 def cmd_list(args) -> int:
-    entries = coverage()
+    names = backend_names(args.backend)
+    entries = coverage(names)
     if args.json:
-        print(json.dumps({"ops": entries, "backends": list(BACKENDS)}, indent=1))
+        print(json.dumps({"ops": entries, "backends": names}, indent=1))
         return 0
-    names = list(BACKENDS)
     widths = [max(len(e[key]) for e in entries) + 2 for key in ("name", "kind", "category")]
     header = ["entry", "kind", "category"]
     print("".join(h.ljust(w) for h, w in zip(header, widths)) + "".join(n.ljust(10) for n in names))
@@ -57,11 +72,12 @@ def cmd_list(args) -> int:
 def pytest_command(args, results: Path) -> list[str]:
     """The pytest invocation ``parity run`` delegates to."""
     markers = "not selftest and not slow" if args.quick else "not selftest"
+    named = [a for a in args.pytest_args if not a.startswith("-") and (ROOT / a.split("::")[0]).exists()]
     cmd = [
         sys.executable,
         "-m",
         "pytest",
-        str(ROOT / "tests"),
+        *([] if named else [str(ROOT / "tests")]),  # test files or node ids given after -- replace the suite
         "-p",
         "no:cacheprovider",
         "-q",
@@ -148,13 +164,85 @@ def cmd_run(args) -> int:
         command="parity " + shlex.join(sys.argv[1:] if args.argv is None else args.argv),
         exit_code=code,
         benchmarks=benchmarks,
+        facts=run_facts(args.backend or list(known_backends())),
     )
     print(f"wrote {md}, {js} and {out / 'plots'} ({len(records)} checks, {len(benchmarks)} benchmarks)")
     return code
 
 
+def cmd_merge(args) -> int:
+    """Several reports side by side, one column group per machine; the checks that differ between them."""
+    reports = [load_report(path) for path in args.reports]
+    labels = args.label or [machine_label(r, Path(p).name) for r, p in zip(reports, args.reports)]
+    if len(labels) != len(reports):
+        print(f"--label given {len(labels)} times for {len(reports)} reports", file=sys.stderr)
+        return 2
+    merged = merge_reports(reports, labels)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(json.dumps(merged, indent=1, default=str))
+    md = render_merged(merged)
+    (out / "report.md").write_text(md)
+    print(f"wrote {out / 'report.md'} and {out / 'report.json'}: {len(merged['differences'])} checks differ")
+    return 0
+
+
+def cmd_diff(args) -> int:
+    """Regressions from OLD to NEW; exit 1 when there is one (what a CI job gates on)."""
+    regressions = diff_reports(load_report(args.old), load_report(args.new))
+    if args.json:
+        print(json.dumps([r.__dict__ for r in regressions], indent=1))
+    else:
+        for regression in regressions:
+            print(regression.line())
+        print(f"{len(regressions)} regression(s) from {args.old} to {args.new}")
+    return 1 if regressions else 0
+
+
+def cmd_sweep(args) -> int:
+    """Run the value and special-value checks once per CPU dispatch level; report where results change."""
+    out = Path(args.out)
+    facts = machine_facts()
+    installed = [n for n in ("numpy", "autograd", "torch", "numba") if _loads(n)]
+    sweep_plan = plan(facts, installed, only=args.level)
+    codes = {}
+    for level in sweep_plan.runnable:
+        codes[level.name] = run_level(
+            level, out / "levels" / level.name, quick=args.quick, jobs=args.jobs, pytest_args=args.pytest_args
+        )
+    summary = summarise(sweep_plan.runnable, out)
+    (out / "sweep.json").write_text(
+        json.dumps(
+            {
+                "levels": {
+                    lv.name: {"env": dict(lv.env), "backends": list(lv.backends), "exit_code": codes[lv.name]}
+                    for lv in sweep_plan.runnable
+                },  # fmt: skip
+                "not_runnable": {lv.name: why for lv, why in sweep_plan.not_runnable},
+                "changes": summary["changes"],
+                "differences": (summary["merged"] or {}).get("differences", []),
+                "facts": summary["facts"],
+            },
+            indent=1,
+            default=str,
+        )
+    )
+    (out / "sweep.md").write_text(render_sweep(summary, sweep_plan))
+    print(f"wrote {out / 'sweep.md'} and {out / 'sweep.json'}: {len(summary['changes'])} outputs depend on the level")
+    return 0
+
+
+def _loads(name: str) -> bool:
+    try:
+        load_backend(name)
+    except (BackendUnavailable, ImportError):
+        return False
+    return True
+
+
 def cmd_check(args) -> int:
-    cell = Cell(args.check, args.op, args.backend, args.device, args.dtype, args.case, args.special)
+    label = args.backend if args.backend == REFERENCE else backend_class(args.backend).name
+    cell = Cell(args.check, args.op, label, args.device, args.dtype, args.case, args.special)
     try:
         backend = None if args.backend == REFERENCE else load_backend(args.backend)
         if backend and backend.device_problem(args.device):
@@ -215,7 +303,7 @@ def cmd_train(args) -> int:
 def _train_compare(args) -> int:
     """Every available backend, device and gradient mode on the same loop; ratios against numpy."""
     rows = []
-    for name in BACKENDS:
+    for name in known_backends():
         cls = backend_class(name)
         for device in cls.devices:
             for grad in ("manual", "auto") if cls.autograd else ("manual",):
@@ -248,6 +336,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("list", help="catalog entries and which backends support them")
     p.add_argument("--json", action="store_true", help="machine-readable: {ops: [{name, kind, backends}]}")
+    p.add_argument("--backend", action="append", default=[], help="also list this backend (module:Class)")
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("run", help="run the matrix through pytest and write report.md / report.json")
@@ -284,9 +373,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compare", action="store_true", help="every backend, device and gradient mode, as a table")
     p.set_defaults(func=cmd_train)
 
+    p = sub.add_parser("merge", help="put reports from several machines (or dispatch levels) side by side")
+    p.add_argument("reports", nargs="+", help="report.json files, or the directories holding them")
+    p.add_argument("--out", required=True, help="directory for the merged report.md and report.json")
+    p.add_argument("--label", action="append", default=None, help="one label per report (default: from its facts)")
+    p.set_defaults(func=cmd_merge)
+
+    p = sub.add_parser("diff", help="list regressions from OLD to NEW; exit 1 when there is one")
+    p.add_argument("old", help="the earlier report.json (or its directory)")
+    p.add_argument("new", help="the later report.json (or its directory)")
+    p.add_argument("--json", action="store_true", help="the regressions as JSON")
+    p.set_defaults(func=cmd_diff)
+
+    p = sub.add_parser("sweep", help="the value and special-value checks once per CPU dispatch level this CPU has")
+    p.add_argument("--out", default="parity-sweep", help="output directory (default: parity-sweep)")
+    p.add_argument("--quick", action="store_true", help="the first case of every entry only")
+    p.add_argument("--jobs", "-n", type=int, default=0, help="pytest-xdist workers per level; 0 = one per core")
+    p.add_argument("--level", action="append", default=None, help="run only these levels (default and LEVEL)")
+    p.add_argument("pytest_args", nargs="*", help="extra pytest arguments for every level, after --")
+    p.set_defaults(func=cmd_sweep)
+
     p = sub.add_parser("check", help="rerun one cell of the matrix and print its measurement or mismatch")
-    p.add_argument("op", choices=list(CATALOG))
-    p.add_argument("--check", choices=[c for c in CHECK_KINDS if c != "property"], default="forward")
+    p.add_argument("op", choices=[name for group in ENTRY_GROUPS.values() for name in group], metavar="ENTRY")
+    p.add_argument(
+        "--check",
+        choices=[c for c in CHECK_KINDS if c != "property"],
+        default=None,
+        help="default: forward for ops, layers and losses, trajectory for optimizers, train for loops",
+    )
     p.add_argument("--case", type=int, default=None)
     p.add_argument("--special", default=None)
     p.add_argument("--backend", default="numpy")
@@ -300,8 +414,11 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``parity`` console script."""
     args = build_parser().parse_args(argv)
     args.argv = argv
-    if args.command == "check" and args.case is None and args.special is None:
-        args.case = 0
+    if args.command == "check":
+        if args.check is None:
+            args.check = CHECKS_BY_KIND[get_entry(args.op).kind][0]
+        if args.case is None and args.special is None:
+            args.case = 0
     return args.func(args)
 
 

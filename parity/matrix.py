@@ -54,16 +54,20 @@ def format_ulp(ulp: float) -> str:
 
 
 def column_key(record: dict) -> str:
-    return f"{record['backend']}/{record['device']}/{record['dtype']}"
+    """``backend/device/dtype``, prefixed with ``machine:`` in merged reports."""
+    prefix = f"{record['machine']}:" if record.get("machine") else ""
+    return f"{prefix}{record['backend']}/{record['device']}/{record['dtype']}"
 
 
 def _column_order(column: str) -> tuple:
-    """reference first, then backends in registry order (numpy, the baseline, leads), CPU before GPU."""
+    """reference first, then backends in registry order (numpy, the baseline, leads), CPU before GPU; in
+    merged reports the machines' columns side by side for each backend/device/dtype."""
     from impls import BACKENDS
 
+    machine, _, column = column.rpartition(":")
     backend, device, dtype = column.split("/")
     rank = list(BACKENDS).index(backend) if backend in BACKENDS else len(BACKENDS)
-    return (backend != "reference", rank, backend, device != "cpu", device, dtype)
+    return (backend != "reference", rank, backend, device != "cpu", device, dtype, machine)
 
 
 @dataclass

@@ -10,6 +10,7 @@ from importlib import metadata
 from pathlib import Path
 
 from impls.base import GPU_DEVICES
+from parity.machine import describe
 from parity.matrix import build_matrix, render_markdown
 from parity.speed import render_speed
 
@@ -28,8 +29,9 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def machine_info(records: list[dict], benchmarks: list[dict] = ()) -> dict:
-    """CPU, cores, Python, library versions and what the run said about GPUs (no framework imports)."""
+def machine_info(records: list[dict], benchmarks: list[dict] = (), facts: dict | None = None) -> dict:
+    """CPU, cores, Python, library versions, what the run said about GPUs, and the machine's dispatch facts
+    (:func:`parity.machine.run_facts`: CPU flags, NumPy SIMD, torch's CPU capability and oneDNN ISA, ...)."""
     versions = {}
     for name in LIBRARIES:
         try:
@@ -53,6 +55,7 @@ def machine_info(records: list[dict], benchmarks: list[dict] = ()) -> dict:
         "cores": os.cpu_count(),
         "python": platform.python_version(),
         "libraries": versions,
+        "facts": facts or {},
         "gpu": {
             "ran": gpu_ran,
             "skipped_because": gpu_reasons,
@@ -90,6 +93,7 @@ def render_report(records: list[dict], machine: dict, *, command: str, exit_code
             if machine["gpu"]["skipped_because"]
             else ""
         ),
+        f"- **Dispatch**: {describe(machine['facts'])}" if machine.get("facts") else "- **Dispatch**: not recorded",
         "- **Checks**: " + ", ".join(f"{n} {k}" for k, n in sorted(totals.items())),
         "",
         "Cells: `ok N` — every check passed, worst error N ULP (distance to the correctly rounded float64 truth;",
@@ -142,12 +146,18 @@ def draw_plots(records: list[dict], benchmarks: list[dict], out_dir: Path) -> tu
 
 
 def write_report(
-    out_dir: Path, records: list[dict], *, command: str, exit_code: int, benchmarks: list[dict] = ()
+    out_dir: Path,
+    records: list[dict],
+    *,
+    command: str,
+    exit_code: int,
+    benchmarks: list[dict] = (),
+    facts: dict | None = None,
 ) -> tuple[Path, Path]:
     """Write ``report.md``, ``report.json`` and ``plots/*.png`` into ``out_dir``; return the first two paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
     benchmarks = list(benchmarks)
-    machine = machine_info(records, benchmarks)
+    machine = machine_info(records, benchmarks, facts)
     plots, plot_problem = draw_plots(records, benchmarks, out_dir)
     md = out_dir / "report.md"
     text = render_report(records, machine, command=command, exit_code=exit_code, benchmarks=benchmarks, plots=plots)
@@ -165,3 +175,16 @@ def write_report(
     js = out_dir / "report.json"
     js.write_text(json.dumps(data, indent=1, default=str))
     return md, js
+
+
+def render_merged(merged: dict) -> str:
+    """report.md of ``parity merge``: the machines, the checks that differ, then the matrices with one column
+    group per machine (columns ``machine:backend/device/dtype``)."""
+    from parity.across import render_differences
+
+    records = merged["records"]
+    lines = ["# parity report: several machines", "", *render_differences(merged)]
+    lines += ["## Values (forward, special values, hypothesis properties)", "",
+              render_markdown(build_matrix(records, checks=VALUE_CHECKS)),
+              "## Gradients", "", render_markdown(build_matrix(records, checks=GRADIENT_CHECKS))]  # fmt: skip
+    return "\n".join(lines) + "\n"
