@@ -10,6 +10,8 @@ pytest.importorskip("numba")
 from impls.numba import elementwise as E  # noqa: E402
 from impls.numba.matmul import KC, matmul2d  # noqa: E402
 
+pytestmark = pytest.mark.numba
+
 EXTENDED = np.finfo(np.longdouble).nmant >= 63  # x87 80-bit long double: 11 more bits than float64
 RNG_SEED = 20261122
 

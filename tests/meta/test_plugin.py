@@ -1,6 +1,7 @@
 """The pytest plugin end to end, in subprocesses: matrix, JSON, explicit backends, xdist."""
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -44,12 +45,16 @@ def test_named_backend_that_cannot_load_is_an_error(tmp_path):
 
 
 def test_unavailable_device_is_a_skip_with_reason_unless_requested(tmp_path):
-    code, output, records = run_pytest(tmp_path, "tests/test_forward.py", "-k", "exp-4x7", "-m", "gpu")
+    # a backend of our own whose cuda device is never usable: the verdict cannot depend on this machine's GPU
+    backend = ["--backend", "tests.meta.planted:NoGpuHere"]
+    code, output, records = run_pytest(
+        tmp_path, "tests/test_forward.py", "-k", "exp-4x7 and not logsumexp", "-m", "gpu", *backend
+    )
     assert code == 0, output
-    if all(r["outcome"] == "skipped" for r in records):  # no GPU here
-        assert records and all(r["device"] == "cuda" and r["reason"] for r in records)
-        code, output, _ = run_pytest(tmp_path, "tests/test_forward.py", "--device", "cuda")
-        assert code == 4 and "--device cuda was requested" in output
+    assert len(records) == 2 and all(r["device"] == "cuda" and r["outcome"] == "skipped" for r in records)
+    assert all(r["reason"] == "planted: no usable GPU" for r in records)
+    code, output, _ = run_pytest(tmp_path, "tests/test_forward.py", "--device", "cuda", *backend)
+    assert code == 4 and "--device cuda was requested" in output
 
 
 def test_xdist_gives_the_same_records_as_a_serial_run(tmp_path):
@@ -73,3 +78,37 @@ def test_hypothesis_ci_profile_is_derandomized_under_ci():
     env = {**os.environ, "CI": "true"}
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["True", "None"]
+
+
+TMP_PATH_PROBE = """
+import os, time
+def test_writes_and_keeps(tmp_path):
+    (tmp_path / "mine").write_text("x")
+    print("ROOT", tmp_path.parent)
+    time.sleep(1.5)
+    assert (tmp_path / "mine").exists() and os.environ.get("FAIL") != "1"
+"""
+
+
+def test_concurrent_sessions_get_private_temporary_roots(tmp_path):
+    """Sessions started together (tox -p, two terminals) each get a root of their own, removed when they pass
+    and kept when they fail, so that no session prunes another's numbered directories."""
+    (tmp_path / "test_probe.py").write_text(TMP_PATH_PROBE)
+    command = [sys.executable, "-m", "pytest", "-p", "parity.pytest_plugin", "-p", "no:cacheprovider", "-s", "-q"]
+    runs = [
+        subprocess.Popen(
+            [*command, "test_probe.py"],
+            cwd=tmp_path,
+            env={**os.environ, "FAIL": str(int(i == 2))},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )  # fmt: skip
+        for i in range(3)
+    ]
+    outputs = [run.communicate(timeout=300)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0, 1], outputs
+    roots = [next(line.split()[-1] for line in out.splitlines() if line.startswith("ROOT")) for out in outputs]
+    assert len(set(roots)) == 3 and all("parity-pytest-" in root for root in roots), roots
+    assert [os.path.exists(root) for root in roots] == [False, False, True]  # the failed session's is kept
+    shutil.rmtree(roots[2])
