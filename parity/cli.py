@@ -184,11 +184,22 @@ def cmd_run(args) -> int:
 
 
 def cmd_merge(args) -> int:
-    """Several reports side by side, one column group per machine; the checks that differ between them."""
-    reports = [load_report(path) for path in args.reports]
-    labels = args.label or [machine_label(r, Path(p).name) for r, p in zip(reports, args.reports)]
-    if len(labels) != len(reports):
-        print(f"--label given {len(labels)} times for {len(reports)} reports", file=sys.stderr)
+    """Several reports side by side, one column group per machine; the checks that differ between them.
+    An input without a report (a CI job that crashed before writing one) is left out, and said so."""
+    if args.label and len(args.label) != len(args.reports):
+        print(f"--label given {len(args.label)} times for {len(args.reports)} reports", file=sys.stderr)
+        return 2
+    reports, labels = [], []
+    for i, path in enumerate(args.reports):
+        try:
+            report = load_report(path)
+        except (OSError, ValueError) as error:
+            print(f"left out {path}: {error}", file=sys.stderr)
+            continue
+        reports.append(report)
+        labels.append(args.label[i] if args.label else machine_label(report, Path(path).name))
+    if not reports:
+        print("no report to merge", file=sys.stderr)
         return 2
     merged = merge_reports(reports, labels)
     out = Path(args.out)
