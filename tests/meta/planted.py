@@ -131,3 +131,12 @@ class Unloadable(NumpyBackend):
         from impls import BackendUnavailable
 
         raise BackendUnavailable("planted: this framework is not installed")
+
+
+class CrashingExp(_Planted):
+    """An exp whose kernel raises (a bug in the backend, not a wrong value): a crash, never a small mismatch."""
+
+    name, op = "planted-crash", "exp"
+
+    def bad_forward(self, x):
+        raise RuntimeError("planted: the exp kernel crashed")
