@@ -19,6 +19,7 @@ import html
 import json
 import math
 from collections import Counter
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -35,13 +36,11 @@ from parity.findings import (
     verdict,
 )
 from parity.matrix import (
-    MEASURED,
     OUTSIDE_CELLS,
-    RANK,
+    Summary,
     _column_order,
     column_key,
     entry_order,
-    failure_tag,
     format_excess,
     split_column,
 )
@@ -110,15 +109,35 @@ def _divergence_state(record: dict) -> int:
     return 2 if divergence.get("observed") == "reference" else 1
 
 
+@dataclass
+class _Cell:
+    """One (table, row, column, check kind) of the page: the matrix's Summary, plus what the page adds."""
+
+    summary: Summary = field(default_factory=Summary)
+    details: list[int] = field(default_factory=list)
+    divergence: int = 0
+
+
+def _cell_json(key: tuple, cell: _Cell, reason_ids: dict[str, int]) -> dict:
+    """The compact form the script reads (t, r, c, k: where; s: status; o: outcome counts; e, u: allowance used and
+    worst ULP; f, n: subnormal flags; g: failure tag; v: divergence state; why, d: reasons and details)."""
+    table, row, column, check = key
+    s = cell.summary
+    out = {"t": table, "r": row, "c": column, "k": check, "s": s.status, "o": s.counts, "d": cell.details}
+    out["why"] = [reason_ids.setdefault(reason, len(reason_ids)) for reason in s.reasons]
+    measured = {"e": s.max_excess, "u": s.max_ulp}  # 0 is a measurement
+    flags = {"f": s.flushed_to_zero, "n": s.subnormals_differ, "g": s.tag, "v": cell.divergence}  # 0 is no flag
+    return out | {k: v for k, v in measured.items() if v is not None} | {k: v for k, v in flags.items() if v}
+
+
 def page_model(data: dict) -> dict:
     """Columns, rows per table, and one aggregate per (table, row, column, check kind), with the details of
     every record worth opening (not passed and not skipped, flagged, or a declared divergence)."""
     records = [r for r in data["records"] if r.get("kind") != OUTSIDE_CELLS]
     columns = sorted({column_key(r) for r in records}, key=_column_order)
     index = {c: i for i, c in enumerate(columns)}
-    reasons: dict[str, int] = {}
     details: list[dict] = []
-    cells: dict[tuple, dict] = {}
+    cells: dict[tuple, _Cell] = {}
     rows: dict[str, dict[str, None]] = {table: {} for table, *_ in TABLES}
     for r in records:
         where = _table_of(r)
@@ -126,38 +145,20 @@ def page_model(data: dict) -> dict:
             continue
         table, row = where
         rows[table].setdefault(row, None)
-        key = (table, row, index[column_key(r)], r["check"])
-        cell = cells.setdefault(
-            key, {"t": table, "r": row, "c": key[2], "k": r["check"], "s": "skipped", "o": {}, "why": [], "d": []}
-        )
-        cell["o"][r["outcome"]] = cell["o"].get(r["outcome"], 0) + 1
-        cell["s"] = max(cell["o"], key=lambda seen: RANK.get(seen, 0))
-        if r["outcome"] in MEASURED:
-            for short, name in (("e", "max_excess"), ("u", "max_ulp")):
-                if r.get(name) is not None:
-                    cell[short] = max(cell.get(short, r[name]), r[name])
-            for short, name in (("f", "flushed_to_zero"), ("n", "subnormals_differ")):
-                if r.get(name):
-                    cell[short] = cell.get(short, 0) + r[name]
-        if r["outcome"] == "failed" and failure_tag(r.get("reason")) and "g" not in cell:
-            cell["g"] = failure_tag(r.get("reason"))
-        if r["outcome"] in ("skipped", "xfailed") and r.get("reason"):
-            n = reasons.setdefault(r["reason"], len(reasons))
-            if n not in cell["why"]:
-                cell["why"].append(n)
-        state = _divergence_state(r)
-        if state:
-            cell["v"] = max(cell.get("v", 0), state)
+        cell = cells.setdefault((table, row, index[column_key(r)], r["check"]), _Cell())
+        cell.summary.add(r)
+        cell.divergence = max(cell.divergence, _divergence_state(r))
         if _needs_detail(r):
-            cell["d"].append(len(details))
+            cell.details.append(len(details))
             details.append({**{f: r.get(f) for f in DETAIL_FIELDS}, "reproduce": reproduce_line(r)})
+    reason_ids: dict[str, int] = {}
     ordered_rows = {table: _row_order(list(names)) for table, names in rows.items()}
     return {
         "columns": [dict(zip(("machine", "backend", "device", "dtype"), split_column(c)), key=c) for c in columns],
         "tables": [{"id": t, "title": title, "rows": ordered_rows[t]} for t, title, *_ in TABLES if ordered_rows[t]],
-        "cells": list(cells.values()),
+        "cells": [_cell_json(key, cell, reason_ids) for key, cell in cells.items()],
         "details": details,
-        "reasons": list(reasons),
+        "reasons": list(reason_ids),
         "ladder": [
             [b["entry"], b["axis"], b["size"], b["dtype"], _finder_label(b), b["median_s"]]
             for b in ladder_records(data["benchmarks"])

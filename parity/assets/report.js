@@ -46,6 +46,7 @@
     return r < 10 ? r.toFixed(2) + "x" : r.toFixed(0) + "x";
   }
   const unique = (values) => [...new Set(values)];
+  const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
   // ------------------------------------------------------------ filters
   function values(dimension) {
@@ -180,7 +181,7 @@
     });
     const box = el("section", { class: "tablebox", id: table.id });
     box.append(el("h2", {}, table.title,
-      el("span", { class: "count", text: `${rows.length} rows × ${shown.length} columns shown` })));
+      el("span", { class: "count", text: `${plural(rows.length, "row")} × ${plural(shown.length, "column")} shown` })));
     box.append(hiddenNotice(hidden, merged, table.rows) || "");
     if (!rows.length || !shown.length) {
       box.append(el("p", { class: "help", text: "Nothing to show under this filter." }));
@@ -236,7 +237,7 @@
       node.append(el("div", {}, el("small", { text: d.nodeid })));
       return node;
     });
-    const reasons = agg.why.length ? el("div", {}, el("h4", { text: "Reasons (skips, divergences)" }),
+    const reasons = agg.why.length ? el("div", {}, el("h4", { text: "Reasons" }),
       el("ul", {}, ...agg.why.map((w) => el("li", { text: M.reasons[w] })))) : null;
     body.replaceChildren(el("h3", { text: `${row} — ${column.key}` }), checks, ...items, reasons || "");
     document.getElementById("detail").showModal();

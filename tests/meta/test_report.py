@@ -171,3 +171,10 @@ def test_html_shows_divergences_machine_facts_and_outside_failures(data):
     assert "gelu(+inf) is NaN under AVX-512" in page and "does not hold here" in page and "as the reference" in page
     assert "<th>oneDNN ISA</th><td>AVX2</td>" in page
     assert "test_torch_gelu_at_infinity" in page and "Failures outside the matrix" in page
+
+
+def test_html_model_keeps_exact_passes_and_groups_columns_by_machine():
+    data = report_data([record(max_excess=0.0), record(machine="intel-avx512")], command="parity merge", exit_code=0)
+    model = page_model(data)
+    assert [(c["machine"], c["backend"]) for c in model["columns"]] == [("", "numpy"), ("intel-avx512", "numpy")]
+    assert sorted(cell["e"] for cell in model["cells"]) == [0.0, 0.25]
