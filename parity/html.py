@@ -420,7 +420,9 @@ def _divergence_section(records: list[dict]) -> str:
                 {True: "holds here", False: "does not hold here", None: "unknown here"}.get(
                     r["divergence"].get("holds"), "unknown here"
                 ),
-                "divergent" if r["divergence"].get("observed") == "divergent" else "as the reference",
+                {"divergent": "divergent", "reference": "as the reference"}.get(
+                    r["divergence"].get("observed"), "not observed"
+                ),
             ]
             for r in declared
         ]

@@ -1,10 +1,11 @@
 """Aggregate check records into the agreement matrix and render it for the terminal.
 
-Rows are catalog entries, columns ``backend/device/dtype`` (with `` @ machine`` in reports merged from
-several machines); a cell's status is the worst outcome among its checks (crashed > failed > passed > known
-divergence > skip) and its headline is the share of the allowance its worst element used (``ok 0.31``:
-31 % of ``atol + rtol * |expected|``; a pass is at most 1).  Records of tests outside the catalog's cells
-(kind ``test``) have no place in the matrix; the report lists them on their own.
+Rows are catalog entries, columns ``backend/device/dtype`` (``machine:backend/device/dtype`` in reports
+merged from several machines, grouped by machine); a cell's status is the worst outcome among its checks
+(crashed > failed > passed > known divergence > skip) and its headline is the share of the allowance its
+worst element used (``ok 0.31``: 31 % of ``atol + rtol * |expected|``; a pass is at most 1).  Records of
+tests outside the catalog's cells (kind ``test``) have no place in the matrix; the report lists them on
+their own.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ RANK = {"crashed": 5, "failed": 4, "passed": 3, "xfailed": 2, "skipped": 1}
 SYMBOL = {"crashed": "CRASH", "failed": "FAIL", "passed": "ok", "xfailed": "div", "skipped": "skip"}
 MEASURED = ("passed", "failed")
 OUTSIDE_CELLS = "test"  # the kind of records from tests that are not catalog cells
-MACHINE_SEPARATOR = " @ "
 # failures whose size is not an error: a short tag says what failed instead (parity.compare's messages, and
 # pytest's for a declared divergence that did not happen)
 FAILURE_TAGS = (
@@ -100,14 +100,14 @@ def format_excess(excess: float) -> str:
 
 
 def column_key(record: dict) -> str:
-    """``backend/device/dtype``, followed by `` @ machine`` when the record names its machine."""
-    base = f"{record['backend']}/{record['device']}/{record['dtype']}"
-    return base + (f"{MACHINE_SEPARATOR}{record['machine']}" if record.get("machine") else "")
+    """``backend/device/dtype``, prefixed with ``machine:`` in reports merged from several machines."""
+    prefix = f"{record['machine']}:" if record.get("machine") else ""
+    return f"{prefix}{record['backend']}/{record['device']}/{record['dtype']}"
 
 
 def split_column(column: str) -> tuple[str, str, str, str]:
     """(machine or '', backend, device, dtype) of a column key."""
-    base, _, machine = column.partition(MACHINE_SEPARATOR)
+    machine, _, base = column.rpartition(":")
     backend, device, dtype = base.split("/")
     return machine, backend, device, dtype
 
@@ -191,3 +191,19 @@ def render_text(matrix: Matrix) -> str:
     if skipped:
         lines.append(f"(not shown: {len(skipped)} column(s) where every check was skipped: {', '.join(skipped)})")
     return "\n".join(lines)
+
+
+def render_markdown(matrix: Matrix) -> str:
+    """A GitHub-flavoured markdown table; failing and crashed cells in bold."""
+    if not matrix.rows:
+        return "_no parity checks ran_\n"
+    header = "| entry | " + " | ".join(f"`{c}`" for c in matrix.columns) + " |"
+    lines = [header, "|---" * (len(matrix.columns) + 1) + "|"]
+    for row in matrix.rows:
+        texts = []
+        for column in matrix.columns:
+            summary = matrix.cell(row, column)
+            text = matrix.text(row, column, missing="–")
+            texts.append(f"**{text}**" if summary and summary.status in ("failed", "crashed") else text)
+        lines.append(f"| {row} | " + " | ".join(texts) + " |")
+    return "\n".join(lines) + "\n"

@@ -41,8 +41,9 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def machine_info(records: list[dict], benchmarks: list[dict] = ()) -> dict:
-    """CPU, cores, Python, library versions and what the run said about GPUs (no framework imports)."""
+def machine_info(records: list[dict], benchmarks: list[dict] = (), facts: dict | None = None) -> dict:
+    """CPU, cores, Python, library versions, what the run said about GPUs (no framework imports), and the
+    machine's facts when given (report.html shows them as a table)."""
     versions = {}
     for name in LIBRARIES:
         try:
@@ -66,6 +67,7 @@ def machine_info(records: list[dict], benchmarks: list[dict] = ()) -> dict:
         "cores": os.cpu_count(),
         "python": platform.python_version(),
         "libraries": versions,
+        "facts": facts or {},
         "gpu": {
             "ran": gpu_ran,
             "skipped_because": gpu_reasons,
@@ -74,14 +76,16 @@ def machine_info(records: list[dict], benchmarks: list[dict] = ()) -> dict:
     }
 
 
-def report_data(records: list[dict], *, command: str, exit_code: int, benchmarks=(), plots=()) -> dict:
+def report_data(
+    records: list[dict], *, command: str, exit_code: int, benchmarks=(), plots=(), facts: dict | None = None
+) -> dict:
     """Everything a report shows: ``report.json``'s content, from which report.md and report.html render."""
     benchmarks = list(benchmarks)
     return {
         "generated": dt.datetime.now(dt.timezone.utc).isoformat(),
         "command": command,
         "exit_code": exit_code,
-        "machine": machine_info(records, benchmarks),
+        "machine": machine_info(records, benchmarks, facts),
         "totals": build_matrix(records).totals(),
         "records": records,
         "benchmarks": benchmarks,
@@ -251,7 +255,13 @@ def draw_plots(records: list[dict], benchmarks: list[dict], out_dir: Path) -> tu
 
 
 def write_report(
-    out_dir: Path, records: list[dict], *, command: str, exit_code: int, benchmarks: list[dict] = ()
+    out_dir: Path,
+    records: list[dict],
+    *,
+    command: str,
+    exit_code: int,
+    benchmarks: list[dict] = (),
+    facts: dict | None = None,
 ) -> tuple[Path, Path, Path]:
     """Write ``report.md``, ``report.json``, ``report.html`` and ``plots/*.png`` into ``out_dir``; return the
     three reports' paths."""
@@ -259,7 +269,9 @@ def write_report(
     benchmarks = list(benchmarks)
     plots, plot_problem = draw_plots(records, benchmarks, out_dir)
     relative = [p.relative_to(out_dir) for p in plots]
-    data = report_data(records, command=command, exit_code=exit_code, benchmarks=benchmarks, plots=relative)
+    data = report_data(
+        records, command=command, exit_code=exit_code, benchmarks=benchmarks, plots=relative, facts=facts
+    )
     md = out_dir / "report.md"
     md.write_text(render_report(data) + (f"\n{plot_problem}\n" if plot_problem else ""))
     js = out_dir / "report.json"

@@ -7,7 +7,7 @@ import pytest
 
 from parity.findings import closest_to_limit, group_causes, message_shape, reproduce_line
 from parity.html import page_model, render_html
-from parity.matrix import build_matrix, format_excess, render_text
+from parity.matrix import build_matrix, format_excess, render_markdown, render_text
 from parity.report import render_report, report_data
 from tests.meta.helpers import mismatch_reason, record, sample_records
 
@@ -72,8 +72,8 @@ def test_columns_are_grouped_by_machine_when_records_name_one():
     records = [record(machine="intel-avx512"), record(machine="amd-avx2"), record()]
     assert build_matrix(records).columns == [
         "numpy/cpu/float64",
-        "numpy/cpu/float64 @ amd-avx2",
-        "numpy/cpu/float64 @ intel-avx512",
+        "amd-avx2:numpy/cpu/float64",
+        "intel-avx512:numpy/cpu/float64",
     ]
 
 
@@ -178,3 +178,8 @@ def test_html_model_keeps_exact_passes_and_groups_columns_by_machine():
     model = page_model(data)
     assert [(c["machine"], c["backend"]) for c in model["columns"]] == [("", "numpy"), ("intel-avx512", "numpy")]
     assert sorted(cell["e"] for cell in model["cells"]) == [0.0, 0.25]
+
+
+def test_markdown_matrix_bolds_failures_and_crashes(data):
+    table = render_markdown(build_matrix(data["records"]))
+    assert "**FAIL 3e+04**" in table and "**CRASH**" in table and "| ok 0.25 |" in table
