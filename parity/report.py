@@ -109,15 +109,21 @@ def _machine_lines(machine: dict) -> list[str]:
     ]
 
 
+def _cause_title(cause: Cause) -> str:
+    """Where a cause shows: its entry, check and columns, or (outside the matrix) its tests' node ids."""
+    if not cause.columns:
+        return ", ".join(_code(r["nodeid"]) for r in cause.records) + f" ({cause.outcome})"
+    cases = f"; variants {', '.join(cause.variants[:6])}" if cause.variants else ""
+    used = f"; worst {cause.worst_excess:.3g}x the allowance" if (cause.worst_excess or 0) > 1 else ""
+    where = ", ".join(cause.columns)
+    return f"**{cause.entry}** {_code(cause.check)} — {plural(len(cause.records), 'check')} on {where}{cases}{used}"
+
+
 def _cause_lines(causes: list[Cause]) -> list[str]:
     lines = []
     for i, cause in enumerate(causes, 1):
-        where = ", ".join(cause.columns) or cause.example["nodeid"]
-        cases = f"; variants {', '.join(cause.variants[:6])}" if cause.variants and cause.columns else ""
-        used = f"; worst {cause.worst_excess:.3g}x the allowance" if (cause.worst_excess or 0) > 1 else ""
         lines += [
-            f"{i}. **{cause.entry}** {_code(cause.check)} — {plural(len(cause.records), 'check')} on {where}"
-            f"{cases}{used}",
+            f"{i}. {_cause_title(cause)}",
             f"   {_code(cause.example.get('reason') or '(no reason given)')}",
             f"   reproduce: {_code(cause.reproduce)}",
         ]

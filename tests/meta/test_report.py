@@ -125,7 +125,9 @@ def test_markdown_is_a_summary_with_causes_and_reproduce_lines(data):
     assert (
         "reproduce: `parity check sigmoid --check vjp --case 0 --backend planted-sigmoid-vjp --dtype float32`" in text
     )
-    assert "## Failures outside the matrix" in text
+    assert (
+        "## Failures outside the matrix\n\n1. `tests/test_divergences.py::test_torch_gelu_at_infinity` (failed)" in text
+    )
     assert "reproduce: `pytest tests/test_divergences.py::test_torch_gelu_at_infinity`" in text
     assert "## Closest to the tolerance" in text and "| sgd | trajectory | `torch/cpu/float32` | 0.90 | 2 |" in text
     assert "| entry | `numpy/cpu/float32`" not in text  # no wide matrix: that is report.html's
