@@ -58,13 +58,12 @@ def cmd_list(args) -> int:
     if args.json:
         print(json.dumps({"ops": entries, "backends": names}, indent=1))
         return 0
-    widths = [max(len(e[key]) for e in entries) + 2 for key in ("name", "kind", "category")]
-    header = ["entry", "kind", "category"]
-    print("".join(h.ljust(w) for h, w in zip(header, widths)) + "".join(n.ljust(10) for n in names))
-    for e in entries:
-        marks = ["yes" if e["backends"][n] == "supported" else "no" for n in names]
-        cells = [e["name"], e["kind"], e["category"]]
-        print("".join(c.ljust(w) for c, w in zip(cells, widths)) + "".join(m.ljust(10) for m in marks))
+    header = ["entry", "kind", "category", *names]
+    rows = [
+        [e["name"], e["kind"], e["category"], *("yes" if e["backends"][n] == "supported" else "no" for n in names)]
+        for e in entries
+    ]
+    print(format_columns(header, rows))
     print(f"\n{len(entries)} entries; 'no' cells: see parity list --json for the reasons")
     return 0
 
@@ -171,7 +170,7 @@ def cmd_run(args) -> int:
         return code or 2
     records = json.loads(results.read_text())["records"]
     benchmarks = run_benchmarks(args, out)
-    md, js = write_report(
+    md, js, page = write_report(
         out,
         records,
         command="parity " + shlex.join(sys.argv[1:] if args.argv is None else args.argv),
@@ -179,7 +178,7 @@ def cmd_run(args) -> int:
         benchmarks=benchmarks,
         facts=run_facts(args.backend or list(known_backends())),
     )
-    print(f"wrote {md}, {js} and {out / 'plots'} ({len(records)} checks, {len(benchmarks)} benchmarks)")
+    print(f"wrote {page}, {md}, {js} and {out / 'plots'} ({len(records)} checks, {len(benchmarks)} benchmarks)")
     return code
 
 
@@ -341,17 +340,38 @@ def _train_compare(args) -> int:
             if cls.unsupported_reason(args.loop):
                 break  # the loop itself is unsupported: one line, not one per device
     reference = next((r for r in rows if r.backend == "numpy"), rows[0])
-    header = ("backend", "device", "grad", "seconds", "vs numpy", "final loss", "|loss - numpy|")
-    print(
-        "".join(h.ljust(w) if i < 3 else h.rjust(w) for i, (h, w) in enumerate(zip(header, (10, 8, 8, 10, 10, 22, 16))))
-    )
-    for r in rows:
-        ratio = r.seconds / reference.seconds
-        diff = abs(r.final_loss - reference.final_loss)
-        print(
-            f"{r.backend:<10}{r.device:<8}{r.grad:<8}{r.seconds:>10.3f}{ratio:>9.2f}x{r.final_loss:>22.15g}{diff:>16.3g}"
-        )
+    print(compare_table(rows, reference))
     return 0
+
+
+def compare_table(rows, reference) -> str:
+    """``parity train --compare``'s table: one line per run, timed and compared against ``reference``."""
+    header = ["backend", "device", "grad", "seconds", "vs numpy", "final loss", "|loss - numpy|"]
+    lines = [
+        [
+            r.backend,
+            r.device,
+            r.grad,
+            f"{r.seconds:.3f}",
+            f"{r.seconds / reference.seconds:.2f}x",
+            f"{r.final_loss:.15g}",
+            f"{abs(r.final_loss - reference.final_loss):.3g}",
+        ]
+        for r in rows
+    ]
+    return format_columns(header, lines, right=range(3, len(header)))
+
+
+def format_columns(header: list[str], rows: list[list[str]], right=()) -> str:
+    """A plain-text table whose columns are as wide as their widest cell, two spaces apart."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
+    right = set(right)
+    return "\n".join(
+        "  ".join(
+            str(c).rjust(w) if i in right else str(c).ljust(w) for i, (c, w) in enumerate(zip(line, widths))
+        ).rstrip()
+        for line in [header, *rows]
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

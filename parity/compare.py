@@ -6,6 +6,29 @@ report records.  Order of checks: type, shape, dtype, NaN mask, inf positions
 and signs, signed zeros (where the catalog says they matter), then the finite
 values against ``atol + rtol * |expected|``.  NaN, inf and -0.0 are compared as
 values; nothing is ever passed through ``nan_to_num``.
+
+What the :class:`Measurement` reports, and why:
+
+* ``max_excess`` -- the fraction of its allowance the worst element used,
+  ``|actual - expected| / (atol + rtol * |expected|)`` (``atol`` includes the
+  catalog's accumulation allowance).  A comparison passes exactly when it is
+  <= 1, so it ranks accuracy across ops, dtypes and magnitudes: it is the
+  report's headline.
+* ``max_ulp`` -- the worst distance in units in the last place to the correctly
+  rounded truth, counted only over elements whose ``|expected|`` is at least
+  :func:`ulp_floor` (the dtype's smallest normal times ``2**nmant``).  From
+  there up, one ULP is at least the smallest normal, so flushing any
+  intermediate to zero (an error of at most the smallest normal) costs at most
+  one ULP: the count reflects the op's arithmetic, not subnormal handling.
+  Below it ULPs are ill-defined (subnormals have a fixed spacing); ``None``
+  when no element qualifies.  Near zero an absolute error allowed by ``atol``
+  can still be many ULPs: that is why ULPs are shown beside the headline, not
+  as it.
+* ``flushed_to_zero`` / ``subnormals_differ`` -- elements whose truth (rounded to
+  the dtype) is a nonzero subnormal but came back as zero, and elements where
+  the truth or the actual value is a nonzero subnormal and they differ
+  otherwise.  Counted even when the tolerance passes them, so a flush-to-zero
+  mode or lost gradual underflow is visible.
 """
 
 from __future__ import annotations
@@ -40,21 +63,28 @@ class Context:
 
 @dataclass(frozen=True)
 class Measurement:
-    """Errors of the finite elements: worst absolute, relative and ULP distance."""
+    """Errors of the finite elements (see the module docstring for each field's meaning)."""
 
     max_abs: float = 0.0
     max_rel: float = 0.0
-    max_ulp: float = 0.0
+    max_ulp: float | None = None
     worst_index: tuple[int, ...] | None = None
+    max_excess: float = 0.0
+    flushed_to_zero: int = 0
+    subnormals_differ: int = 0
 
     def worst(self, other: Measurement) -> Measurement:
-        """The element-wise maximum of two measurements (the worst index is the larger ULP's)."""
-        keep = self if self.max_ulp >= other.max_ulp else other
+        """The maximum of two measurements' errors (the worst index is the larger excess's); flags add up."""
+        keep = self if self.max_excess >= other.max_excess else other
+        ulps = [u for u in (self.max_ulp, other.max_ulp) if u is not None]
         return Measurement(
             max(self.max_abs, other.max_abs),
             max(self.max_rel, other.max_rel),
-            max(self.max_ulp, other.max_ulp),
+            max(ulps) if ulps else None,
             keep.worst_index,
+            max(self.max_excess, other.max_excess),
+            self.flushed_to_zero + other.flushed_to_zero,
+            self.subnormals_differ + other.subnormals_differ,
         )
 
     def as_dict(self) -> dict:
@@ -66,7 +96,8 @@ class Mismatch(AssertionError):
 
     def __init__(self, message: str, measurement: Measurement | None = None):
         super().__init__(message)
-        self.measurement = measurement or Measurement(float("inf"), float("inf"), float("inf"))
+        inf = float("inf")
+        self.measurement = measurement or Measurement(inf, inf, inf, max_excess=inf)
 
 
 def _ordered_ints(values: np.ndarray, dtype: str) -> np.ndarray:
@@ -76,6 +107,23 @@ def _ordered_ints(values: np.ndarray, dtype: str) -> np.ndarray:
     bits = np.ascontiguousarray(values.astype(dtype)).view(int_type).astype(np.int64).reshape(np.shape(values))
     magnitude = bits & np.int64(np.iinfo(int_type).max)
     return np.where(bits < 0, -magnitude, bits)
+
+
+def ulp_floor(dtype: str) -> float:
+    """The smallest ``|expected|`` at which ULP distances are counted: smallest normal * 2**nmant."""
+    info = np.finfo(dtype)
+    return float(info.smallest_normal) * 2.0**info.nmant
+
+
+def subnormal_flags(actual: np.ndarray, rounded: np.ndarray, dtype: str) -> tuple[int, int]:
+    """(flushed to zero, other subnormal differences) among finite elements; ``rounded`` is the truth in dtype."""
+    smallest_normal = float(np.finfo(dtype).smallest_normal)
+    finite = np.isfinite(actual) & np.isfinite(rounded)
+    expected_sub = finite & (rounded != 0) & (np.abs(rounded) < smallest_normal)
+    actual_sub = finite & (actual != 0) & (np.abs(actual) < smallest_normal)
+    flushed = expected_sub & (actual == 0)
+    differ = (expected_sub | actual_sub) & (actual != rounded) & ~flushed
+    return int(np.sum(flushed)), int(np.sum(differ))
 
 
 def ulp_distance(actual: np.ndarray, expected: np.ndarray, dtype: str) -> np.ndarray:
@@ -91,12 +139,16 @@ def ulp_distance(actual: np.ndarray, expected: np.ndarray, dtype: str) -> np.nda
     return np.where(same_sign, near, far)
 
 
+def _ulp_text(ulp: float | None) -> str:
+    return "n/a (every |expected| below the ULP floor)" if ulp is None else f"{ulp:.6g}"
+
+
 def _fail(context: Context, what: str, measurement: Measurement | None = None) -> None:
     lines = [f"{context.describe()}: {what}"]
     if measurement is not None and measurement.worst_index is not None:
         lines.append(
             f"max abs error {measurement.max_abs:.3g}, max rel error {measurement.max_rel:.3g}, "
-            f"max ULP distance {measurement.max_ulp:.6g}"
+            f"max ULP distance {_ulp_text(measurement.max_ulp)}, {measurement.max_excess:.3g}x the allowed error"
         )
     if context.reproduce:
         lines.append(f"reproduce: {context.reproduce}")
@@ -177,7 +229,15 @@ def assert_close(
     ulps = np.where(finite, ulp_distance(np.where(finite, actual64, 0), np.where(finite, rounded, 0), dtype), 0.0)
     worst = np.unravel_index(int(np.argmax(excess)), actual.shape) if actual.ndim else ()
     worst = tuple(int(i) for i in worst)
-    measurement = Measurement(float(abs_err.max()), float(rel_err.max()), float(ulps.max()), worst)
+    counted = finite & (np.abs(rounded) >= ulp_floor(dtype))
+    measurement = Measurement(
+        float(abs_err.max()),
+        float(rel_err.max()),
+        float(ulps[counted].max()) if np.any(counted) else None,
+        worst,
+        float(excess.max()),
+        *subnormal_flags(actual64, rounded, dtype),
+    )
     bad = finite & (abs_err > allowed)
     if np.any(bad):
         _fail(

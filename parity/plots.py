@@ -1,5 +1,5 @@
 """PNG plots for the report: time against size per entry (log-log, crossovers against NumPy marked) and the
-worst error in ULPs per entry and backend (a heatmap).  matplotlib is imported only here, with the Agg
+share of the allowance used per entry and backend (a heatmap).  matplotlib is imported only here, with the Agg
 backend; without matplotlib the report says so instead of drawing.
 """
 
@@ -88,10 +88,11 @@ def _interp(points: list[tuple[float, float]], x: float) -> float:
     return points[0][1] if x < points[0][0] else points[-1][1]
 
 
-def ulp_heatmap(matrix, out_dir: Path) -> Path | None:
-    """Worst ULP per entry (rows) and backend/device/dtype (columns), log-scaled; blank where nothing passed
-    or failed (skips, declared divergences)."""
-    columns = [c for c in matrix.columns if not c.startswith("reference/")]
+def allowance_heatmap(matrix, out_dir: Path) -> Path | None:
+    """The share of its allowance each cell's worst element used, per entry (rows) and backend/device/dtype
+    (columns): 0 to 1 for passing cells, red where a check failed or crashed, blank where nothing was measured
+    (skips, declared divergences)."""
+    columns = [c for c in matrix.columns if c not in matrix.skipped_columns()]
     if not matrix.rows or not columns:
         return None
     plt = _pyplot()
@@ -101,17 +102,24 @@ def ulp_heatmap(matrix, out_dir: Path) -> Path | None:
     for i, row in enumerate(matrix.rows):
         for j, col in enumerate(columns):
             cell = matrix.cell(row, col)
-            if cell is not None and cell.status in ("passed", "failed"):
-                grid[i, j] = math.log10(1.0 + min(cell.max_ulp, 1e12))
-    fig, ax = plt.subplots(figsize=(1.0 + 0.45 * len(columns), 1.5 + 0.22 * len(matrix.rows)))
-    image = ax.imshow(grid, aspect="auto", cmap="viridis", interpolation="nearest")
+            if cell is not None and cell.status in ("failed", "crashed"):
+                grid[i, j] = 2.0  # beyond the colour scale: drawn in the "over" colour
+            elif cell is not None and cell.status == "passed" and cell.max_excess is not None:
+                grid[i, j] = cell.max_excess
+    cmap = plt.get_cmap("viridis").with_extremes(over="red")
+    # room for the rotated column labels below and the row labels to the left, whatever the number of cells
+    labels_height = 0.07 * max(map(len, columns))
+    labels_width = 0.07 * max(map(len, matrix.rows))
+    size = (3.0 + labels_width + 0.45 * len(columns), 1.5 + labels_height + 0.22 * len(matrix.rows))
+    fig, ax = plt.subplots(figsize=size)
+    image = ax.imshow(grid, aspect="auto", cmap=cmap, vmin=0.0, vmax=1.0, interpolation="nearest")
     ax.set_xticks(range(len(columns)), columns, rotation=70, ha="right", fontsize=7)
     ax.set_yticks(range(len(matrix.rows)), matrix.rows, fontsize=7)
-    ax.set_title("worst error, log10(1 + ULP) (blank: skipped or declared divergence)", fontsize=9)
-    fig.colorbar(image, ax=ax, shrink=0.6)
+    ax.set_title("share of the allowance used (red: failed or crashed; blank: skipped or divergence)", fontsize=9)
+    fig.colorbar(image, ax=ax, shrink=0.6, extend="max")
     fig.tight_layout()
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "ulp.png"
+    path = out_dir / "allowance.png"
     fig.savefig(path, dpi=80)
     plt.close(fig)
     return path

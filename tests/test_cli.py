@@ -1,11 +1,12 @@
 """The ``parity`` command."""
 
 import json
+from types import SimpleNamespace
 
 import pytest
 
-from impls import known_backends
-from parity.cli import main
+from impls import BACKENDS, known_backends
+from parity.cli import compare_table, main
 from reference.spec import KINDS
 
 pytestmark = pytest.mark.selftest
@@ -24,9 +25,33 @@ def test_list_json_shows_every_entry_and_every_known_backend(capsys):
     assert all(e["backends"]["torch"] == "supported" for e in data["ops"])
 
 
-def test_list_table(capsys):
+def test_list_table_has_one_column_per_backend(capsys):
     assert main(["list"]) == 0
-    assert "logsumexp" in capsys.readouterr().out
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["entry", "kind", "category", *BACKENDS]  # numba_cuda and cupy apart
+    logsumexp = next(line.split() for line in lines if line.startswith("logsumexp "))
+    assert len(logsumexp) == 3 + len(BACKENDS) and set(logsumexp[3:]) <= {"yes", "no"}
+
+
+def test_train_compare_table_keeps_its_columns_apart():
+    run = SimpleNamespace(backend="cupy", device="emulated", grad="manual", seconds=2.0, final_loss=0.25)
+    numpy = SimpleNamespace(backend="numpy", device="cpu", grad="manual", seconds=1.0, final_loss=0.5)
+    header, *rows = compare_table([numpy, run], numpy).splitlines()
+    assert header.split() == [
+        "backend",
+        "device",
+        "grad",
+        "seconds",
+        "vs",
+        "numpy",
+        "final",
+        "loss",
+        "|loss",
+        "-",
+        "numpy|",
+    ]
+    assert "emulated  manual" in rows[1]
+    assert rows[1].split() == ["cupy", "emulated", "manual", "2.000", "2.00x", "0.25", "0.25"]
 
 
 def test_check_reproduces_a_passing_cell(capsys):
@@ -67,7 +92,8 @@ def test_run_writes_report_and_json(tmp_path, capsys):
     )
     assert code == 0, capsys.readouterr().out
     report = (out / "report.md").read_text()
-    assert "## Values" in report and "`numpy/cpu/float32`" in report and "| exp |" in report
+    assert "**Every one of the" in report and "## Closest to the tolerance" in report
+    assert '"key":"numpy/cpu/float32"' in (out / "report.html").read_text()
     data = json.loads((out / "report.json").read_text())
     assert data["exit_code"] == 0 and data["machine"]["cores"] >= 1
     assert {r["check"] for r in data["records"]} >= {"forward", "vjp", "vjp_fd"}
@@ -80,14 +106,16 @@ def test_run_with_benchmarks_writes_speed_tables_and_plots(tmp_path, capsys):
     args += ["--bench-filter", "(ladder and exp- and float32) or bandwidth", "--", "-k", "exp and not expm1"]
     args += ["tests/test_forward.py"]
     assert main(args) == 0, capsys.readouterr().out
-    report = (out / "report.md").read_text()
-    assert "### Time against numpy" in report and "| exp (elements=1e+06) |" in report
-    assert "### Elementwise ops: achieved bandwidth" in report and "Copy bandwidth" in report
+    assert "| exp | elements=1e+06 | `" in (out / "report.md").read_text()
+    page = (out / "report.html").read_text()
+    assert "Time against numpy at the largest size" in page and "exp <small>(elements=1e+06)</small>" in page
+    assert "Elementwise ops: achieved bandwidth" in page and "Copy bandwidth" in page
     data = json.loads((out / "report.json").read_text())
     timed = {(b["backend"], b["size"]) for b in data["benchmarks"] if b["kind"] == "ladder"}
     assert timed == {(name, n) for name in ("numpy", "autograd") for n in (100, 10_000, 1_000_000)}
     assert all(b["median_s"] > 0 and b["first_call_s"] > 0 for b in data["benchmarks"])
-    for plot in ("plots/ulp.png", "plots/time_exp.png"):
+    assert page.count("data:image/png;base64,") == 1  # the allowance heatmap; time plots are drawn as SVG
+    for plot in ("plots/allowance.png", "plots/time_exp.png"):
         assert plot in data["plots"] and (out / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

@@ -220,3 +220,12 @@ DECLARED = [
     DivergesWhereUnknown,
     DivergesDifferently,
 ]
+
+
+class CrashingExp(_Planted):
+    """An exp whose kernel raises (a bug in the backend, not a wrong value): a crash, never a small mismatch."""
+
+    name, op = "planted-crash", "exp"
+
+    def bad_forward(self, x):
+        raise RuntimeError("planted: the exp kernel crashed")

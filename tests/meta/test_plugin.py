@@ -11,6 +11,7 @@ from tests.meta.helpers import ROOT, run_pytest
 
 pytestmark = pytest.mark.selftest
 PLANTED = "tests.meta.planted:SigmoidVjpOffByTwo"
+CRASHING = "tests.meta.planted:CrashingExp"
 
 
 def test_planted_bug_shows_in_the_matrix_and_the_json(tmp_path):
@@ -112,3 +113,46 @@ def test_concurrent_sessions_get_private_temporary_roots(tmp_path):
     assert len(set(roots)) == 3 and all("parity-pytest-" in root for root in roots), roots
     assert [os.path.exists(root) for root in roots] == [False, False, True]  # the failed session's is kept
     shutil.rmtree(roots[2])
+
+
+def test_a_planted_crash_is_a_crash_with_its_exception_not_a_small_failure(tmp_path):
+    args = ["tests/test_forward.py", "-k", "exp and not expm1", "--device", "cpu"]
+    code, output, records = run_pytest(tmp_path, *args, "--backend", "numpy", "--backend", CRASHING)
+    assert code == 1, output
+    crashed = [r for r in records if r["backend"] == "planted-crash" and r["op"] == "exp"]
+    assert crashed and all(r["outcome"] == "crashed" for r in crashed)
+    assert all(r["reason"] == "RuntimeError: planted: the exp kernel crashed" for r in crashed)
+    assert all("planted.py" in r["message"] and "in bad_forward" in r["message"] for r in crashed)
+    assert all(r["max_excess"] is None for r in crashed)
+    exp_row = next(line for line in output.splitlines() if line.startswith("exp "))
+    assert "CRASH" in exp_row and "FAIL" not in exp_row and "ok" in exp_row
+    assert {r["outcome"] for r in records if r["backend"] == "numpy"} == {"passed"}
+
+
+OUTSIDE = """
+import pytest
+
+def test_assertion():
+    assert 1 + 1 == 3, "arithmetic is off"
+
+def test_crash():
+    {}["missing"]
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_passes(n):
+    assert n
+"""
+
+
+def test_failures_outside_catalog_cells_get_records_with_a_reproduce_line(tmp_path):
+    (tmp_path / "test_outside.py").write_text(OUTSIDE)
+    code, output, records = run_pytest(tmp_path, "-p", "parity.pytest_plugin", "test_outside.py", cwd=tmp_path)
+    assert code == 1, output
+    assert "parity matrix" not in output  # no cells ran: no empty matrix either
+    by_name = {r["variant"]: r for r in records}
+    assert set(by_name) == {"test_assertion", "test_crash"}  # passing tests outside cells leave no record
+    failed, crashed = by_name["test_assertion"], by_name["test_crash"]
+    assert (failed["kind"], failed["op"], failed["outcome"]) == ("test", "test_outside.py", "failed")
+    assert failed["reason"].startswith("arithmetic is off")
+    assert (crashed["outcome"], crashed["reason"]) == ("crashed", "KeyError: 'missing'")
+    assert crashed["reproduce"] == "pytest test_outside.py::test_crash"
