@@ -402,10 +402,10 @@ def _mismatch_measurement(error: BaseException) -> Measurement | None:
 
 
 def _is_failure(error: BaseException, cell: bool) -> bool:
-    """A check failing (rather than crashing): a Mismatch in a catalog cell; any assertion or pytest.fail
-    in another test."""
+    """A check failing (rather than crashing): a Mismatch in a catalog cell, or the harness failing it (a
+    declared divergence that did not occur); any assertion or pytest.fail in another test."""
     if cell:
-        return _is_mismatch(error)
+        return _is_mismatch(error) or isinstance(error, pytest.fail.Exception)
     return isinstance(error, (AssertionError, pytest.fail.Exception))
 
 
