@@ -403,7 +403,7 @@ _BRANCH_SPECIALS = {
         "= NaN and d/dy = g 1**NaN log 1 = 0",
     ),
 }  # fmt: skip
-BINARY = [_with_specials(spec, _BRANCH_SPECIALS[spec.name]) if spec.name in _BRANCH_SPECIALS else spec for spec in BINARY]
+BINARY = [_with_specials(s, _BRANCH_SPECIALS[s.name]) if s.name in _BRANCH_SPECIALS else s for s in BINARY]
 
 REDUCTIONS = [
     _reduction(
