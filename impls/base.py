@@ -221,7 +221,14 @@ class Backend(ABC):
         return str(getattr(x, "device", "cpu")).split(":")[0]
 
     def synchronize(self, device: str = "cpu") -> None:  # noqa: B027 - a no-op default, not abstract
-        """Wait for queued work on ``device`` (a no-op for synchronous backends)."""
+        """Wait for all queued work on ``device`` (a no-op for synchronous backends)."""
+
+    def wait(self, result, device: str = "cpu") -> None:
+        """Block until ``result`` (what an op, a VJP, ``prepare()``'s function or a loop returned: an array, a
+        tuple or a dict of them, or None) is computed.  The harness calls it before reading a clock or a
+        value.  Default: :meth:`synchronize`; a framework with per-result handles (JAX's
+        ``block_until_ready``) overrides it."""
+        self.synchronize(device)
 
     @abstractmethod
     def _check_array(self, x, name: str) -> None:
@@ -257,7 +264,8 @@ class Backend(ABC):
 
     def prepare(self, op: str, inputs: Sequence, params: Mapping[str, Any] | None = None):
         """A zero-argument function that runs ``op`` on ``inputs``, validated once, now: what benchmarks time,
-        so that the adapter's argument checks are not counted as the framework's time."""
+        so that the adapter's argument checks are not counted as the framework's time.  The benchmarks pass
+        its result to :meth:`wait` before reading the clock."""
         spec, params = self._prepare(op, inputs, params or {})
         inputs = tuple(inputs)
         return lambda: self._forward(spec, inputs, params)

@@ -128,7 +128,7 @@ def compare_forward(
     if expected is None:
         expected = spec.forward(*rounded, **params)
     out = backend.run(spec.name, _to_backend(backend, rounded, dtype, device), params)
-    backend.synchronize(device)
+    backend.wait(out, device)
     tolerance = spec.tolerance(dtype)
     atol = tolerance.atol + spec.extra_atol(dtype, rounded, params)
     return assert_close(
@@ -163,7 +163,7 @@ def compare_vjp(
     grads = backend.vjp(
         spec.name, _to_backend(backend, rounded, dtype, device), params, backend.asarray(g, dtype, device)
     )
-    backend.synchronize(device)
+    backend.wait(grads, device)
     tolerance = spec.tolerance(dtype, grad=True)
     worst = Measurement()
     names = [n for n, d in zip(input_names(spec.arg_names, len(rounded)), spec.differentiable(rounded)) if d]

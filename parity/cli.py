@@ -77,7 +77,7 @@ def pytest_command(args, results: Path) -> list[str]:
         sys.executable,
         "-m",
         "pytest",
-        *([] if named else [str(ROOT / "tests")]),  # test files or node ids given after -- replace the suite
+        *([] if named else suite_args()),  # test files or node ids given after -- replace the suite
         "-p",
         "no:cacheprovider",
         "-q",
@@ -98,13 +98,29 @@ def pytest_command(args, results: Path) -> list[str]:
     return cmd + list(args.pytest_args)
 
 
+def in_checkout() -> bool:
+    """Whether parity runs from its source checkout (tests/ beside the package) or from an installed copy."""
+    return (ROOT / "tests" / "meta").is_dir() and (ROOT / "conftest.py").is_file()
+
+
+def suite_args() -> list[str]:
+    """What pytest collects: the checkout's tests/ (its conftest loads the plugin), or, anywhere else, the
+    suite installed with parity (parity.suite), with the plugin loaded by name."""
+    if in_checkout():
+        return [str(ROOT / "tests")]
+    return ["-p", "parity.pytest_plugin", "--pyargs", "parity.suite"]
+
+
 def bench_command(args, out: Path) -> list[str]:
     """The pytest-benchmark invocation for the ladder (serial: timings on a busy machine are noise)."""
+    from parity.suite import bench_ladder
+
     cmd = [
         sys.executable,
         "-m",
         "pytest",
-        str(ROOT / "tests" / "bench" / "test_bench_ladder.py"),
+        *([] if in_checkout() else ["-p", "parity.pytest_plugin"]),
+        bench_ladder.__file__,
         "-p",
         "no:cacheprovider",
         "-p",
@@ -136,23 +152,20 @@ def run_benchmarks(args, out: Path) -> list[dict]:
     path.unlink(missing_ok=True)
     cmd = bench_command(args, path)
     print("running:", shlex.join(cmd), flush=True)
-    code = subprocess.call(cmd, cwd=ROOT)
+    code = subprocess.call(cmd, cwd=ROOT if in_checkout() else None)
     if code not in (0, 5):  # 5: nothing collected (e.g. a selection with no timed device)
         print(f"the benchmark run exited with {code}; the report keeps what it wrote", file=sys.stderr)
     return load_benchmarks(path)
 
 
 def cmd_run(args) -> int:
-    if not (ROOT / "tests").is_dir():
-        print("parity run needs the source checkout's tests/ directory (pip install -e .)", file=sys.stderr)
-        return 2
-    out = Path(args.out)
+    out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     results = out / "results.json"
     results.unlink(missing_ok=True)
     cmd = pytest_command(args, results)
     print("running:", shlex.join(cmd), flush=True)
-    code = subprocess.call(cmd, cwd=ROOT)
+    code = subprocess.call(cmd, cwd=ROOT if in_checkout() else None)
     if not results.exists():
         print(f"pytest exited with {code} before writing any result", file=sys.stderr)
         return code or 2
@@ -171,11 +184,22 @@ def cmd_run(args) -> int:
 
 
 def cmd_merge(args) -> int:
-    """Several reports side by side, one column group per machine; the checks that differ between them."""
-    reports = [load_report(path) for path in args.reports]
-    labels = args.label or [machine_label(r, Path(p).name) for r, p in zip(reports, args.reports)]
-    if len(labels) != len(reports):
-        print(f"--label given {len(labels)} times for {len(reports)} reports", file=sys.stderr)
+    """Several reports side by side, one column group per machine; the checks that differ between them.
+    An input without a report (a CI job that crashed before writing one) is left out, and said so."""
+    if args.label and len(args.label) != len(args.reports):
+        print(f"--label given {len(args.label)} times for {len(args.reports)} reports", file=sys.stderr)
+        return 2
+    reports, labels = [], []
+    for i, path in enumerate(args.reports):
+        try:
+            report = load_report(path)
+        except (OSError, ValueError) as error:
+            print(f"left out {path}: {error}", file=sys.stderr)
+            continue
+        reports.append(report)
+        labels.append(args.label[i] if args.label else machine_label(report, Path(path).name))
+    if not reports:
+        print("no report to merge", file=sys.stderr)
         return 2
     merged = merge_reports(reports, labels)
     out = Path(args.out)

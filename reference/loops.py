@@ -1,8 +1,10 @@
 """Training loops, written once for every backend.
 
-The loops only use what every backend offers: ``asarray``/``to_numpy``, ``@``, ``.T`` and arithmetic
-on its arrays (``poly``, ``linreg``), or the catalog's layers through ``backend.run``/``backend.vjp``
-(``mlp``, ``cnn``).  Gradients come from the backend's autograd (``grad="auto"``,
+The loops only use what every backend offers (the contract in docs/backend-api.md): ``asarray``/``to_numpy``,
+``@``, ``.T``, ``.sum()`` and arithmetic on its arrays (``poly``, ``linreg``), or the catalog's layers through
+``backend.run``/``backend.vjp`` (``mlp``, ``cnn``).  They never assign into a backend array (immutable
+arrays, JAX's among them, cannot be): per-step losses are kept in a list and copied to the host after the
+timed loop.  Gradients come from the backend's autograd (``grad="auto"``,
 ``backend.value_and_grad``) or by hand (``grad="manual"``: closed forms, or the per-layer VJPs
 chained in reverse).  Data and initial parameters are drawn on the host from seeded NumPy
 generators, so every backend trains on exactly the same numbers.
@@ -67,7 +69,7 @@ def _timed(backend, device, fn):
     backend.synchronize(device)
     start = time.perf_counter()
     out = fn()
-    backend.synchronize(device)
+    backend.wait(out, device)
     return out, time.perf_counter() - start
 
 
@@ -82,9 +84,17 @@ def _host(backend, arrays):
     return {k: _to_host(backend, v) for k, v in arrays.items()}
 
 
+def _losses_to_host(backend, losses, dtype) -> np.ndarray:
+    """The per-step losses as one host array: a compiled loop's array as it is, a list of backend scalars
+    copied one by one (after the timed loop, so no step waits for a device)."""
+    if isinstance(losses, np.ndarray):
+        return losses
+    return np.array([_to_host(backend, loss) for loss in losses], dtype=dtype).reshape(len(losses))
+
+
 def _result(loop, backend, device, dtype, grad, steps, seconds, losses, params, first, extra=None) -> TrainResult:
     """A finished loop's :class:`TrainResult`, with host copies of its losses, parameters and first gradient."""
-    losses, params, first = _to_host(backend, losses), _host(backend, params), _host(backend, first)
+    losses, params, first = _losses_to_host(backend, losses, dtype), _host(backend, params), _host(backend, first)
     return TrainResult(loop, backend.name, device, dtype, grad, steps, seconds, losses, params, first, extra or {})
 
 
@@ -113,7 +123,7 @@ def poly(backend, *, device="cpu", dtype="float64", steps=POLY_STEPS, grad="manu
         return _result("poly", backend, device, dtype, grad, steps, seconds, losses, {"w": w}, {"w": first})
     X, y = backend.asarray(features, dtype, device), backend.asarray(target, dtype, device)
     w = backend.asarray(np.zeros((POLY_DEGREE + 1, 1)), dtype, device)
-    losses = backend.asarray(np.zeros(steps), dtype, device)
+    losses = []
     scale = 2.0 / POLY_POINTS
 
     def loss_of(w):
@@ -130,10 +140,10 @@ def poly(backend, *, device="cpu", dtype="float64", steps=POLY_STEPS, grad="manu
     def run():
         nonlocal w
         first = None
-        for k in range(steps):
+        for _ in range(steps):
             loss, g = gradient(w)
             first = g if first is None else first
-            losses[k] = loss
+            losses.append(loss)
             w = w - lr * g
         return first
 
@@ -160,7 +170,7 @@ def linreg(
     """Sum-of-squares linear regression from w = b = 1 (``linreg-large``: features = 10,000,000)."""
     w = backend.asarray(np.ones((features, 1)), dtype, device)
     b = backend.asarray(np.ones((1, 1)), dtype, device)
-    losses = backend.asarray(np.zeros(steps), dtype, device)
+    losses = []
     batches = (
         [
             (backend.asarray(x, dtype, device), backend.asarray(y, dtype, device))
@@ -183,7 +193,7 @@ def linreg(
             (backend.asarray(x, dtype, device), backend.asarray(y, dtype, device))
             for x, y in linreg_batches(features, steps)
         )
-        for k, (x, y) in enumerate(source):
+        for x, y in source:
             if compiled is not None:  # a backend's compiled step (numba): loss, gradients and update at once
                 loss, gw, gb, w_next, b_next = compiled(x, y, w, b, lr)
             elif grad == "auto":
@@ -192,7 +202,7 @@ def linreg(
                 r = x @ w + b - y
                 loss, gw, gb = (r * r).sum(), 2.0 * (x.T @ r), 2.0 * r.sum() + 0.0 * b
             first = first or {"w": gw, "b": gb}
-            losses[k] = loss
+            losses.append(loss)
             w, b = (w_next, b_next) if compiled is not None else (w - lr * gw, b - lr * gb)
         return first
 
@@ -360,7 +370,7 @@ def classifier(
         (backend.asarray(data["x"][i], dtype, device), backend.asarray(data["y"][i], "int64", device))
         for i in _batches(len(data["y"]), batch, steps)
     ]
-    losses = np.zeros(steps, dtype=dtype)
+    losses = []
     names = list(params)
 
     def loss_and_grads(x, y):
@@ -379,10 +389,10 @@ def classifier(
 
     def run():
         first = None
-        for k, (x, y) in enumerate(batches):
+        for x, y in batches:
             loss, grads = loss_and_grads(x, y)
             first = first or grads
-            losses[k] = float(backend.to_numpy(loss))
+            losses.append(loss)
             opt.step(grads)
         return first
 

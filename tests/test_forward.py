@@ -1,10 +1,5 @@
-"""Forward values of every catalog case on every backend, device and dtype."""
+"""Forward values of every catalog case on every backend, device and dtype (parity/suite/test_matrix.py)."""
 
-import pytest
-
-from parity.checks import run_check
-
-
-@pytest.mark.parity(check="forward")
-def test_forward(cell, backend, record):
-    record(run_check(cell, backend))
+from parity.suite.test_matrix import (  # noqa: F401 - the shipped suite's tests, collected here
+    test_forward,
+)

@@ -3,14 +3,8 @@
 import numpy as np
 import pytest
 
-from parity.checks import run_check
+from parity.suite.test_matrix import test_optimizer_trajectory  # noqa: F401 - collected here
 from reference import optim
-
-
-@pytest.mark.parity(check="trajectory", entries="optimizers")
-def test_optimizer_trajectory(cell, backend, record):
-    """50 steps on a seeded gradient sequence, the learning rate cut at step 25."""
-    record(run_check(cell, backend))
 
 
 @pytest.mark.parametrize(

@@ -9,30 +9,13 @@ from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from hypothesis.extra import numpy as hnp  # noqa: E402
 
-from parity.checks import compare_forward  # noqa: E402
 from parity.strategies import op_inputs  # noqa: E402
+from parity.suite.test_properties import test_backend_matches_reference_on_generated_inputs  # noqa: E402,F401
 from reference import CATALOG, reductions  # noqa: E402
 
 LOGITS = hnp.arrays(
     np.float64, hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=6), elements=st.floats(-1e4, 1e4)
 )
-
-
-@pytest.mark.parity(check="property", over="ops")
-@given(data=st.data())
-def test_backend_matches_reference_on_generated_inputs(cell, backend, record, data):
-    inputs, params = data.draw(op_inputs(cell.spec, cell.dtype), label="inputs, params")
-    record(
-        compare_forward(
-            backend,
-            cell.spec,
-            inputs,
-            params,
-            dtype=cell.dtype,
-            device=cell.device,
-            context=cell.context(f"params {params}"),
-        )
-    )
 
 
 @given(LOGITS, st.data())

@@ -123,6 +123,17 @@ ALL = [
 ]
 
 
+class ReadOnlyArrays(NumpyBackend):
+    """Arrays that refuse item assignment, as JAX's immutable arrays do: the loops must not need it."""
+
+    name = "planted-read-only"
+
+    def _asarray(self, x, dtype, device):
+        out = super()._asarray(x, dtype, device)
+        out.flags.writeable = False
+        return out
+
+
 class NoGpuHere(NumpyBackend):
     """A backend with a cuda device that is never usable: its GPU cells skip with this reason."""
 

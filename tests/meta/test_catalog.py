@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from impls import BACKENDS, backend_class
-from impls.declare import problems
 from parity.inputs import DOMAINS
 from reference import CATALOG, DEFAULT_TOLERANCES
 from reference.spec import KINDS
@@ -59,22 +58,6 @@ def test_specials_have_consistent_shapes(spec):
 @pytest.mark.parametrize("name", list(BACKENDS))
 def test_builtin_backends_are_registered_under_their_own_name(name):
     assert backend_class(name).name == name
-
-
-def test_declarations_name_real_cells(selected_backend_class):
-    """Every declaration of every backend in the run (built-in, module:Class or entry point) names a real
-    entry, check kind, variant, dtype, device and fact, and states the divergent behaviour at special values."""
-    found = problems(selected_backend_class)
-    assert not found, "\n".join(found)
-
-
-def test_backend_implements_or_declares_every_entry(selected_backend_class, parity_backends):
-    backend = parity_backends.get(selected_backend_class.name)  # skips with the reason if it cannot load
-    implemented = backend.implemented_ops()
-    for op in CATALOG:
-        assert (op in implemented) != bool(backend.unsupported_reason(op)), (
-            f"{backend.name}: {op} must be either implemented or declared unsupported, not both or neither"
-        )
 
 
 def test_backend_modules_do_not_import_their_framework():
