@@ -145,6 +145,7 @@ def sample(mutants: list[Mutant], total: int, seed: int, minimum: int = 4) -> li
     for items in (by_module[module] for module in sorted(by_module)):
         want = max(minimum, round(total * len(items) / max(len(mutants), 1)))
         chosen += rng.sample(items, min(want, len(items)))
+    rng.shuffle(chosen)  # a run that its budget stops early is still a sample of every module
     return chosen
 
 
