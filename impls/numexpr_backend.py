@@ -46,7 +46,7 @@ for _loop in ("poly", "linreg", "mlp", "cnn"):
 # forward expression, and the expression of each input's gradient (g is the cotangent)
 UNARY = {
     "neg": ("-x", "-g"),
-    "abs": ("abs(x)", "where(x > zero, g, where(x < zero, -g, zero * g))"),
+    "abs": ("abs(x)", "where(x > zero, g, where(x < zero, -g, where(x != x, x, zero * g)))"),
     "exp": ("exp(x)", "g * exp(x)"),
     "expm1": ("expm1(x)", "g * exp(x)"),
     "log": ("log(x)", "g / x"),
@@ -58,7 +58,7 @@ UNARY = {
     "cos": ("cos(x)", "-g * sin(x)"),
     "tanh": ("tanh(x)", "g * (one - tanh(x) * tanh(x))"),
     # exp(-x) overflows to inf for x < -88 (float32): 1 / (1 + inf) = 0 is still the right limit
-    "sigmoid": ("one / (one + exp(-x))", "g * exp(-x) / ((one + exp(-x)) * (one + exp(-x)))"),
+    "sigmoid": ("one / (one + exp(-x))", "g * (one / (one + exp(-x))) * (one - one / (one + exp(-x)))"),
     "relu": ("where(x > zero, x, where(x != x, x, zero))", "where(x > zero, g, zero)"),
     "leaky_relu": ("where(x > zero, x, x * negative_slope)", "where(x > zero, g, g * negative_slope)"),
     "softplus": (
@@ -190,8 +190,9 @@ class NumexprBackend(HostArrays, Backend):
             return (self.evaluate(UNARY[name][1], dtype, x=inputs[0], g=g, **params),)
         if name in BINARY:
             x, y = inputs
-            gx = self.evaluate(f"{BINARY[name][1]} + zero * x + zero * y", dtype, x=x, y=y, g=g)
-            gy = self.evaluate(f"{BINARY[name][2]} + zero * x + zero * y", dtype, x=x, y=y, g=g)
+            # g has the broadcast output's shape already (zero * x would turn an infinite x into NaN)
+            gx = self.evaluate(BINARY[name][1], dtype, x=x, y=y, g=g)
+            gy = self.evaluate(BINARY[name][2], dtype, x=x, y=y, g=g)
             return self._unbroadcast(gx, x.shape), self._unbroadcast(gy, y.shape)
         if name in LOSSES:
             return (self._loss_grad(name, inputs, params, g),)
@@ -220,7 +221,8 @@ class NumexprBackend(HostArrays, Backend):
         x, t, weight, extra = self._loss_terms(name, inputs, params)
         scale = {"none": "g", "sum": "g", "mean": "g / n"}[params["reduction"]]
         expression = f"({LOSSES[name][1]}) * {scale}" + ("" if weight is None else " * w")
-        return self.evaluate(expression + " + zero * x", x.dtype, x=x, t=t, g=g, w=weight, n=x.size, **extra)
+        z = np.zeros_like(x)  # broadcasts a scalar g to x's shape (zero * x would be NaN where x is infinite)
+        return self.evaluate(expression + " + z", x.dtype, x=x, t=t, g=g, w=weight, n=x.size, z=z, **extra)
 
     def _reduction(self, name, x, params):
         axes = normalize_axes(params.get("axis"), x.ndim)

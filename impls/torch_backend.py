@@ -203,6 +203,18 @@ def _torch_facts(torch) -> dict:
 
 DECLARATIONS = (
     Divergence(
+        "abs",
+        "torch's abs backward is g * sgn(x) with sgn(NaN) = 0, so abs'(NaN) = 0; the reference propagates NaN",
+        check="branches",
+    ),
+    Divergence(
+        "relu",
+        "torch's relu backward masks where x <= 0, which NaN is not, so relu'(NaN) passes g; the reference's mask "
+        "x > 0 gives 0",
+        check="branches",
+    ),
+    Divergence("gelu", "gelu(-inf) is NaN in torch (see the minus-inf special value)", check="branches"),
+    Divergence(
         "sum",
         "torch.sum starts its accumulator at +0.0, so sum([-0., -0.]) is +0.0; IEEE 754 gives -0.0 "
         "(np.sum without initial=-0.0 does the same)",

@@ -8,12 +8,14 @@ device x dtype x check kind); :func:`run_check` runs it and returns the
 from __future__ import annotations
 
 import functools
+import itertools
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from impls.base import Backend, bind_params
-from parity.compare import Context, Measurement, assert_close
+from parity.compare import Context, Measurement, assert_close, assert_count, assert_same_names
 from parity.gradcheck import check_vjp_full, check_vjp_projected
 from parity.inputs import cotangent_like, round_to, sample, stable_seed
 from reference import get_entry, optim
@@ -21,10 +23,12 @@ from reference._op import input_names
 from reference.spec import DEFAULT_TOLERANCES, OpSpec, Special
 
 REFERENCE = "reference"
-CHECK_KINDS = ("forward", "vjp", "special", "property", "vjp_fd", "vjp_fd_full", "trajectory", "train")
+CHECK_KINDS = (
+    "forward", "vjp", "special", "branches", "property", "vjp_fd", "vjp_fd_full", "trajectory", "train"
+)  # fmt: skip
 # the backend checks each kind of catalog entry gets (vjp_fd and vjp_fd_full check the reference alone)
 CHECKS_BY_KIND = {
-    "op": ("forward", "vjp", "special", "property"),
+    "op": ("forward", "vjp", "special", "branches", "property"),
     "layer": ("forward", "vjp", "special", "property"),
     "loss": ("forward", "vjp", "special", "property"),
     "optimizer": ("trajectory",),
@@ -163,6 +167,8 @@ def compare_vjp(
     tolerance = spec.tolerance(dtype, grad=True)
     worst = Measurement()
     names = [n for n, d in zip(input_names(spec.arg_names, len(rounded)), spec.differentiable(rounded)) if d]
+    assert_count(grads, len(names), what="gradients from the backend", context=context)
+    assert_count(expected, len(names), what="expected gradients", context=context)
     for name, actual, truth in zip(names, grads, expected):
         measured = assert_close(
             backend.to_numpy(actual),
@@ -235,6 +241,40 @@ def check_special(cell: Cell, backend: Backend, *, stated=None) -> Measurement:
     return measured
 
 
+# ---------------------------------------------------------------- branches at special values
+# NaN and ±inf on either side, ±0, and ties (every equal pair: 1.5 = 1.5, inf = inf, 0 = -0): the points where an
+# elementwise op's forward or VJP picks a branch by comparison.  Every pair of them, for every elementwise entry, on
+# every backend, against the reference; the reference's own conventions there are the catalog's stated specials.
+BRANCH_VALUES = (math.nan, math.inf, -math.inf, 0.0, -0.0, 1.5, -2.0)
+BRANCH_ARITY = {"unary": 1, "binary": 2}
+
+
+def branch_inputs(spec) -> tuple[np.ndarray, ...]:
+    """Every combination of :data:`BRANCH_VALUES` for an elementwise entry's inputs (one element each)."""
+    arity = BRANCH_ARITY[spec.category]
+    grid = np.array(list(itertools.product(BRANCH_VALUES, repeat=arity)), dtype=np.float64)
+    return tuple(np.ascontiguousarray(grid[:, i]) for i in range(arity))
+
+
+def has_branches(spec) -> bool:
+    """Does ``spec`` get the ``branches`` check (every elementwise entry does)?"""
+    return spec.category in BRANCH_ARITY
+
+
+def check_branches(cell: Cell, backend: Backend) -> Measurement:
+    """Forward and gradients (random cotangent) of an elementwise entry at every combination of NaN, ±inf, ±0
+    and ties, against the reference evaluated at the same points."""
+    spec = cell.spec
+    inputs, params = branch_inputs(spec), dict(spec.cases[0].params)
+    where = "at every combination of NaN, ±inf, ±0, 1.5 and -2 (ties included)"
+    common = {"dtype": cell.dtype, "device": cell.device}
+    measured = compare_forward(backend, spec, inputs, params, context=cell.context("value " + where), **common)
+    cotangent = cotangent_like(inputs[0].shape, cell.seed())
+    return measured.worst(
+        compare_vjp(backend, spec, inputs, params, cotangent, context=cell.context("gradients " + where), **common)
+    )
+
+
 # ---------------------------------------------------------------- reference-only checks
 def check_reference_special(cell: Cell, backend: Backend | None = None) -> Measurement:
     """The reference itself at a special point: the stated value and gradient, exactly (float64)."""
@@ -254,6 +294,7 @@ def check_reference_special(cell: Cell, backend: Backend | None = None) -> Measu
     )
     if special.grads is not None:
         grads = spec.vjp(np.asarray(special.cotangent, dtype=np.float64), *inputs, **params)
+        assert_count(grads, len(special.grads), what="gradients from the reference VJP", context=cell.context())
         for grad, stated in zip(grads, special.grads):
             measured = measured.worst(
                 assert_close(
@@ -289,6 +330,8 @@ def check_trajectory(cell: Cell, backend: Backend) -> Measurement:
     lrs = spec.lrs()
     expected = optim.trajectory(spec.name, param0, grads, lrs, dict(case.params))
     actual = backend.run_optimizer(spec.name, param0, grads, lrs, dict(case.params), cell.dtype, cell.device)
+    for items, what in ((lrs, "learning rates"), (expected, "reference steps"), (actual, "steps from the backend")):
+        assert_count(items, spec.steps, what=what, context=cell.context("the trajectory's length"))
     tolerance = spec.tolerance(cell.dtype)
     worst = Measurement()
     for k, (got, truth) in enumerate(zip(actual, expected)):
@@ -314,8 +357,25 @@ def reference_training(loop: str, case: int):
     return get_entry(loop).run(NumpyBackend(), **params)
 
 
+def _compare_named(actual: dict, truth: dict, *, dtype: str, atol: float, what: str, cell: Cell) -> Measurement:
+    """Every named array of ``truth`` against ``actual`` (the same names, no more, no fewer)."""
+    assert_same_names(actual, truth, what=what, context=cell.context(what))
+    tolerance = DEFAULT_TOLERANCES[dtype]
+    worst = Measurement()
+    for name, value in truth.items():
+        context = cell.context(f"{what} {name}")
+        measured = assert_close(actual[name], value, dtype=dtype, rtol=tolerance.rtol, atol=atol, context=context)
+        worst = worst.worst(measured)
+    return worst
+
+
+def _largest(arrays: dict) -> float:
+    return max(float(np.max(np.abs(v), initial=0.0)) for v in arrays.values())
+
+
 def check_training(cell: Cell, backend: Backend) -> Measurement:
-    """A training loop's loss at every step and its final parameters against the reference trajectory."""
+    """A training loop's loss at every step, its first-step gradient and its final parameters (running
+    statistics included) against the reference trajectory."""
     spec = cell.spec
     truth = reference_training(cell.op, cell.case)
     result = spec.run(backend, device=cell.device, dtype=cell.dtype, **spec.cases[cell.case].params)
@@ -330,26 +390,24 @@ def check_training(cell: Cell, backend: Backend) -> Measurement:
         atol=loss_atol,
         context=cell.context("loss at each step"),
     )
-    scale = max(float(np.max(np.abs(v))) for v in truth.params.values())
-    param_atol = tolerance.atol + spec.allowance(cell.dtype, steps, scale)[-1]
-    for name, value in truth.params.items():
-        worst = worst.worst(
-            assert_close(
-                result.params[name],
-                value,
-                dtype=cell.dtype,
-                rtol=tolerance.rtol,
-                atol=param_atol,
-                context=cell.context(f"final {name}"),
-            )
+    first_atol = tolerance.atol + spec.allowance(cell.dtype, 1, _largest(truth.first_step_grad))[0]
+    worst = worst.worst(
+        _compare_named(
+            result.first_step_grad, truth.first_step_grad, dtype=cell.dtype, atol=first_atol,
+            what="first-step gradient of", cell=cell,
         )
-    return worst
+    )  # fmt: skip
+    param_atol = tolerance.atol + spec.allowance(cell.dtype, steps, _largest(truth.params))[-1]
+    return worst.worst(
+        _compare_named(result.params, truth.params, dtype=cell.dtype, atol=param_atol, what="final", cell=cell)
+    )
 
 
 CHECKS = {
     "forward": check_forward,
     "vjp": check_vjp,
     "special": check_special,
+    "branches": check_branches,
     "vjp_fd": check_reference_vjp,
     "vjp_fd_full": check_reference_vjp,
     "trajectory": check_trajectory,

@@ -451,7 +451,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu")
     p.add_argument("--dtype", default="float64")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("selftest", help="mutation testing of parity itself (parity.mutation): the share of one-line "
+                       "bugs in the reference, the backends and the harness that the tests catch")  # fmt: skip
+    p.add_argument("--mutants", type=int, default=300, help="how many mutants to sample (default 300)")
+    p.add_argument("--seed", type=int, default=20)
+    p.add_argument("--module", action="append", default=None, help="only this module (repeatable)")
+    p.add_argument("--timeout", type=float, default=300.0, help="seconds per mutant (default 300)")
+    p.add_argument("--budget", type=float, default=3600.0, help="seconds for the whole run (default 3600)")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--out", default=None, help="results file (default docs/mutation.json)")
+    p.set_defaults(func=cmd_selftest)
     return parser
+
+
+def cmd_selftest(args) -> int:
+    from parity import mutation
+
+    out = Path(args.out) if args.out else None
+    result = mutation.run(args.mutants, seed=args.seed, modules=args.module, timeout=args.timeout,
+                          budget=args.budget, workers=args.workers, out=out)  # fmt: skip
+    print(mutation.render(result))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -155,6 +155,20 @@ def _fail(context: Context, what: str, measurement: Measurement | None = None) -
     raise Mismatch("\n".join(lines), measurement)
 
 
+def assert_count(items, expected: int, *, what: str, context: Context) -> None:
+    """Raise :class:`Mismatch` unless ``items`` holds exactly ``expected`` things: a comparison of "each of
+    N things" zipped against a shorter list would otherwise check only the shorter list's part of them."""
+    if len(items) != expected:
+        _fail(context, f"{len(items)} {what} where {expected} were expected")
+
+
+def assert_same_names(actual, expected, *, what: str, context: Context) -> None:
+    """Raise :class:`Mismatch` unless the names in ``actual`` are exactly those in ``expected`` (a loop over the
+    expected names would silently skip extra ones, a loop over the actual names missing ones)."""
+    if sorted(actual) != sorted(expected):
+        _fail(context, f"{what}: got {sorted(actual)}, expected {sorted(expected)}")
+
+
 def _first(mask: np.ndarray) -> tuple[int, ...]:
     return tuple(int(i) for i in np.argwhere(mask)[0]) if mask.ndim else ()
 

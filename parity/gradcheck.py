@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from parity.compare import Context, Measurement, Mismatch, assert_close
+from parity.compare import Context, Measurement, Mismatch, assert_close, assert_count
 from reference._op import differentiable
 
 FD_RTOL = 1e-6
@@ -42,6 +42,7 @@ def check_vjp_projected(
     grads = vjp(v, *inputs, **params)
     worst = Measurement()
     wanted = differentiable(forward, inputs)
+    assert_count(grads, sum(wanted), what="gradients from the VJP", context=context)
     for k in range(directions):
         us = tuple(rng.standard_normal(x.shape) if want else None for x, want in zip(inputs, wanted))
         plus = forward(*_perturbed(inputs, us, eps), **params)

@@ -7,6 +7,7 @@ Expected special values are stated by hand from mathematics and IEEE 754
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
@@ -23,6 +24,9 @@ BINARY_CASES = (
     Case(((4, 1), (1, 7))),
     Case(((2, 3, 5), (5,))),
     Case(((), (3, 4))),
+    # un-broadcasting: x's size-1 middle axis is stretched; y gains a leading axis *and* its size-1 last axis is
+    # stretched (issue #20: the gradient of an operand with fewer dimensions and a size-1 one)
+    Case(((2, 1, 5), (3, 1))),
 )
 REDUCE_CASES = (
     Case(((4, 7),), {"axis": None}),
@@ -371,6 +375,35 @@ BINARY = [
         ),
     ),
 ]
+
+# ---------------------------------------------------------------- branch conventions of the non-smooth binary ops
+# (issue #20) the gradient where a NaN or an infinity picks the branch, stated by hand: torch's rule
+# where(x == y, g/2, g) with the loser's share masked to 0, so a NaN, which loses no comparison, passes g to both.
+def _with_specials(spec: OpSpec, *specials: Special) -> OpSpec:
+    return replace(spec, specials=spec.specials + specials)
+
+
+_NAN_INF_PAIRS = ([NAN, 1.0, INF, -INF], [1.0, NAN, 2.0, -INF])
+_COTANGENT = [2.0, 3.0, 5.0, 7.0]
+_BRANCH_SPECIALS = {
+    "maximum": Special(
+        "nan-inf-grad", _NAN_INF_PAIRS, [NAN, NAN, INF, -INF], cotangent=_COTANGENT,
+        grads=([2.0, 3.0, 5.0, 3.5], [2.0, 3.0, 0.0, 3.5]),
+        note="NaN on either side passes g to both inputs; inf beats 2; the tie at -inf splits g",
+    ),
+    "minimum": Special(
+        "nan-inf-grad", _NAN_INF_PAIRS, [NAN, NAN, 2.0, -INF], cotangent=_COTANGENT,
+        grads=([2.0, 3.0, 0.0, 3.5], [2.0, 3.0, 5.0, 3.5]),
+        note="NaN on either side passes g to both inputs; 2 beats inf; the tie at -inf splits g",
+    ),
+    "pow": Special(
+        "nan-grad", ([NAN, 1.0, 2.0], [0.0, NAN, 1.0]), [1.0, 1.0, 2.0], cotangent=[2.0, 3.0, 5.0],
+        grads=([0.0, NAN, 5.0], [NAN, 0.0, 10.0 * math.log(2.0)]),
+        note="NaN**0 = 1 with d/dx = 0 (y == 0) and d/dy = g log(NaN) = NaN; 1**NaN = 1 with d/dx = g NaN 1**(NaN-1) "
+        "= NaN and d/dy = g 1**NaN log 1 = 0",
+    ),
+}  # fmt: skip
+BINARY = [_with_specials(s, _BRANCH_SPECIALS[s.name]) if s.name in _BRANCH_SPECIALS else s for s in BINARY]
 
 REDUCTIONS = [
     _reduction(

@@ -137,7 +137,8 @@ def leaky_relu(x, negative_slope=0.01):
 def gelu(x):
     """x * Phi(x) with the erf form (0 at -inf, like the reference)."""
     x = tensor(x)
-    return where_finite_limit(x * (0.5 * (1.0 + erf(x * (1.0 / SQRT_2)))), x, -np.inf, 0.0)
+    xs = where_finite_limit(x, x, -np.inf, 0.0)  # so that the product rule never meets 0 * -inf = NaN
+    return where_finite_limit(xs * (0.5 * (1.0 + erf(xs * (1.0 / SQRT_2)))), x, -np.inf, 0.0)
 
 
 def where_finite_limit(out: Tensor, x: Tensor, at: float, value: float) -> Tensor:
@@ -151,10 +152,11 @@ def where_finite_limit(out: Tensor, x: Tensor, at: float, value: float) -> Tenso
 
 
 def softplus(x, beta=1.0):
-    """(1/beta) log(1 + e**(beta x)) as max(bx, 0) + log1p(e**-|bx|), composed of primitives."""
+    """(1/beta) log(1 + e**(beta x)) as max(bx, 0) + log1p(e**-|bx|), composed of primitives (``maximum``, whose
+    tie at 0 splits the gradient evenly, gives softplus'(0) = 1/2; relu'(0) = abs'(0) = 0 would give 0)."""
     x = tensor(x)
     bx = x * beta
-    return (relu(bx) + log1p(exp(-abs(bx)))) * (1.0 / beta)
+    return (maximum(bx, 0.0) + log1p(exp(-abs(bx)))) * (1.0 / beta)
 
 
 # ---------------------------------------------------------------- binary (broadcasting)

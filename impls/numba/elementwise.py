@@ -262,7 +262,8 @@ def div(x, y):
 
 @_b
 def pow_(x, y):
-    return x**y if not (x < 0 and y != math.floor(y)) else math.nan
+    # C99 at ±inf (math.floor of an infinite y is no float in numba: test finiteness first)
+    return math.pow(x, y) if not (-math.inf < x < 0 and math.isfinite(y) and y != math.floor(y)) else math.nan
 
 
 @_t
@@ -287,7 +288,7 @@ def mul_dy(x, y, g):
 
 @_t
 def div_dx(x, y, g):
-    return g / y if y != 0 else g * math.inf
+    return g / y if y != 0 else g * math.copysign(math.inf, y)
 
 
 @_t
@@ -300,7 +301,7 @@ def pow_dx(x, y, g):
     if y == 0:
         return 0.0 * g  # torch: d/dx x**0 = 0, even at x = 0
     if x == 0 and y < 1:
-        return g * y * math.inf if y != 0 else 0.0
+        return g * y * math.pow(x, y - 1.0)  # C99: (-0) ** (odd negative integer) is -inf
     return g * y * x ** (y - 1.0)
 
 
@@ -308,7 +309,7 @@ def pow_dx(x, y, g):
 def pow_dy(x, y, g):
     if x == 0 and y >= 0:
         return 0.0 * g  # torch: 0**y * log 0 taken as 0
-    if x < 0:
+    if x < 0 or x != x or (x == 0 and y != y):
         return math.nan
     return g * x**y * math.log(x) if x > 0 else -g * math.inf
 

@@ -229,3 +229,65 @@ class CrashingExp(_Planted):
 
     def bad_forward(self, x):
         raise RuntimeError("planted: the exp kernel crashed")
+
+
+# ---------------------------------------------------------------- issue #20: one planted bug per class of survivor
+class MaximumNanBranch(_Planted):
+    """maximum's VJP with the winner test written ``a >= b``: identical except where a NaN makes every
+    comparison false, where x's gradient becomes 0 instead of g (only the NaN branch differs)."""
+
+    name, op = "planted-maximum-nan-branch", "maximum"
+
+    def bad_vjp(self, g, x, y):
+        from reference._op import unbroadcast
+
+        gx = np.where(x == y, g / 2, np.where(x >= y, g, 0.0))
+        gy = np.where(x == y, g / 2, np.where(x > y, 0.0, g))
+        return unbroadcast(gx, x.shape), unbroadcast(gy, y.shape)
+
+
+def _unbroadcast_leading_only(grad, shape):
+    """Sums the added leading axes and forgets the stretched size-1 ones whenever it had leading axes to sum."""
+    extra = grad.ndim - len(shape)
+    if extra:
+        return grad.sum(axis=tuple(range(extra)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    return grad.sum(axis=stretched, keepdims=True) if stretched else grad
+
+
+class MulUnbroadcastsLeadingAxesOnly(_Planted):
+    """mul's VJP whose un-broadcasting is right for added axes alone and for size-1 axes alone, not both at once."""
+
+    name, op = "planted-mul-unbroadcast", "mul"
+
+    def bad_vjp(self, g, x, y):
+        return _unbroadcast_leading_only(g * y, x.shape), _unbroadcast_leading_only(g * x, y.shape)
+
+
+class MulDropsLastGradient(_Planted):
+    """Returns the gradient of x only: a comparison that zips gradients with expected ones would check x alone."""
+
+    name, op = "planted-mul-one-gradient", "mul"
+
+    def bad_vjp(self, g, x, y):
+        from reference._op import unbroadcast
+
+        return (unbroadcast(g * y, x.shape),)
+
+
+class OptimizerStopsEarly(NumpyBackend):
+    """An optimizer trajectory one step short (a zip with a shorter list would compare the steps it has)."""
+
+    name = "planted-optimizer-short"
+
+    def run_optimizer(self, name, param0, grads, lrs, hyper, dtype, device):
+        return super().run_optimizer(name, param0, grads[:-1], lrs[:-1], hyper, dtype, device)
+
+
+class OptimizerIgnoresLrSchedule(NumpyBackend):
+    """Keeps the first learning rate for every step: only a trajectory that changes the learning rate sees it."""
+
+    name = "planted-optimizer-constant-lr"
+
+    def run_optimizer(self, name, param0, grads, lrs, hyper, dtype, device):
+        return super().run_optimizer(name, param0, grads, [lrs[0]] * len(lrs), hyper, dtype, device)

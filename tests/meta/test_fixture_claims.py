@@ -1,0 +1,85 @@
+"""What the docs say the fixtures do, asserted (issue #20): a fixture that stops doing it fails here."""
+
+import numpy as np
+import pytest
+
+from parity.checks import Cell
+from parity.inputs import cotangent_like, round_to, sample
+from reference import CATALOG, OPTIMIZER_SPECS
+from reference.spec import DEFAULT_TOLERANCES, UNIT_ROUNDOFF
+
+
+@pytest.mark.parametrize("spec", CATALOG.values(), ids=list(CATALOG))
+def test_seeded_data_is_the_same_for_every_backend_and_dtype_and_differs_between_cases(spec):
+    cells = [Cell("forward", spec.name, b, "cpu", d, case=i) for i in range(len(spec.cases))
+             for b in ("numpy", "torch") for d in ("float32", "float64")]  # fmt: skip
+    by_case = {}
+    for cell in cells:
+        by_case.setdefault(cell.case, set()).add(cell.seed())
+    assert all(len(seeds) == 1 for seeds in by_case.values()), "one seed per case, whatever backend or dtype"
+    seeds = [s for (s,) in by_case.values()]
+    assert len(set(seeds)) == len(seeds), "every case draws its own data"
+    case = spec.cases[0]
+    first, again = sample(spec.domain, case.shapes, seeds[0]), sample(spec.domain, case.shapes, seeds[0])
+    for a, b in zip(first, again):
+        if a is not None:
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("shape", [(7,), (3, 4), (2, 1, 5)])
+def test_cotangents_are_random_not_all_ones(shape):
+    g = cotangent_like(shape, seed=3)
+    assert g.shape == shape and len(np.unique(g)) == g.size and np.any(g < 0) and np.any(g > 0)
+    assert not np.array_equal(g, cotangent_like(shape, seed=4))
+
+
+DOMAIN_CLAIMS = {
+    "positive": lambda xs: all(np.all(x > 0) for x in xs),
+    "nonzero": lambda xs: all(np.all(np.abs(x) >= 0.1) for x in xs),
+    "above_minus_one": lambda xs: all(np.all(x > -1) for x in xs),
+    "nonzero_denominator": lambda xs: np.all(np.abs(xs[1]) >= 0.1),
+    "distinct_pair": lambda xs: np.all(np.abs(np.subtract(*np.broadcast_arrays(*xs))) >= 0.25),
+    "pow": lambda xs: np.all(xs[0] > 0),
+}
+
+
+@pytest.mark.parametrize("spec", [s for s in CATALOG.values() if s.domain in DOMAIN_CLAIMS], ids=lambda s: s.name)
+def test_samplers_keep_the_promises_of_their_domain(spec):
+    for i, case in enumerate(spec.cases):
+        assert DOMAIN_CLAIMS[spec.domain](sample(spec.domain, case.shapes, 100 + i)), case.id
+
+
+def test_no_ties_sampler_keeps_elements_apart():
+    (x,) = sample("no_ties", ((6, 7),), 5)
+    gaps = np.diff(np.sort(x.ravel()))
+    assert gaps.min() >= 0.2
+
+
+def test_class_index_targets_are_in_range_and_include_ignore_index():
+    logits, target, *_ = sample("class_indices", ((5, 3), (5,)), 1)
+    assert set(np.unique(target)) <= {-100, 0, 1, 2} and -100 in target and target.dtype == np.int64
+
+
+def test_rounded_inputs_are_exactly_representable():
+    (x,) = round_to((np.linspace(-3.0, 3.0, 101) / 7,), "float32")
+    np.testing.assert_array_equal(x.astype(np.float32).astype(np.float64), x)
+
+
+def test_unit_roundoff_is_half_an_ulp_of_one_and_default_tolerances_are_torchs():
+    for dtype in ("float16", "float32", "float64"):
+        assert UNIT_ROUNDOFF[dtype] == np.finfo(dtype).eps / 2
+    assert (DEFAULT_TOLERANCES["float64"].rtol, DEFAULT_TOLERANCES["float64"].atol) == (1e-7, 1e-7)
+    assert (DEFAULT_TOLERANCES["float32"].rtol, DEFAULT_TOLERANCES["float32"].atol) == (1.3e-6, 1e-5)
+
+
+def test_accumulation_allowance_is_highams_bound():
+    spec = CATALOG["sum"]
+    x = np.ones((8,))
+    assert spec.extra_atol("float32", (x,), {"axis": None}) == pytest.approx((3 + 2) * 2.0**-24 * 8)
+
+
+def test_optimizer_trajectories_change_the_learning_rate_once_halfway():
+    for spec in OPTIMIZER_SPECS.values():
+        lrs = spec.lrs()
+        changes = [k for k in range(1, len(lrs)) if lrs[k] != lrs[k - 1]]
+        assert changes == [spec.steps // 2] and lrs[-1] < lrs[0]
