@@ -233,9 +233,9 @@ def most_specific(declarations: Iterable[Declaration], **cell) -> Declaration | 
 
 # ---------------------------------------------------------------- validation
 def _check_kinds_for(spec) -> set[str]:
-    from parity.checks import CHECKS_BY_KIND
+    from parity.checks import CHECKS_BY_KIND, applies_to
 
-    return set(CHECKS_BY_KIND[spec.kind])
+    return {check for check in CHECKS_BY_KIND[spec.kind] if applies_to(check, spec)}
 
 
 def _variant_problem(decl: Declaration, spec) -> str | None:
@@ -295,7 +295,7 @@ def problems(cls, known_facts: Iterable[str] = ()) -> list[str]:
         kinds = _check_kinds_for(spec)
         for check in _as_tuple(decl.check) or ():
             if check not in kinds:
-                found.append(f"{where}: check {check!r} does not run on a {spec.kind} (its checks: {sorted(kinds)})")
+                found.append(f"{where}: check {check!r} does not run on {decl.entry} (its checks: {sorted(kinds)})")
         problem = _variant_problem(decl, spec)
         if problem:
             found.append(f"{where}: no {problem}")

@@ -256,9 +256,14 @@ def branch_inputs(spec) -> tuple[np.ndarray, ...]:
     return tuple(np.ascontiguousarray(grid[:, i]) for i in range(arity))
 
 
-def has_branches(spec) -> bool:
-    """Does ``spec`` get the ``branches`` check (every elementwise entry does)?"""
-    return spec.category in BRANCH_ARITY
+def applies_to(check: str, spec) -> bool:
+    """Whether catalog entry ``spec`` gets check kind ``check`` (cells are generated, declarations may name it):
+    the kind's checks (``CHECKS_BY_KIND``); ``branches`` only for elementwise entries."""
+    if check in ("vjp_fd", "vjp_fd_full"):
+        return spec.kind in ("op", "layer", "loss")
+    if check not in CHECKS_BY_KIND[spec.kind]:
+        return False
+    return check != "branches" or spec.category in BRANCH_ARITY
 
 
 def check_branches(cell: Cell, backend: Backend) -> Measurement:

@@ -26,7 +26,7 @@ import pytest
 from impls import BACKENDS, BackendUnavailable, backend_class, known_backends, load_backend
 from impls.base import GPU_DEVICES  # real GPUs only: "cudasim" and "emulated" run on the CPU
 from impls.declare import Divergence
-from parity.checks import REFERENCE, Cell, check_declared_behaviour
+from parity.checks import REFERENCE, Cell, applies_to, check_declared_behaviour
 from parity.compare import OBSERVERS, Measurement, Mismatch
 from parity.machine import Facts, machine_facts
 from parity.matrix import build_matrix, render_text
@@ -203,6 +203,8 @@ def _marks(cell: Cell, cls) -> list:
 def generate_cells(check: str, over: str, with_backends: bool, selection: Selection, entries: str = "ops"):
     """Every (cell, marks) pair for one test, in catalog order (identical on every xdist worker)."""
     for spec in ENTRY_GROUPS[entries].values():
+        if not applies_to(check, spec):
+            continue
         for variant in _variants(spec, over, selection.quick):
             if not with_backends:
                 yield Cell(check, spec.name, **variant), [pytest.mark.cpu, pytest.mark.reference]

@@ -178,7 +178,13 @@ def compare_outputs(base: np.ndarray, other: np.ndarray) -> dict | None:
     dtype = str(base.dtype)
     ulp = float(np.max(ulp_distance(b[finite], o[finite], dtype))) if np.any(finite) else 0.0
     zero_sign = int(np.sum((b == 0) & (o == 0) & (np.signbit(b) != np.signbit(o))))
-    return {"max_ulp": ulp, "nan_changed": nan_changed, "inf_changed": inf_changed, "zero_sign_changed": zero_sign}
+    both_nan = np.isnan(b) & np.isnan(o)
+    width = np.dtype(f"u{base.dtype.itemsize}")
+    nan_bits = int(
+        np.sum(both_nan & (np.ascontiguousarray(base).view(width) != np.ascontiguousarray(other).view(width)))
+    )
+    return {"max_ulp": ulp, "nan_changed": nan_changed, "inf_changed": inf_changed, "zero_sign_changed": zero_sign,
+            "nan_bits_changed": nan_bits}  # fmt: skip
 
 
 def level_differences(base: dict[str, np.ndarray], other: dict[str, np.ndarray]) -> dict[str, dict]:
@@ -220,6 +226,10 @@ def summarise(levels: list[Level], out: Path) -> dict:
     }
 
 
+LABELS = {"nan_changed": "NaN", "inf_changed": "inf", "zero_sign_changed": "signed zero",
+          "nan_bits_changed": "NaN sign or payload"}  # fmt: skip
+
+
 def _entry_of(key: str) -> tuple[str, str]:
     """(entry and column, what was compared) from an output key ``nodeid|detail``."""
     nodeid, _, detail = key.partition("|")
@@ -249,14 +259,14 @@ def render(summary: dict, sweep_plan: Plan) -> str:
     if not changes:
         lines.append("_every saved output is bit-for-bit the same at every level_")
     else:
-        lines += ["| check | compared | level: max ULP from the default level (NaN/inf/signed-zero changes) |",
+        lines += ["| check | compared | level: max ULP from the default level (and elements whose NaN, inf, zero "
+                  "sign or NaN bits changed) |",
                   "|---|---|---|"]  # fmt: skip
         for key, by_level in sorted(changes.items()):
             cell, detail = _entry_of(key)
             parts = []
             for name, diff in by_level.items():
-                extra = [f"{diff[k]} {k.removesuffix('_changed')}" for k in ("nan_changed", "inf_changed",
-                         "zero_sign_changed") if diff.get(k)]  # fmt: skip
+                extra = [f"{diff[k]} {LABELS[k]}" for k in LABELS if diff.get(k)]
                 parts.append(f"{name}: {diff['max_ulp']:.6g}" + (f" ({', '.join(extra)})" if extra else ""))
             lines.append(f"| {cell} | {detail.rstrip(':') or 'output'} | {'; '.join(parts)} |")
     merged = summary.get("merged")

@@ -46,6 +46,13 @@ def test_backend_special_value(cell, backend, record):
     record(run_check(cell, backend))
 
 
+@pytest.mark.parity(check="branches", over="entries")
+def test_backend_branches(cell, backend, record):
+    """Every elementwise entry at every combination of NaN, ±inf, ±0 and ties, value and gradient: the branch a
+    comparison picks there is checked for every op a catalog entry adds, not only where a special value says."""
+    record(run_check(cell, backend))
+
+
 @pytest.mark.parity(check="trajectory", entries="optimizers")
 def test_optimizer_trajectory(cell, backend, record):
     """50 steps on a seeded gradient sequence, the learning rate cut at step 25."""

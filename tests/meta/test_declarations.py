@@ -96,13 +96,14 @@ class _Declaring(Backend):
     ("declaration", "problem"),
     [
         (Unsupported("sigmoidd", "a typo in the entry name"), "no catalog entry 'sigmoidd'"),
-        (Unsupported("sigmoid", "no such check kind", check="vjp_full"), "check 'vjp_full' does not run on a op"),
-        (Unsupported("adam", "a special check on an optimizer", check="special"), "does not run on a optimizer"),
+        (Unsupported("sigmoid", "no such check kind", check="vjp_full"), "'vjp_full' does not run on sigmoid"),
+        (Unsupported("adam", "a special check on an optimizer", check="special"), "'special' does not run on adam"),
         (
             Divergence("gelu", "a misspelt label", check="special", variant="plus_inf", returns=[1.0, 1.0]),
             "no variant 'plus_inf'",
         ),  # fmt: skip
         (Unsupported("gelu", "a case index out of range", variant=9), "no case index 9"),
+        (Unsupported("sum", "branches are for elementwise entries", check="branches"), "does not run on sum"),
         (Unsupported("gelu", "a dtype the backend lacks", dtype="float16"), "dtype 'float16' is not one of"),
         (Unsupported("gelu", "a device the backend lacks", device="cuda"), "device 'cuda' is not one of"),
         (Divergence("gelu", "a misspelt fact", when=fact_is("torch.onednn", "avx512_core")), "unknown fact"),

@@ -52,5 +52,9 @@ def test_outputs_are_compared_bit_for_bit_and_by_ulp():
     y[1] = 0.0
     y[3] = np.nan
     diff = compare_outputs(x, y)
-    assert diff == {"max_ulp": 1.0, "nan_changed": 1, "inf_changed": 1, "zero_sign_changed": 1}
+    assert diff == {"max_ulp": 1.0, "nan_changed": 1, "inf_changed": 1, "zero_sign_changed": 1, "nan_bits_changed": 0}
+    negative_nan = x.copy()
+    negative_nan[2] = -np.nan
+    assert compare_outputs(x, negative_nan) == {"max_ulp": 0.0, "nan_changed": 0, "inf_changed": 0,
+                                                "zero_sign_changed": 0, "nan_bits_changed": 1}  # fmt: skip
     assert compare_outputs(x, x.astype(np.float64))["max_ulp"] == float("inf")
