@@ -11,7 +11,7 @@ from pathlib import Path
 
 from impls.base import GPU_DEVICES
 from parity.matrix import build_matrix, render_markdown
-from parity.speed import render_speed
+from parity.speed import render_speed, verdict_rows
 
 LIBRARIES = ("numpy", "torch", "numba", "numexpr", "cupy-cuda12x", "cupy-cuda13x", "hypothesis", "pytest")
 VALUE_CHECKS = ("forward", "special", "property")
@@ -160,6 +160,7 @@ def write_report(
         "totals": build_matrix(records).totals(),
         "records": records,
         "benchmarks": benchmarks,
+        "speed_verdict": verdict_rows(benchmarks),
         "plots": [str(p.relative_to(out_dir)) for p in plots],
     }
     js = out_dir / "report.json"
