@@ -64,7 +64,8 @@ class NumbaBackend(HostArrays, Backend):
         """``matmul``: "blas" (``np.dot`` in nopython mode: Numba calls SciPy's BLAS) or "packed" (the
         hand-written kernel); by default BLAS where SciPy is installed (Numba needs it to call BLAS)."""
         try:
-            from impls.numba import elementwise, kernels, layers, matmul as mm, reductions
+            from impls.numba import elementwise, kernels, layers, reductions
+            from impls.numba import matmul as mm
         except ImportError as error:
             raise BackendUnavailable(f"numba is not installed ({error}); pip install 'parity[numba]'") from error
         self.E, self.K, self.L, self.M, self.R = elementwise, kernels, layers, mm, reductions

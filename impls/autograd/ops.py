@@ -299,13 +299,19 @@ def broadcast_to(x, shape):
 def _extremum(x, axis, keepdims, reduce, name):
     x = tensor(x)
     axes = normalize_axes(axis, x.ndim)
-    out = np.asarray(reduce(x.data, axis=axes, keepdims=keepdims), dtype=x.dtype)
-    out_k = out if keepdims else np.expand_dims(out, axes)
-    mask = x.data == out_k
-    count = np.sum(mask, axis=axes, keepdims=True)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(count > 0, mask / count, np.nan).astype(x.dtype)  # ties split; NaN extremum: NaN
-    return make(out, (x,), lambda g, cg: (_keep(g, x.shape, axes, keepdims) * share,), name, ())
+    data = x.data
+    out = np.asarray(reduce(data, axis=axes, keepdims=keepdims), dtype=x.dtype)
+
+    def back(g, cg):
+        # the tie mask is built here, when a gradient is asked for: the forward pass costs one reduction
+        out_k = out if keepdims else np.expand_dims(out, axes)
+        mask = data == out_k
+        count = np.sum(mask, axis=axes, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(count > 0, mask / count, np.nan).astype(x.dtype)  # ties split; NaN extremum: NaN
+        return (_keep(g, x.shape, axes, keepdims) * share,)
+
+    return make(out, (x,), back, name, (0,))
 
 
 def max(x, axis=None, keepdims=False):  # noqa: A001
