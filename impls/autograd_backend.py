@@ -59,6 +59,40 @@ def _ops():
     return table
 
 
+# Measured reasons for the cells slower than 1.5x NumPy (parity.speed's verdict): quick ladder, largest rung,
+# on the shared 2-core AMD EPYC test machine.  The engine records one graph node per primitive, and each
+# primitive allocates its output: what costs is the number of passes a composition makes, not the framework.
+_GRAPH = (
+    "composed of {nodes} primitives, each a NumPy pass with its own output, where the reference makes fewer "
+    "passes: {ours} against NumPy's {numpy} ({shape})"
+)
+SPEED_NOTES = {
+    "conv2d": "im2col through the reference's strided view copied into a matrix, one matmul per group, then a "
+    "transpose to NCHW that is a copy: 15.9 ms against NumPy's 8.0 ms (float32, batch 16 x 16 x 32 x 32, 32 "
+    "3x3 filters); the reference transposes a view",
+    "cross_entropy": _GRAPH.format(
+        nodes="8",
+        ours="0.48 ms",
+        numpy="0.19 ms",
+        shape="batch 16 x 1000 classes, float32; the class coefficients are a dense matrix multiplied with log_softmax",
+    ),
+    "nll_loss": _GRAPH.format(
+        nodes="4",
+        ours="0.24 ms",
+        numpy="0.11 ms",
+        shape="batch 16 x 1000, float32; a dense coefficient "
+        "matrix times the input instead of a gather, so that the engine differentiates it",
+    ),
+    "huber_loss": _GRAPH.format(nodes="9", ours="0.10 ms", numpy="0.037 ms", shape="batch 16 x 512, float32"),
+    "binary_cross_entropy_with_logits": _GRAPH.format(
+        nodes="7", ours="0.48 ms", numpy="0.19 ms", shape="batch 16 x 512, float32"
+    ),
+    "layer_norm": _GRAPH.format(nodes="10", ours="0.085 ms", numpy="0.046 ms", shape="batch 16 x 512, float32"),
+    "slice": "getitem copies the selected elements (a NumPy view would alias the engine's input): 0.31 ms "
+    "against NumPy's 0.21 ms for a view (float64, 976 x 1024, every other column)",
+}
+
+
 class AutogradBackend(Backend):
     """Tensors of :mod:`impls.autograd` on the CPU; class indices stay int64 NumPy arrays."""
 
@@ -66,6 +100,7 @@ class AutogradBackend(Backend):
     devices = ("cpu",)
     dtypes = ("float32", "float64")
     autograd = True
+    speed_notes = SPEED_NOTES
 
     def __init__(self):
         from impls import autograd

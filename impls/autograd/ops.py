@@ -128,10 +128,12 @@ erf = _unary(
 
 
 def leaky_relu(x, negative_slope=0.01):
-    """x where x > 0, negative_slope * x elsewhere (the left slope at 0)."""
+    """x where x > 0, negative_slope * x elsewhere (the left slope at 0); the slopes are built only when a
+    gradient is asked for."""
     x = tensor(x)
-    slope = np.where(x.data > 0, 1.0, negative_slope).astype(x.dtype)
-    return make(x.data * slope, (x,), lambda g, cg: (g * slope,), "leaky_relu", ())
+    data, slope = x.data, _const(negative_slope, x)
+    out = np.where(data > 0, data, data * slope)
+    return make(out, (x,), lambda g, cg: (g * np.where(data > 0, 1.0, slope).astype(x.dtype),), "leaky_relu", (0,))
 
 
 def gelu(x):
@@ -151,10 +153,19 @@ def where_finite_limit(out: Tensor, x: Tensor, at: float, value: float) -> Tenso
 
 
 def softplus(x, beta=1.0):
-    """(1/beta) log(1 + e**(beta x)) as max(bx, 0) + log1p(e**-|bx|), composed of primitives."""
+    """(1/beta) log(1 + e**(beta x)) as max(bx, 0) + log1p(e**-|bx|): one primitive (instead of six graph
+    nodes, each keeping its inputs), whose derivative is sigmoid(beta x); under ``create_graph`` the
+    derivative is itself composed of primitives."""
     x = tensor(x)
-    bx = x * beta
-    return (relu(bx) + log1p(exp(-abs(bx)))) * (1.0 / beta)
+    b = _const(beta, x)
+    data = x.data
+    bx = data * b
+    out = (np.maximum(bx, 0) + np.log1p(np.exp(-np.abs(bx)))) / b
+
+    def back(g, cg):
+        return (g * sigmoid(x * beta),) if cg else (g * _sigmoid_data(data * b),)
+
+    return make(out, (x,), back, "softplus", (0,))
 
 
 # ---------------------------------------------------------------- binary (broadcasting)

@@ -1,6 +1,9 @@
 """Numba kernels for layers, NCHW, each with its backward kernel.  Padding and output geometry come from
-the reference's bookkeeping on the host; every value is computed here.  Batches (or output channels,
-for weight gradients) run in parallel with prange: each iteration writes its own slice, no races."""
+the reference's bookkeeping on the host; every value is computed here.  The convolution's loop nests
+(and its weight gradient) run batches (or output channels) in parallel with prange: each iteration writes
+its own slice, no races.  The pools are one pass over the input and run on one thread: a parallel region
+on a loaded machine waits a scheduler time slice (~12 ms measured on the shared 2-core test machine) for
+its second thread, many times what a pool over a batch of 16 images takes."""
 
 from __future__ import annotations
 
@@ -120,13 +123,13 @@ def conv2d_grad_weight(g, xp, w_shape, sh, sw, dh, dw, groups):
     return gw
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def max_pool2d(xp, kh, kw, sh, sw, dh, dw, oh, ow):
     """Max over each window of the -inf-padded input; the first maximum wins ties, a NaN wins outright."""
     n_batch, channels, _, _ = xp.shape
     out = np.empty((n_batch, channels, oh, ow), dtype=xp.dtype)
     where = np.empty((n_batch, channels, oh, ow, 2), dtype=np.int64)
-    for n in prange(n_batch):
+    for n in range(n_batch):
         for c in range(channels):
             for y in range(oh):
                 for x in range(ow):
@@ -157,11 +160,11 @@ def max_pool2d_grad(g, where, padded_shape):
     return gxp
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def avg_pool2d(xp, divisor, kh, kw, sh, sw, oh, ow):
     n_batch, channels, _, _ = xp.shape
     out = np.empty((n_batch, channels, oh, ow), dtype=xp.dtype)
-    for n in prange(n_batch):
+    for n in range(n_batch):
         for c in range(channels):
             for y in range(oh):
                 for x in range(ow):

@@ -41,10 +41,10 @@ LANES = 64  # independent compensated sums: 16 AVX2 registers of float64
 MAX_EXTREMUM_LANES = 1024
 MIN_LANES_N = 4 * LANES  # below this, one compensated sum
 CHUNK = 1 << 16  # elements of one row per parallel task
-# Threads from 4M elements on only.  Measured on the shared 2-core test machine: whenever it is loaded, a
-# parallel region waits ~12 ms (a scheduler time slice) for its second thread - torch's threaded ops too -
-# while one thread sums 10^6 float32 in ~0.1 ms; from 4M elements on the second thread's gain is worth it.
-PARALLEL_MIN_SIZE = 1 << 22
+# Threads from 2^20 elements on only.  Measured on the shared 2-core test machine: whenever it is loaded, a
+# parallel region waits a scheduler time slice (~12 ms) for its second thread - torch's threaded ops too -
+# while one thread sums 10^6 float32 in ~0.1 ms and float64 in ~0.3 ms.
+PARALLEL_MIN_SIZE = 1 << 20
 ROW_OPTIONS = {"cache": True, "fastmath": {"contract"}, "error_model": "numpy"}
 
 
