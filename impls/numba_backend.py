@@ -112,8 +112,8 @@ class NumbaBackend(HostArrays, Backend):
             return getattr(self, "_" + name)(inputs, params, g)
         if name == "dropout":
             x, mask = inputs
-            scale = E.mul(mask, x.dtype.type(1.0 / (1.0 - params["p"])))
-            return E.mul(x, scale) if g is None else (E.mul(g, scale),)
+            scale = x.dtype.type(1.0 / (1.0 - params["p"]))
+            return E.dropout_apply(x, mask, scale) if g is None else (E.dropout_apply(g, mask, scale),)
         return self._loss(name, inputs, params, g)
 
     def _sum_to(self, grad, shape):

@@ -531,6 +531,12 @@ def bce_elem_d(x, t, pos_weight):
     return (1.0 - t) * s - pos_weight * t * (1.0 - s)
 
 
+@_t
+def dropout_apply(x, mask, scale):
+    """x * mask * scale in one pass (the mask is 0 or 1, ``scale`` = 1 / (1 - p))."""
+    return x * (mask * scale)
+
+
 LOSSES = {  # op -> (value, derivative, parameter name)
     "mse_loss": (mse_elem, mse_elem_d, None),
     "huber_loss": (huber_elem, huber_elem_d, "delta"),

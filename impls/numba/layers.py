@@ -12,7 +12,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from impls.numba.reductions import vector_sum
+from impls.numba.reductions import total, vector_sum
 
 
 @njit(cache=True, parallel=True)
@@ -194,15 +194,24 @@ def avg_pool2d_grad(g, divisor, padded_shape, kh, kw, sh, sw):
 # ---------------------------------------------------------------- normalisation over rows (stats per row)
 @njit(cache=True)
 def normalize_rows(a, eps):
-    """(x - mean) / sqrt(var + eps) per row, biased variance; returns xhat and 1/sqrt(var + eps)."""
+    """(x - mean) / sqrt(var + eps) per row, biased variance; returns xhat and 1/sqrt(var + eps).
+
+    Statistics in float64 with the reductions' summation (within the accumulation bound), explicit loops
+    over one scratch row instead of array expressions that allocate two temporaries per row."""
+    rows, n = a.shape
     xhat = np.empty_like(a)
-    inv = np.empty(a.shape[0], dtype=a.dtype)
-    n = a.shape[1]
-    for r in range(a.shape[0]):
-        mean = vector_sum(a[r]) / n
-        d = a[r] - mean
-        inv[r] = 1.0 / math.sqrt(vector_sum(d * d) / n + eps)
-        xhat[r] = d * inv[r]
+    inv = np.empty(rows, dtype=a.dtype)
+    compensated = a.itemsize == 8
+    squares = np.empty(n)
+    for r in range(rows):
+        mean = total(a[r], 0, n, compensated) / n
+        for i in range(n):
+            d = np.float64(a[r, i]) - mean
+            squares[i] = d * d
+        scale = 1.0 / math.sqrt(total(squares, 0, n, compensated) / n + eps)
+        inv[r] = scale
+        for i in range(n):
+            xhat[r, i] = (np.float64(a[r, i]) - mean) * scale
     return xhat, inv
 
 
