@@ -88,6 +88,24 @@ SPEED_NOTES = {
         nodes="7", ours="0.48 ms", numpy="0.19 ms", shape="batch 16 x 512, float32"
     ),
     "layer_norm": _GRAPH.format(nodes="10", ours="0.085 ms", numpy="0.046 ms", shape="batch 16 x 512, float32"),
+    "avg_pool2d": "the pool is the reference's primitive, run with its argument checks on every call (NumPy's "
+    "cell times the bare body): 5.5 ms against 3.6 ms (float32, batch 16)",
+    "log_softmax": _GRAPH.format(
+        nodes="6", ours="9.1 ms", numpy="4.1 ms", shape="976 x 1024, float32; 0.59x NumPy in the run before"
+    ),
+    **{
+        op: f"the same NumPy call as the peer ({op}), timed {runs}: the noise of a loaded 2-core machine"
+        for op, runs in (
+            (
+                "matmul",
+                "at 28 ms against 1.2 ms in one run and 28 ms against 32 ms in the other (BLAS threads "
+                "waiting a scheduler time slice)",
+            ),
+            ("div", "at 1.9 ms against 1.1 ms (float64) in one run, 1.7 ms against 1.2 ms in the other"),
+            ("concatenate", "at 1.24 ms against 0.72 ms in one run and 0.59 ms against 1.9 ms in the other"),
+            ("sqrt", "at 0.64 ms against 0.43 ms in one run and 0.42 ms against 0.42 ms in the other"),
+        )
+    },
     "slice": "getitem copies the selected elements (a NumPy view would alias the engine's input): 0.31 ms "
     "against NumPy's 0.21 ms for a view (float64, 976 x 1024, every other column)",
 }
