@@ -82,7 +82,7 @@ def test_run_with_benchmarks_writes_speed_tables_and_plots(tmp_path, capsys):
     assert main(args) == 0, capsys.readouterr().out
     report = (out / "report.md").read_text()
     assert "### Time against numpy" in report and "| exp (elements=1e+06) |" in report
-    assert "### Elementwise ops: achieved bandwidth" in report and "Copy bandwidth" in report
+    assert "### Memory-bound entries: achieved bandwidth" in report and "Copy bandwidth" in report
     data = json.loads((out / "report.json").read_text())
     timed = {(b["backend"], b["size"]) for b in data["benchmarks"] if b["kind"] == "ladder"}
     assert timed == {(name, n) for name in ("numpy", "autograd") for n in (100, 10_000, 1_000_000)}
