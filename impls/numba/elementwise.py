@@ -387,10 +387,7 @@ BINARY = {  # op -> (forward, d/dx, d/dy)
 # inlines the kernel into these loops in its own IR; and error_model="numpy" (x / 0 is inf, as in the
 # ufunc, not an exception) is what lets their divisions vectorise.
 PARALLEL_OPTIONS = {"cache": True, "parallel": True, "fastmath": {"contract"}, "error_model": "numpy"}
-# Below 2^20 elements, one thread (the ufunc): a parallel region on a loaded machine waits a scheduler time
-# slice (~12 ms, measured on the shared 2-core test machine) for its second thread, longer than one thread
-# takes for 10^6 elements of any op here (exp: ~2.5 ms).
-PARALLEL_MIN_SIZE = 1 << 20
+PARALLEL_MIN_SIZE = 1 << 16  # below this the threads' start-up costs more than they save (ufunc instead)
 
 
 @njit(**PARALLEL_OPTIONS)
