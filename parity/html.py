@@ -46,6 +46,7 @@ from parity.matrix import (
 )
 from parity.speed import (
     PEER,
+    SLOW_RATIO,
     bandwidth_fractions,
     column,
     copy_bandwidth,
@@ -309,10 +310,27 @@ def _ratio_cell(ratio: float | None) -> str:
     return f'<span class="{tone}">{format_ratio(ratio)}</span>'
 
 
-def _speed_section(benchmarks: list[dict]) -> str:
+def _verdict_section(rows: list[dict]) -> str:
+    """Our kernels against their peers: the count of cells more than SLOW_RATIO x slower, each with its reason."""
+    counted = [r for r in rows if r["counted"]]
+    slow = sorted((r for r in counted if r["slow"]), key=lambda r: -r["ratio"])
+    table = [
+        [e(f"{r['entry']} {r['dtype']}"), e(r["backend"]), format_ratio(r["ratio"]),
+         e(f"{r['peer']} {format_seconds(r['peer_s'])}"), e(r["reason"] or "no measured reason recorded")]
+        for r in slow
+    ]  # fmt: skip
+    return (
+        f"<h3>Our kernels against their peers</h3><p>{len(slow)} of {len(counted)} counted cells are more than "
+        f"{SLOW_RATIO:g}x slower than their peer (numba: the faster of numpy and torch; numexpr and autograd: numpy), "
+        "each with its measured reason:</p>"
+        + (_table(["entry, dtype", "backend", "time vs peer", "peer", "measured reason"], table) if table else "")
+    )
+
+
+def _speed_section(benchmarks: list[dict], verdict: list[dict]) -> str:
     if not benchmarks:
         return "<p>No benchmarks in this run.</p>"
-    parts = []
+    parts = [_verdict_section(verdict)] if verdict else []
     roof = copy_bandwidth(benchmarks)
     if roof:
         probe = ", ".join(f"{e(d)} {bw / 1e9:.1f} GB/s" for d, bw in sorted(roof.items()))
@@ -334,7 +352,7 @@ def _speed_section(benchmarks: list[dict]) -> str:
         entries = list(dict.fromkeys(entry for entry, _ in fractions))
         rows = [[e(entry), *(_bandwidth(fractions.get((entry, c))) for c in cols)] for entry in entries]
         parts += [
-            "<h3>Elementwise ops: achieved bandwidth (share of the copy bandwidth)</h3>",
+            "<h3>Memory-bound entries: achieved bandwidth (share of the copy bandwidth)</h3>",
             _table(["entry", *(e(c) for c in cols)], rows, "ratios"),
         ]
     workloads = workload_rows(benchmarks)
@@ -529,7 +547,7 @@ Click a cell for its checks, messages and reproduce lines.</p>
 <section id="divergences"><h2>Known divergences</h2>{_divergence_section(records)}</section>
 <section id="subnormals"><h2>Subnormals</h2>{_subnormal_section(records)}</section>
 <section id="skips"><h2>Skipped, by reason</h2>{_skips_section(records)}</section>
-<section id="speed"><h2>Speed</h2>{_speed_section(data["benchmarks"])}</section>
+<section id="speed"><h2>Speed</h2>{_speed_section(data["benchmarks"], data.get("speed_verdict", []))}</section>
 <section id="plots"><h2>Plots</h2>{_plots_section(data.get("plots", []), out_dir)}</section>
 <section id="machine"><h2>Machine</h2>{_facts(machine)}</section>
 </main>

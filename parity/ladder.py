@@ -72,9 +72,11 @@ class Rung:
         return sample(CATALOG[self.entry].domain, self.shapes, stable_seed("ladder", self.entry, self.size))
 
     def bytes_moved(self, dtype: str) -> int:
-        """Bytes an elementwise op must read and write at ``dtype``: every input once, the output once."""
-        itemsize = np.dtype(dtype).itemsize
-        return itemsize * (sum(int(np.prod(s)) for s in self.shapes) + int(np.prod(self.shapes[0])))
+        """Bytes a memory-bound entry (elementwise op, reduction) must read and write at ``dtype``: every input
+        once, the output once (its size from the reference run on ones of the rung's shapes)."""
+        with np.errstate(all="ignore"):
+            out = CATALOG[self.entry].forward(*(np.ones(s) for s in self.shapes), **self.params)
+        return np.dtype(dtype).itemsize * (sum(int(np.prod(s)) for s in self.shapes) + int(np.size(out)))
 
 
 def _matrix(n: int) -> tuple[int, int]:

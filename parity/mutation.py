@@ -127,8 +127,14 @@ def generate(modules, session: Path) -> list[Mutant]:
     with use_db(str(session), WorkDB.Mode.create) as db:
         init([ROOT / m for m in modules], db, {})
         return [
-            Mutant(item.job_id, str(Path(m.module_path).relative_to(ROOT)), m.operator_name, m.occurrence,
-                   m.start_pos[0], m.definition_name)  # fmt: skip
+            Mutant(
+                item.job_id,
+                str(Path(m.module_path).relative_to(ROOT)),
+                m.operator_name,
+                m.occurrence,
+                m.start_pos[0],
+                m.definition_name,
+            )  # fmt: skip
             for item in db.work_items
             for m in item.mutations
         ]

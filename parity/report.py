@@ -25,7 +25,7 @@ from parity.findings import (
 from parity.html import render_html
 from parity.machine import describe
 from parity.matrix import OUTSIDE_CELLS, build_matrix, column_key, format_excess, render_markdown
-from parity.speed import format_ratio, largest_rungs
+from parity.speed import format_ratio, largest_rungs, render_verdict, verdict_rows
 
 LIBRARIES = ("numpy", "torch", "numba", "numexpr", "cupy-cuda12x", "cupy-cuda13x", "hypothesis", "pytest")
 VALUE_CHECKS = ("forward", "special", "property")
@@ -90,6 +90,7 @@ def report_data(
         "totals": build_matrix(records).totals(),
         "records": records,
         "benchmarks": benchmarks,
+        "speed_verdict": verdict_rows(benchmarks),
         "plots": [str(p) for p in plots],
     }
 
@@ -221,6 +222,7 @@ def _speed_lines(benchmarks: list[dict]) -> list[str]:
         "|---|---|" + "---|" * len(dtypes),
         *rows,
         "",
+        *render_verdict(verdict_rows(benchmarks), every_cell=False),
     ]
 
 

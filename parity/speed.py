@@ -1,8 +1,10 @@
 """Benchmark records (from pytest-benchmark's JSON) folded into the report's speed tables.
 
 Every ratio is against NumPy measured in the same run, on the same machine, at the same size and dtype;
-the bandwidth column divides the bytes an elementwise op must move by its median time and by the
-device's copy bandwidth (the best ``x * 1`` probe on that device in the same run).
+the bandwidth column divides the bytes a memory-bound entry (elementwise op, reduction) must move by its
+median time and by the device's copy bandwidth (the best ``x * 1`` probe on that device in the same run).
+The verdict (:func:`verdict_rows`, :func:`render_verdict`) reads the cells of the backends parity writes
+against their peers.
 """
 
 from __future__ import annotations
@@ -12,6 +14,13 @@ from collections import defaultdict
 from pathlib import Path
 
 PEER = "numpy"
+# The speed verdict for the backends whose kernels parity writes: each is compared with the library a user
+# would otherwise pick (numba with the faster of NumPy and torch; numexpr and our autograd engine, which build on
+# NumPy's arrays, with NumPy).  A cell is read at the entry's largest rung, resident timings, medians, and only
+# where the peer takes at least MIN_PEER_SECONDS, so that per-call overhead does not decide it.
+OURS: dict[str, tuple[str, ...]] = {"numba": ("numpy", "torch"), "numexpr": ("numpy",), "autograd": ("numpy",)}
+MIN_PEER_SECONDS = 20e-6
+SLOW_RATIO = 1.5
 
 
 def load_benchmarks(path: Path) -> list[dict]:
@@ -82,8 +91,9 @@ def copy_bandwidth(benchmarks: list[dict]) -> dict[str, float]:
 
 
 def bandwidth_fractions(benchmarks: list[dict]) -> dict[tuple[str, str], tuple[float, float]]:
-    """(entry, column) -> (achieved bytes/s, fraction of the device's copy bandwidth) for elementwise ops at
-    their largest rung (device-resident timings only)."""
+    """(entry, column) -> (achieved bytes/s, fraction of the device's copy bandwidth) for the memory-bound
+    entries (those whose records carry the bytes they must move: elementwise ops and reductions) at their
+    largest rung (device-resident timings only)."""
     roof, rungs = copy_bandwidth(benchmarks), largest_rungs(benchmarks)
     out = {}
     for b in ladder_records(benchmarks):
@@ -91,6 +101,125 @@ def bandwidth_fractions(benchmarks: list[dict]) -> dict[tuple[str, str], tuple[f
             achieved = b["bytes"] / b["median_s"]
             out[(b["entry"], column(b))] = (achieved, achieved / roof[b["device"]] if roof.get(b["device"]) else None)
     return out
+
+
+def speed_notes(backend: str) -> dict[str, str]:
+    """The backend's measured reasons for slow cells (its ``speed_notes`` class attribute), {} if it has none
+    or its module cannot be imported here (imports the backend's module, never its framework)."""
+    from impls import backend_class
+
+    try:
+        return dict(getattr(backend_class(backend), "speed_notes", {}))
+    except (ImportError, ValueError, TypeError, AttributeError):
+        return {}
+
+
+def verdict_rows(benchmarks: list[dict], notes: dict[str, dict[str, str]] | None = None) -> list[dict]:
+    """One row per cell of ours (:data:`OURS`) at its entry's largest rung (resident timings): its median, the
+    peer's (the fastest of its peers there, same entry, size and dtype), the ratio, the fraction of the copy
+    bandwidth for memory-bound entries, whether the cell counts (peer >= :data:`MIN_PEER_SECONDS`), whether it
+    is slow (counted and ratio > :data:`SLOW_RATIO`), and the backend's measured reason for the entry.
+    ``notes``: backend -> entry -> reason; by default each backend's ``speed_notes``."""
+    rungs, fractions = largest_rungs(benchmarks), bandwidth_fractions(benchmarks)
+    resident = [b for b in ladder_records(benchmarks) if b.get("variant", "resident") == "resident"]
+    times = {(b["backend"], b["device"], b["entry"], b["size"], b["dtype"]): b["median_s"] for b in resident}
+    notes = {} if notes is None else notes
+    rows = []
+    for b in resident:
+        if b["backend"] not in OURS or b["size"] != rungs.get(b["entry"], (None,))[0]:
+            continue
+        peers = [
+            (times[key], peer)
+            for peer in OURS[b["backend"]]
+            if (key := (peer, "cpu", b["entry"], b["size"], b["dtype"])) in times
+        ]
+        if not peers:
+            continue
+        peer_s, peer = min(peers)
+        ratio = b["median_s"] / peer_s
+        counted = peer_s >= MIN_PEER_SECONDS
+        if b["backend"] not in notes:
+            notes[b["backend"]] = speed_notes(b["backend"])
+        fraction = fractions.get((b["entry"], column(b)), (None, None))[1]
+        rows.append(
+            {
+                "entry": b["entry"],
+                "backend": b["backend"],
+                "device": b["device"],
+                "dtype": b["dtype"],
+                "size": b["size"],
+                "axis": b["axis"],
+                "median_s": b["median_s"],
+                "peer": peer,
+                "peer_s": peer_s,
+                "ratio": ratio,
+                "bandwidth_fraction": fraction,
+                "counted": counted,
+                "slow": counted and ratio > SLOW_RATIO,
+                "reason": notes[b["backend"]].get(b["entry"]),
+            }
+        )
+    return sorted(rows, key=lambda r: (r["backend"], r["entry"], r["dtype"]))
+
+
+def render_verdict(rows: list[dict], every_cell: bool = True) -> list[str]:
+    """The verdict in markdown: how many cells of ours are slower than SLOW_RATIO x their peer, each of them with
+    its measured reason, then (``every_cell``) every cell's ratio (and bandwidth fraction) per entry."""
+    if not rows:
+        return []
+    counted = [r for r in rows if r["counted"]]
+    slow = [r for r in counted if r["slow"]]
+    peers = "; ".join(f"{ours}: {' or '.join(p)}" for ours, p in OURS.items())
+    lines = [
+        "### Verdict: our kernels against their peers",
+        "",
+        f"Peers ({peers}; the faster one per cell), at each entry's largest size, median, resident.",
+        f"Counted where the peer takes at least {format_seconds(MIN_PEER_SECONDS)}: {len(counted)} of {len(rows)}"
+        f" cells; **{len(slow)} more than {SLOW_RATIO:g}x slower than their peer**.",
+        "",
+    ]
+    if slow:
+        table = [
+            [
+                f"{r['entry']} {r['dtype']}",
+                r["backend"],
+                format_ratio(r["ratio"]),
+                f"{r['peer']} {format_seconds(r['peer_s'])}",
+                r["reason"] or "**no measured reason recorded**",
+            ]
+            for r in sorted(slow, key=lambda r: -r["ratio"])
+        ]
+        lines += [*_table(["entry, dtype", "backend", "time vs peer", "peer", "measured reason"], table), ""]
+    if not every_cell:
+        return lines
+    columns = sorted({(r["backend"], r["dtype"]) for r in rows}, key=lambda c: (list(OURS).index(c[0]), c[1]))
+    cells = {(r["entry"], r["backend"], r["dtype"]): r for r in rows}
+    entries = list(dict.fromkeys(r["entry"] for r in sorted(rows, key=lambda r: _entry_order(r["entry"]))))
+    lines += [
+        "Every cell: time against its peer (`*` not counted: the peer is under "
+        f"{format_seconds(MIN_PEER_SECONDS)}), and for memory-bound entries the fraction of the copy bandwidth.",
+        "",
+        *_table(
+            ["entry", *(f"`{b}/{d}`" for b, d in columns)],
+            [[e, *(_verdict_cell(cells.get((e, b, d))) for b, d in columns)] for e in entries],
+        ),
+        "",
+    ]
+    return lines
+
+
+def _verdict_cell(row: dict | None) -> str:
+    if row is None:
+        return "–"
+    text = format_ratio(row["ratio"]) + ("" if row["counted"] else "*")
+    text = f"**{text}**" if row["slow"] else text
+    return text + (f" ({row['bandwidth_fraction']:.0%} bw)" if row["bandwidth_fraction"] is not None else "")
+
+
+def _entry_order(entry: str) -> int:
+    from reference import CATALOG
+
+    return list(CATALOG).index(entry) if entry in CATALOG else len(CATALOG)
 
 
 def workload_rows(benchmarks: list[dict]) -> list[dict]:
@@ -142,12 +271,13 @@ def render_speed(benchmarks: list[dict]) -> list[str]:
             ),
             "",
         ]
+    lines += render_verdict(verdict_rows(benchmarks))
     fractions = bandwidth_fractions(benchmarks)
     if fractions:
         cols = sorted({c for _, c in fractions}, key=_column_order)
         entries = list(dict.fromkeys(e for e, _ in fractions))
         lines += [
-            "### Elementwise ops: achieved bandwidth, and its fraction of the device's copy bandwidth",
+            "### Memory-bound entries: achieved bandwidth, and its fraction of the device's copy bandwidth",
             "",
             *_table(
                 ["entry", *(f"`{c}`" for c in cols)],
@@ -185,3 +315,20 @@ def _column_order(col: str) -> tuple:
     from parity.matrix import _column_order as order
 
     return (order(col.removesuffix("+transfer")), col.endswith("+transfer"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m parity.speed BENCH.json``: the verdict of a pytest-benchmark JSON file (e.g. from a ladder run
+    with ``--benchmark-json``), without running the matrix."""
+    import sys
+
+    paths = sys.argv[1:] if argv is None else argv
+    if len(paths) != 1:
+        print("usage: python -m parity.speed BENCH.json", file=sys.stderr)
+        return 2
+    print("\n".join(render_verdict(verdict_rows(load_benchmarks(Path(paths[0]))))))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

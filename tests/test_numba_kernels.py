@@ -1,6 +1,7 @@
 """The numba backend's own numerics, below the catalog: the SIMD-friendly exp/expm1/log/log1p/tanh
 (impls/numba/vecmath.py) against an extended-precision truth, the parallel loops against the ufuncs
-(bit for bit), and the packed matmul at shapes that exercise every padding and k-block remainder."""
+(bit for bit), the packed matmul at shapes that exercise every padding and k-block remainder, and the
+reductions: sums within the catalog's accumulation bound on cancelling terms, NaN from any lane."""
 
 import numpy as np
 import pytest
@@ -8,6 +9,7 @@ import pytest
 pytest.importorskip("numba")
 
 from impls.numba import elementwise as E  # noqa: E402
+from impls.numba import reductions as R  # noqa: E402
 from impls.numba.matmul import KC, matmul2d  # noqa: E402
 
 pytestmark = pytest.mark.numba
@@ -147,3 +149,73 @@ def test_packed_matmul_propagates_nan_and_inf_like_blas():
     expected = a @ b
     np.testing.assert_array_equal(np.isnan(out), np.isnan(expected))
     np.testing.assert_array_equal(np.isposinf(out), np.isposinf(expected))
+
+
+# ------------------------------------------------------------------ the reductions (impls/numba/reductions.py)
+def _cancelling(n: int, dtype: str, seed: int) -> np.ndarray:
+    """Terms whose sum cancels: large values of both signs plus small ones (the hard case for summation)."""
+    rng = np.random.default_rng([RNG_SEED, n, seed])
+    big = rng.standard_normal(n) * 10.0 ** rng.integers(0, 8, n)
+    return np.concatenate([big, -big[::-1], rng.standard_normal(n) * 1e-3])[rng.permutation(3 * n)].astype(dtype)
+
+
+@pytest.mark.parametrize("n", [5, R.MIN_LANES_N - 1, R.MIN_LANES_N + 7, 10_000, 2 * R.CHUNK + 13])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("parallel", [False, True], ids=["serial", "chunks"])
+def test_row_sums_meet_the_catalogs_accumulation_bound(n, dtype, parallel):
+    """|sum - exact| <= (ceil(log2 n) + 2) u sum|x| (OpSpec.extra_atol), the exact sum from math.fsum."""
+    import math
+
+    rows = np.stack([_cancelling(n, dtype, seed) for seed in range(3)])
+    kernel = R._row_totals_parallel if parallel else R._row_totals_serial
+    sums = kernel(rows, dtype == "float64").astype(dtype)
+    u = np.finfo(dtype).eps / 2
+    for row, got in zip(rows, sums):
+        exact = math.fsum(row.astype(np.float64))
+        bound = (math.ceil(math.log2(row.size)) + 2) * u * math.fsum(np.abs(row.astype(np.float64)))
+        assert abs(float(got) - exact) <= bound, f"n={row.size}: error {abs(float(got) - exact):.3g} > {bound:.3g}"
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sums_keep_ieee_special_values(dtype):
+    cases = {(-0.0, -0.0): -0.0, (np.inf, 1.0): np.inf, (np.inf, -np.inf): np.nan, (np.nan, 1.0): np.nan}
+    for terms, expected in cases.items():
+        for n in (2, 3 * R.LANES + 5):  # one compensated sum, and the lanes (inf - inf would poison Kahan)
+            row = np.full(n, -0.0, dtype=dtype)
+            row[: len(terms)] = terms
+            got = R.row_sum(row[None, :])[0]
+            np.testing.assert_array_equal(got, np.asarray(expected, dtype=dtype))
+            if expected == 0:
+                assert np.signbit(got) == np.signbit(expected), f"{terms}: sign of zero"
+
+
+@pytest.mark.parametrize("is_max", [True, False], ids=["max", "min"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_extrema_propagate_nan_from_every_lane_and_the_tail(is_max, dtype):
+    n = 4 * R.MAX_EXTREMUM_LANES + 37  # full lanes, and a tail
+    x = np.random.default_rng(RNG_SEED).standard_normal(n).astype(dtype)
+    np.testing.assert_array_equal(R.row_extremum(x[None, :], is_max)[0], x.max() if is_max else x.min())
+    for where in (0, 1, R.MAX_EXTREMUM_LANES - 1, R.MAX_EXTREMUM_LANES, 2 * R.MAX_EXTREMUM_LANES + 5, n - 1):
+        y = x.copy()
+        y[where] = np.nan
+        assert np.isnan(R.row_extremum(y[None, :], is_max)[0]), f"NaN at {where} was dropped"
+
+
+@pytest.mark.parametrize("entry", ["matmul", "linear", "conv2d"])
+def test_the_packed_kernels_agree_with_blas(entry):
+    """The hand-written kernels stay reachable (matmul="packed") and agree with the BLAS route."""
+    from impls.numba_backend import NumbaBackend, _scipy_blas
+    from parity.inputs import sample, stable_seed
+    from reference import CATALOG
+
+    if not _scipy_blas():
+        pytest.skip("SciPy is not installed: numba has no BLAS to compare with")
+    spec = CATALOG[entry]
+    case = spec.cases[-1]
+    inputs = sample(spec.domain, case.shapes, stable_seed("packed", entry))
+    packed, blas = NumbaBackend(matmul="packed"), NumbaBackend()
+    assert (packed.blas, blas.blas) == (False, True)
+    args = [blas.asarray(x, "float64", "cpu") for x in inputs]
+    np.testing.assert_allclose(
+        packed.run(entry, args, case.params), blas.run(entry, args, case.params), rtol=1e-12, atol=1e-12
+    )

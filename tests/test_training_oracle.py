@@ -34,9 +34,17 @@ def _torch_model(torch, model: str):
 # parity's parameter names -> torch's state-dict keys (running statistics included)
 NAMES = {
     "mlp": {"fc1.weight": "0.weight", "fc1.bias": "0.bias", "fc2.weight": "2.weight", "fc2.bias": "2.bias"},
-    "cnn": {"conv1.weight": "0.weight", "bn.weight": "1.weight", "bn.bias": "1.bias", "conv2.weight": "4.weight",
-            "conv2.bias": "4.bias", "fc.weight": "8.weight", "fc.bias": "8.bias", "bn.mean": "1.running_mean",
-            "bn.var": "1.running_var"},  # fmt: skip
+    "cnn": {
+        "conv1.weight": "0.weight",
+        "bn.weight": "1.weight",
+        "bn.bias": "1.bias",
+        "conv2.weight": "4.weight",
+        "conv2.bias": "4.bias",
+        "fc.weight": "8.weight",
+        "fc.bias": "8.bias",
+        "bn.mean": "1.running_mean",
+        "bn.var": "1.running_var",
+    },  # fmt: skip
 }
 
 
@@ -134,8 +142,10 @@ def _linreg_loss(p):
 
 @pytest.mark.parametrize(
     ("loop", "loss", "start"),
-    [("poly", _poly_loss, {"w": np.zeros((loops.POLY_DEGREE + 1, 1))}),
-     ("linreg", _linreg_loss, {"w": np.ones((1, 1)), "b": np.ones((1, 1))})],  # fmt: skip
+    [
+        ("poly", _poly_loss, {"w": np.zeros((loops.POLY_DEGREE + 1, 1))}),
+        ("linreg", _linreg_loss, {"w": np.ones((1, 1)), "b": np.ones((1, 1))}),
+    ],  # fmt: skip
 )
 def test_first_step_gradient_is_the_derivative_of_the_first_loss(loop, loss, start):
     truth = reference_training(loop, 0)

@@ -22,8 +22,21 @@ def _first_order_only(name):
 
 # ---------------------------------------------------------------- layers
 def linear(x, weight, bias=None):
-    """x @ weight.T + bias."""
-    out = ops.matmul(x, ops.transpose(weight))
+    """x @ weight.T + bias: one BLAS call on a transposed view of the weight (no copy of it), its gradients
+    g @ weight and g.T @ x; composed of the engine's ops under ``create_graph`` (second order)."""
+    x, weight = tensor(x), tensor(weight)
+    if x.dtype != weight.dtype:
+        ops._same_dtype(x, weight, "linear")
+    data = x.data @ weight.data.T
+
+    def back(g, cg):
+        if cg:
+            rows, inputs = ops.reshape(g, (-1, g.shape[-1])), ops.reshape(x, (-1, x.shape[-1]))
+            return ops.matmul(g, weight), ops.matmul(ops.transpose(rows), inputs)
+        rows = g.reshape(-1, g.shape[-1])
+        return g @ weight.data, rows.T @ x.data.reshape(-1, x.shape[-1])
+
+    out = make(data, (x, weight), back, "linear")
     return out if bias is None else out + bias
 
 

@@ -128,10 +128,12 @@ erf = _unary(
 
 
 def leaky_relu(x, negative_slope=0.01):
-    """x where x > 0, negative_slope * x elsewhere (the left slope at 0)."""
+    """x where x > 0, negative_slope * x elsewhere (the left slope at 0); the slopes are built only when a
+    gradient is asked for."""
     x = tensor(x)
-    slope = np.where(x.data > 0, 1.0, negative_slope).astype(x.dtype)
-    return make(x.data * slope, (x,), lambda g, cg: (g * slope,), "leaky_relu", ())
+    data, slope = x.data, _const(negative_slope, x)
+    out = np.where(data > 0, data, data * slope)
+    return make(out, (x,), lambda g, cg: (g * np.where(data > 0, 1.0, slope).astype(x.dtype),), "leaky_relu", (0,))
 
 
 def gelu(x):
@@ -152,11 +154,19 @@ def where_finite_limit(out: Tensor, x: Tensor, at: float, value: float) -> Tenso
 
 
 def softplus(x, beta=1.0):
-    """(1/beta) log(1 + e**(beta x)) as max(bx, 0) + log1p(e**-|bx|), composed of primitives (``maximum``, whose
-    tie at 0 splits the gradient evenly, gives softplus'(0) = 1/2; relu'(0) = abs'(0) = 0 would give 0)."""
+    """(1/beta) log(1 + e**(beta x)) as max(bx, 0) + log1p(e**-|bx|): one primitive (instead of six graph
+    nodes, each keeping its inputs), whose derivative is sigmoid(beta x); under ``create_graph`` the
+    derivative is itself composed of primitives."""
     x = tensor(x)
-    bx = x * beta
-    return (maximum(bx, 0.0) + log1p(exp(-abs(bx)))) * (1.0 / beta)
+    b = _const(beta, x)
+    data = x.data
+    bx = data * b
+    out = (np.maximum(bx, 0) + np.log1p(np.exp(-np.abs(bx)))) / b
+
+    def back(g, cg):
+        return (g * sigmoid(x * beta),) if cg else (g * _sigmoid_data(data * b),)
+
+    return make(out, (x,), back, "softplus", (0,))
 
 
 # ---------------------------------------------------------------- binary (broadcasting)
@@ -301,13 +311,19 @@ def broadcast_to(x, shape):
 def _extremum(x, axis, keepdims, reduce, name):
     x = tensor(x)
     axes = normalize_axes(axis, x.ndim)
-    out = np.asarray(reduce(x.data, axis=axes, keepdims=keepdims), dtype=x.dtype)
-    out_k = out if keepdims else np.expand_dims(out, axes)
-    mask = x.data == out_k
-    count = np.sum(mask, axis=axes, keepdims=True)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(count > 0, mask / count, np.nan).astype(x.dtype)  # ties split; NaN extremum: NaN
-    return make(out, (x,), lambda g, cg: (_keep(g, x.shape, axes, keepdims) * share,), name, ())
+    data = x.data
+    out = np.asarray(reduce(data, axis=axes, keepdims=keepdims), dtype=x.dtype)
+
+    def back(g, cg):
+        # the tie mask is built here, when a gradient is asked for: the forward pass costs one reduction
+        out_k = out if keepdims else np.expand_dims(out, axes)
+        mask = data == out_k
+        count = np.sum(mask, axis=axes, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(count > 0, mask / count, np.nan).astype(x.dtype)  # ties split; NaN extremum: NaN
+        return (_keep(g, x.shape, axes, keepdims) * share,)
+
+    return make(out, (x,), back, name, (0,))
 
 
 def max(x, axis=None, keepdims=False):  # noqa: A001

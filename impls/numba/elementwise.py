@@ -119,7 +119,7 @@ def square_d(x, g):
 
 @_u
 def reciprocal(x):
-    return 1.0 / x if x != 0 else math.copysign(math.inf, x)
+    return 1.0 / x  # a ufunc divides as IEEE (NumPy's error model): 1/±0 = ±inf, no branch in the loop
 
 
 @_b
@@ -253,11 +253,7 @@ def mul(x, y):
 
 @_b
 def div(x, y):
-    if y == 0:
-        if x == 0 or x != x:
-            return math.nan
-        return math.copysign(math.inf, x) * math.copysign(1.0, y)
-    return x / y
+    return x / y  # IEEE in a ufunc (NumPy's error model): x/±0 = ±inf, 0/0 = NaN; branch-free, so it vectorises
 
 
 @_b
@@ -527,6 +523,12 @@ def bce_elem(x, t, pos_weight):
 def bce_elem_d(x, t, pos_weight):
     s = V.sigmoid(x)
     return (1.0 - t) * s - pos_weight * t * (1.0 - s)
+
+
+@_t
+def dropout_apply(x, mask, scale):
+    """x * mask * scale in one pass (the mask is 0 or 1, ``scale`` = 1 / (1 - p))."""
+    return x * (mask * scale)
 
 
 LOSSES = {  # op -> (value, derivative, parameter name)

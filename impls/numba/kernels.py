@@ -1,10 +1,9 @@
-"""Numba kernels over rows: a reduction's input is reshaped (by NumPy, on the host) to (rows, n) with
-the reduced axes last, and each kernel handles one row at a time.
+"""Numba kernels over rows - the backward kernels of the reductions, the classification losses - plus the
+fused optimizer updates and the compiled training loops.  The forward reductions and the summation they
+all share (within the catalog's accumulation bound) are in :mod:`impls.numba.reductions`.
 
-Sums are compensated (Kahan): the error is ~2u·Σ|x| whatever n is, inside the catalog's accumulation
-allowance; ``fastmath`` would let LLVM reassociate the compensation away, so it is off everywhere.
-``parallel=True`` (prange over rows or row blocks) only where the work per row pays for the threads:
-the optimizer updates on large arrays (and matmul, in :mod:`impls.numba.matmul`).
+``parallel=True`` (prange) only where the work pays for the threads: the forward reductions, the optimizer
+updates on large arrays (and matmul, in :mod:`impls.numba.matmul`).
 """
 
 from __future__ import annotations
@@ -14,42 +13,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-
-@njit(cache=True)
-def kahan(a):
-    """Compensated sum of a 1-D array (in its own dtype); -0.0 start, so -0 + -0 = -0 (IEEE)."""
-    total = a.dtype.type(-0.0)
-    c = a.dtype.type(0.0)
-    for v in a:
-        y = v - c
-        t = total + y
-        c = (t - total) - y
-        total = t
-    if not math.isfinite(total):  # inf/NaN: Kahan's correction would turn inf - inf into NaN
-        total = a.dtype.type(-0.0)
-        for v in a:
-            total += v
-    return total
-
-
-@njit(cache=True)
-def row_sum(a):
-    out = np.empty(a.shape[0], dtype=a.dtype)
-    for i in range(a.shape[0]):
-        out[i] = kahan(a[i])
-    return out
-
-
-@njit(cache=True)
-def row_var(a, correction):
-    out = np.empty(a.shape[0], dtype=a.dtype)
-    n = a.shape[1]
-    for i in range(a.shape[0]):
-        mean = kahan(a[i]) / n
-        d = a[i] - mean
-        dof = n - correction
-        out[i] = kahan(d * d) / dof if dof > 0 else kahan(d * d) * np.inf
-    return out
+from impls.numba.reductions import row_log_softmax, row_logsumexp, row_softmax, vector_sum
 
 
 @njit(cache=True)
@@ -58,26 +22,10 @@ def row_var_vjp(a, g, correction):
     n = a.shape[1]
     dof = n - correction
     for i in range(a.shape[0]):
-        mean = kahan(a[i]) / n
+        mean = vector_sum(a[i]) / n
         scale = 2.0 * g[i] / dof if dof > 0 else 2.0 * g[i] * np.inf
         for j in range(n):
             out[i, j] = scale * (a[i, j] - mean)
-    return out
-
-
-@njit(cache=True)
-def row_extremum(a, sign):
-    """max (sign 1) or min (sign -1) per row; a NaN anywhere makes the row NaN."""
-    out = np.empty(a.shape[0], dtype=a.dtype)
-    for i in range(a.shape[0]):
-        best = a[i, 0]
-        for v in a[i]:
-            if v != v:
-                best = v
-                break
-            if sign * v > sign * best:
-                best = v
-        out[i] = best
     return out
 
 
@@ -99,44 +47,12 @@ def row_extremum_vjp(a, out, g):
 
 
 @njit(cache=True)
-def _row_shift(row):
-    m = row[0]
-    for v in row:
-        if v > m or v != v:
-            m = v
-    return m if math.isfinite(m) else 0.0  # never shift by inf: all -inf must give -inf, not NaN
-
-
-@njit(cache=True)
-def row_logsumexp(a):
-    out = np.empty(a.shape[0], dtype=a.dtype)
-    for i in range(a.shape[0]):
-        m = _row_shift(a[i])
-        out[i] = math.log(kahan(np.exp(a[i] - m))) + m
-    return out
-
-
-@njit(cache=True)
 def row_logsumexp_vjp(a, g):
     out = np.empty_like(a)
+    lse = row_logsumexp(a)
     for i in range(a.shape[0]):
-        m = _row_shift(a[i])
-        lse = math.log(kahan(np.exp(a[i] - m))) + m
         for j in range(a.shape[1]):
-            out[i, j] = g[i] * math.exp(a[i, j] - lse)
-    return out
-
-
-@njit(cache=True)
-def row_softmax(a):
-    out = np.empty_like(a)
-    for i in range(a.shape[0]):
-        m = a[i, 0]
-        for v in a[i]:
-            if v > m or v != v:
-                m = v
-        e = np.exp(a[i] - m)  # the max shift (with inf: NaN, as torch)
-        out[i] = e / kahan(e)
+            out[i, j] = g[i] * math.exp(a[i, j] - lse[i])
     return out
 
 
@@ -145,17 +61,8 @@ def row_softmax_vjp(a, g):
     p = row_softmax(a)
     out = np.empty_like(a)
     for i in range(a.shape[0]):
-        dot = kahan(g[i] * p[i])
+        dot = vector_sum(g[i] * p[i])
         out[i] = p[i] * (g[i] - dot)
-    return out
-
-
-@njit(cache=True)
-def row_log_softmax(a):
-    lse = row_logsumexp(a)
-    out = np.empty_like(a)
-    for i in range(a.shape[0]):
-        out[i] = a[i] - lse[i]
     return out
 
 
@@ -164,7 +71,7 @@ def row_log_softmax_vjp(a, g):
     lse = row_logsumexp(a)
     out = np.empty_like(a)
     for i in range(a.shape[0]):
-        total = kahan(g[i])
+        total = vector_sum(g[i])
         for j in range(a.shape[1]):
             out[i, j] = g[i, j] - math.exp(a[i, j] - lse[i]) * total
     return out
@@ -193,7 +100,7 @@ def ce_rows(logits, coeff):
     lsm = row_log_softmax(logits)
     out = np.empty(logits.shape[0], dtype=logits.dtype)
     for i in range(logits.shape[0]):
-        out[i] = -kahan(coeff[i] * lsm[i])
+        out[i] = -vector_sum(coeff[i] * lsm[i])
     return out
 
 
@@ -202,7 +109,7 @@ def ce_rows_vjp(logits, coeff, g):
     p = row_softmax(logits)
     out = np.empty_like(logits)
     for i in range(logits.shape[0]):
-        total = kahan(coeff[i])
+        total = vector_sum(coeff[i])
         out[i] = g[i] * (p[i] * total - coeff[i])
     return out
 

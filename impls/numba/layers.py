@@ -1,6 +1,9 @@
 """Numba kernels for layers, NCHW, each with its backward kernel.  Padding and output geometry come from
-the reference's bookkeeping on the host; every value is computed here.  Batches (or output channels,
-for weight gradients) run in parallel with prange: each iteration writes its own slice, no races."""
+the reference's bookkeeping on the host; every value is computed here.  The convolution's loop nests
+(and its weight gradient) run batches (or output channels) in parallel with prange: each iteration writes
+its own slice, no races.  The pools are one pass over the input and run on one thread: a parallel region
+on a loaded machine waits a scheduler time slice (~12 ms measured on the shared 2-core test machine) for
+its second thread, many times what a pool over a batch of 16 images takes."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from impls.numba.kernels import kahan
+from impls.numba.reductions import total, vector_sum
 
 
 @njit(cache=True, parallel=True)
@@ -40,10 +43,55 @@ def _conv_taps(xp, w, out, sh, sw, dh, dw, groups, scatter):
 
 @njit(cache=True)
 def conv2d(xp, w, bias, sh, sw, dh, dw, groups, oh, ow):
+    """The hand-written loop nest (no BLAS: the backend's ``matmul="packed"`` mode)."""
     out = np.zeros((xp.shape[0], w.shape[0], oh, ow), dtype=xp.dtype)
     _conv_taps(xp, w, out, sh, sw, dh, dw, groups, False)
     for o in range(w.shape[0]):
         out[:, o] += bias[o]
+    return out
+
+
+@njit(cache=True)
+def _im2col(xp, c0, kh, kw, sh, sw, dh, dw, oh, ow, cols):
+    """cols[(n, y, x), (c, i, j)] = xp[n, c0 + c, y * sh + i * dh, x * sw + j * dw]: the patches of one group,
+    one row per output pixel of every sample and one column per filter tap, so that the convolution is one
+    matrix product (the tall layout NumPy's reference uses too)."""
+    n_batch = xp.shape[0]
+    cg = cols.shape[1] // (kh * kw)
+    for n in range(n_batch):
+        for y in range(oh):
+            for x in range(ow):
+                row = (n * oh + y) * ow + x
+                for c in range(cg):
+                    for i in range(kh):
+                        r = y * sh + i * dh
+                        for j in range(kw):
+                            cols[row, (c * kh + i) * kw + j] = xp[n, c0 + c, r, x * sw + j * dw]
+
+
+@njit(cache=True)
+def conv2d_blas(xp, w, bias, sh, sw, dh, dw, groups, oh, ow):
+    """The forward convolution as a skilled Numba user writes it: im2col, then one matrix product per group
+    through BLAS (``np.dot``): (every output pixel of the batch, taps) times (taps, filters)."""
+    n_batch = xp.shape[0]
+    n_out, cg, kh, kw = w.shape
+    og = n_out // groups
+    taps, pixels = cg * kh * kw, oh * ow
+    filters = w.reshape(n_out, taps)
+    out = np.zeros((n_batch, n_out, oh, ow), dtype=xp.dtype)
+    if taps > 0 and pixels > 0 and og > 0 and n_batch > 0:
+        cols = np.empty((n_batch * pixels, taps), dtype=xp.dtype)
+        for g in range(groups):
+            _im2col(xp, g * cg, kh, kw, sh, sw, dh, dw, oh, ow, cols)
+            product = np.dot(cols, filters[g * og : (g + 1) * og].T)  # (batch * pixels, og)
+            for n in range(n_batch):
+                for o in range(og):
+                    for y in range(oh):
+                        for x in range(ow):
+                            out[n, g * og + o, y, x] = product[(n * oh + y) * ow + x, o]
+    for n in range(n_batch):
+        for o in range(n_out):
+            out[n, o] += bias[o]
     return out
 
 
@@ -75,13 +123,13 @@ def conv2d_grad_weight(g, xp, w_shape, sh, sw, dh, dw, groups):
     return gw
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def max_pool2d(xp, kh, kw, sh, sw, dh, dw, oh, ow):
     """Max over each window of the -inf-padded input; the first maximum wins ties, a NaN wins outright."""
     n_batch, channels, _, _ = xp.shape
     out = np.empty((n_batch, channels, oh, ow), dtype=xp.dtype)
     where = np.empty((n_batch, channels, oh, ow, 2), dtype=np.int64)
-    for n in prange(n_batch):
+    for n in range(n_batch):
         for c in range(channels):
             for y in range(oh):
                 for x in range(ow):
@@ -112,11 +160,11 @@ def max_pool2d_grad(g, where, padded_shape):
     return gxp
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def avg_pool2d(xp, divisor, kh, kw, sh, sw, oh, ow):
     n_batch, channels, _, _ = xp.shape
     out = np.empty((n_batch, channels, oh, ow), dtype=xp.dtype)
-    for n in prange(n_batch):
+    for n in range(n_batch):
         for c in range(channels):
             for y in range(oh):
                 for x in range(ow):
@@ -146,15 +194,24 @@ def avg_pool2d_grad(g, divisor, padded_shape, kh, kw, sh, sw):
 # ---------------------------------------------------------------- normalisation over rows (stats per row)
 @njit(cache=True)
 def normalize_rows(a, eps):
-    """(x - mean) / sqrt(var + eps) per row, biased variance; returns xhat and 1/sqrt(var + eps)."""
+    """(x - mean) / sqrt(var + eps) per row, biased variance; returns xhat and 1/sqrt(var + eps).
+
+    Statistics in float64 with the reductions' summation (within the accumulation bound), explicit loops
+    over one scratch row instead of array expressions that allocate two temporaries per row."""
+    rows, n = a.shape
     xhat = np.empty_like(a)
-    inv = np.empty(a.shape[0], dtype=a.dtype)
-    n = a.shape[1]
-    for r in range(a.shape[0]):
-        mean = kahan(a[r]) / n
-        d = a[r] - mean
-        inv[r] = 1.0 / math.sqrt(kahan(d * d) / n + eps)
-        xhat[r] = d * inv[r]
+    inv = np.empty(rows, dtype=a.dtype)
+    compensated = a.itemsize == 8
+    squares = np.empty(n)
+    for r in range(rows):
+        mean = total(a[r], 0, n, compensated) / n
+        for i in range(n):
+            d = np.float64(a[r, i]) - mean
+            squares[i] = d * d
+        scale = 1.0 / math.sqrt(total(squares, 0, n, compensated) / n + eps)
+        inv[r] = scale
+        for i in range(n):
+            xhat[r, i] = (np.float64(a[r, i]) - mean) * scale
     return xhat, inv
 
 
@@ -163,7 +220,7 @@ def normalize_rows_grad(gxhat, xhat, inv):
     out = np.empty_like(gxhat)
     n = gxhat.shape[1]
     for r in range(gxhat.shape[0]):
-        mean_g = kahan(gxhat[r]) / n
-        mean_gx = kahan(gxhat[r] * xhat[r]) / n
+        mean_g = vector_sum(gxhat[r]) / n
+        mean_gx = vector_sum(gxhat[r] * xhat[r]) / n
         out[r] = inv[r] * (gxhat[r] - mean_g - xhat[r] * mean_gx)
     return out

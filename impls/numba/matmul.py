@@ -1,4 +1,14 @@
-"""Matrix product in Numba: packed panels and a 4x4 register-blocked dot-product micro-kernel.
+"""Matrix product in Numba: BLAS through ``np.dot`` (the backend's default), and a hand-written kernel.
+
+What a skilled Numba user writes for a matrix product is ``np.dot`` inside ``@njit``: Numba lowers it to a
+call into the BLAS that SciPy ships (``scipy.linalg.cython_blas``; Numba needs SciPy for it), so it runs the
+same tuned kernels as NumPy's ``@``.  That is :func:`blas_matmul2d` / :func:`blas_matmul_batched`, which the
+backend uses whenever SciPy is importable.
+
+The hand-written kernel below is the point only where there is no BLAS to call (Numba without SciPy, where
+the backend falls back to it) and as a demonstration of what compiled Python reaches on its own; it is kept
+tested (tests/test_numba_kernels.py) and reachable (``NumbaBackend(matmul="packed")``).  It is a packed-panel
+kernel with a 4x4 register-blocked dot-product micro-kernel:
 
 For each block of ``KC`` columns of A (rows of B), A's rows and B's columns are copied into contiguous,
 zero-padded panels of 4 (``_pack``), so that the micro-kernel reads 8 unit-stride streams and keeps
@@ -128,4 +138,21 @@ def matmul_batched(a, b):
     out = np.empty((a.shape[0], a.shape[1], b.shape[2]), dtype=a.dtype)
     for i in range(a.shape[0]):
         out[i] = matmul2d(a[i], b[i])
+    return out
+
+
+@njit(cache=True)
+def blas_matmul2d(a, b):
+    """C = A @ B through BLAS (``np.dot`` in nopython mode); A and B C- or F-contiguous, one dtype."""
+    if a.shape[0] == 0 or a.shape[1] == 0 or b.shape[1] == 0:
+        return np.zeros((a.shape[0], b.shape[1]), dtype=a.dtype)
+    return np.dot(a, b)
+
+
+@njit(cache=True)
+def blas_matmul_batched(a, b):
+    """``out[i] = a[i] @ b[i]`` through BLAS for C-contiguous 3-D ``a`` (B, m, k) and ``b`` (B, k, n)."""
+    out = np.empty((a.shape[0], a.shape[1], b.shape[2]), dtype=a.dtype)
+    for i in range(a.shape[0]):
+        out[i] = blas_matmul2d(a[i], b[i])
     return out

@@ -135,7 +135,7 @@ def test_ladder(benchmark, parity_backends, rung, name, device, dtype, variant):
         device=device,
         dtype=dtype,
         variant=variant,
-        bytes=rung.bytes_moved(dtype) if category in ("unary", "binary") else None,
+        bytes=rung.bytes_moved(dtype) if category in ("unary", "binary", "reduction") else None,
     )
 
 

@@ -5,7 +5,17 @@ import math
 import pytest
 
 from parity.plots import crossovers
-from parity.speed import bandwidth_fractions, copy_bandwidth, render_speed, speed_ratios, workload_rows
+from parity.speed import (
+    OURS,
+    bandwidth_fractions,
+    copy_bandwidth,
+    render_speed,
+    render_verdict,
+    speed_notes,
+    speed_ratios,
+    verdict_rows,
+    workload_rows,
+)
 
 
 def _ladder(backend, size, median, *, device="cpu", variant="resident", nbytes=None):
@@ -72,3 +82,69 @@ def test_crossover_is_interpolated_on_log_log_axes():
     assert crossovers([(100, 0.5), (1000, 0.4), (10_000, 3.0)]) == [
         pytest.approx(1000 * 10 ** (math.log(2.5) / math.log(7.5)))
     ]
+
+
+# ------------------------------------------------------------------ the verdict: our kernels against their peers
+def _cell(backend, median, *, entry="sum", size=1000, dtype="float32", variant="resident", nbytes=None):
+    return {
+        **_ladder(backend, size, median, variant=variant, nbytes=nbytes),
+        "entry": entry,
+        "category": "reduction",
+        "dtype": dtype,
+    }
+
+
+VERDICT = [
+    _cell("numpy", 4e-3, nbytes=80_000),
+    _cell("torch", 1e-3, nbytes=80_000),
+    _cell("numba", 3e-3, nbytes=80_000),  # 3x torch, the faster peer, although faster than numpy
+    _cell("numexpr", 5e-3, nbytes=80_000),  # 1.25x numpy: not slow
+    _cell("autograd", 8e-3, nbytes=80_000),  # 2x numpy
+    _cell("numba", 1e-2, size=10),  # a smaller rung: not where the verdict is read
+    _cell("numpy", 1e-5, entry="max"),
+    _cell("numba", 1e-4, entry="max"),  # 10x, but the peer takes 10 us: not counted
+    {"kind": "bandwidth", "backend": "numpy", "device": "cpu", "bytes": 1_000_000, "median_s": 1e-4, "group": "bw"},
+]
+NOTES = {"autograd": {"sum": "measured: 2x numpy because of a planted copy"}, "numba": {}, "numexpr": {}}
+
+
+def test_the_verdict_compares_each_cell_with_its_fastest_peer():
+    rows = {(r["entry"], r["backend"]): r for r in verdict_rows(VERDICT, NOTES)}
+    assert set(rows) == {("sum", "numba"), ("sum", "numexpr"), ("sum", "autograd"), ("max", "numba")}
+    numba = rows[("sum", "numba")]
+    assert (numba["peer"], numba["peer_s"], numba["ratio"]) == ("torch", 1e-3, pytest.approx(3.0))
+    assert numba["counted"] and numba["slow"] and numba["reason"] is None
+    assert numba["bandwidth_fraction"] == pytest.approx(80_000 / 3e-3 / 1e10)
+    assert (rows[("sum", "numexpr")]["peer"], rows[("sum", "numexpr")]["slow"]) == ("numpy", False)
+    assert rows[("sum", "autograd")]["reason"] == NOTES["autograd"]["sum"]
+    small = rows[("max", "numba")]
+    assert small["ratio"] == pytest.approx(10.0) and not small["counted"] and not small["slow"]
+
+
+def test_the_verdict_ignores_transfer_timings_and_cells_without_a_peer():
+    records = [_cell("numpy", 1e-3), _cell("numba", 9e-3, variant="transfer"), _cell("autograd", 1e-3, dtype="float64")]
+    assert verdict_rows(records, NOTES) == []
+
+
+def test_the_verdict_lists_each_slow_cell_with_its_reason_or_says_it_has_none():
+    text = "\n".join(render_verdict(verdict_rows(VERDICT, NOTES)))
+    assert "3 of 4 cells; **2 more than 1.5x slower than their peer**" in text
+    assert "| sum float32 | numba | 3.00x | torch 1 ms | **no measured reason recorded** |" in text
+    assert "| sum float32 | autograd | 2.00x | numpy 4 ms | measured: 2x numpy because of a planted copy |" in text
+    assert "| sum | **3.00x** (0% bw) | 1.25x (0% bw) | **2.00x** (0% bw) |" in text
+    assert "| max | 10x* | – | – |" in text
+    assert render_verdict([]) == []
+
+
+@pytest.mark.parametrize("backend", list(OURS))
+def test_speed_notes_name_real_entries_the_backend_runs_with_measured_numbers(backend):
+    from impls import backend_class
+    from reference import CATALOG
+
+    cls = backend_class(backend)
+    notes = speed_notes(backend)
+    assert notes == dict(getattr(cls, "speed_notes", {}))
+    for entry, reason in notes.items():
+        assert entry in CATALOG, f"{backend}.speed_notes names {entry!r}, which is not a catalog entry"
+        assert entry not in cls.unsupported, f"{backend}.speed_notes explains {entry!r}, which it does not run"
+        assert any(ch.isdigit() for ch in reason), f"{backend}.speed_notes[{entry!r}] has no measured number"
