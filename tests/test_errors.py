@@ -59,7 +59,10 @@ BAD_INPUTS = [
         r"'same'.*stride",
     ),
     ("conv2d", [(1, 2, 4, 4), (2, 2, 3, 3), (3,)], [F64, F64, F64], {}, ValueError, r"\bbias must have shape \(2,\)"),
-    ("conv2d", [(2, 4, 4), (2, 2, 3, 3)], [F64, F64], {}, ValueError, r"\bx must have 4 dimension"),
+    ("conv2d", [(2, 4, 4), (2, 2, 3, 3)], [F64, F64], {}, ValueError, r"\bx must have 4 dim.*unbatched .*not supp"),
+    ("conv2d", [(2, 4), (2, 2, 3, 3)], [F64, F64], {}, ValueError, r"\bx must have 4 dimension"),
+    ("conv2d", [(1, 2, 4, 4), (0, 2, 3, 3)], [F64, F64], {}, ValueError, r"\bweight must have at least one filter"),
+    ("max_pool2d", [(2, 4, 4)], [F64], {"kernel_size": 2}, ValueError, r"\bx must have 4 dimensions .*unbatched"),
     ("max_pool2d", [(1, 1, 2, 2)], [F64], {"kernel_size": 3}, ValueError, r"\bkernel_size=3 is larger than"),
     ("max_pool2d", [(1, 1, 6, 6)], [F64], {"kernel_size": 2, "padding": 2}, ValueError, r"\bpadding=2 must be at most"),
     ("avg_pool2d", [(1, 1, 6, 6)], [F64], {"kernel_size": 2, "padding": -1}, ValueError, r"\bpadding must be non-neg"),
@@ -67,6 +70,14 @@ BAD_INPUTS = [
     ("batch_norm", [(4, 3), (2,)], [F64, F64], {}, ValueError, r"\bweight must have shape \(3,\)"),
     ("batch_norm", [(1, 3)], [F64], {}, ValueError, r"one value per channel"),
     ("layer_norm", [(4, 3)], [F64], {"normalized_shape": (4,)}, ValueError, r"\bnormalized_shape=\(4,\) must match"),
+    (
+        "layer_norm",
+        [(4, 3), (3,)],
+        [F64, "float32"],
+        {"normalized_shape": (3,)},
+        TypeError,
+        r"\bweight has dtype float32 but x has float64",
+    ),
     ("dropout", [(4, 3), (3, 4)], [F64, F64], {"p": 0.5}, ValueError, r"\bmask must have x's shape"),
     ("dropout", [(4, 3), (4, 3)], [F64, F64], {"p": 1.0}, ValueError, r"\bp must be < 1"),
     ("mse_loss", [(4, 3), (3, 4)], [F64, F64], {}, ValueError, r"\binput \(4, 3\) and target \(3, 4\)"),
@@ -75,6 +86,24 @@ BAD_INPUTS = [
     ("cross_entropy", [(4, 3), (4,)], [F64, "int64"], {"label_smoothing": 1.5}, ValueError, r"\blabel_smoothing"),
     ("cross_entropy", [(4, 3), (4,)], [F64, "int32"], {"weight_": 1}, TypeError, r"unexpected keyword"),
     ("nll_loss", [(4, 3), (4, 3)], [F64, F64], {}, TypeError, r"nll_loss needs int64 class indices"),
+    ("cross_entropy", [(4, 3), (4,)], [F64, "int32"], {}, TypeError, r"\btarget must hold int64 class indices, got dt"),
+    ("nll_loss", [(4, 3), (4,)], [F64, "int32"], {}, TypeError, r"\btarget must hold int64 class indices, got dt"),
+    (
+        "cross_entropy",
+        [(4, 3), (4, 3)],
+        [F64, F64],
+        {"ignore_index": 0},
+        ValueError,
+        r"\bignore_index=0 is not supported with class-probability targets",
+    ),
+    (
+        "cross_entropy",
+        [(4, 3), (4,), (3,)],
+        [F64, "int64", "float32"],
+        {},
+        TypeError,
+        r"\bweight has dtype float32 but input has float64",
+    ),
     (
         "binary_cross_entropy_with_logits",
         [(4, 3), (4, 3), None, (4,)],
@@ -145,6 +174,14 @@ def test_asarray_rejects_unknown_dtype_and_device(selected_backend):
         selected_backend.asarray(np.ones(3), "int32", selected_backend.host_device)
     with pytest.raises(ValueError, match=r"\bdevice must be one of"):
         selected_backend.asarray(np.ones(3), "float64", "tpu")
+
+
+def test_running_statistics_need_two_values_per_channel():
+    """torch raises here; dividing by n - 1 = 0 would store a NaN running variance."""
+    from reference.layers import batch_norm_running_stats
+
+    with pytest.raises(ValueError, match=r"\bx of shape \(1, 3\) has one value per channel"):
+        batch_norm_running_stats(np.ones((1, 3)), np.zeros(3), np.ones(3))
 
 
 def test_reference_vjp_rejects_a_cotangent_of_the_wrong_shape():
