@@ -161,6 +161,12 @@ def write_report(
     plots, plot_problem = draw_plots(records, benchmarks, out_dir)
     md = out_dir / "report.md"
     text = render_report(records, machine, command=command, exit_code=exit_code, benchmarks=benchmarks, plots=plots)
+    # ---- the audit section (parity.audit, issue #13): tests/test_audit.py keeps each entry's result in out_dir/audit
+    from parity.audit import report_section
+
+    audit, audit_lines = report_section(out_dir / "audit")
+    text += "\n".join(audit_lines)
+    # ----
     md.write_text(text + (f"\n{plot_problem}\n" if plot_problem else ""))
     data = {
         "generated": dt.datetime.now(dt.timezone.utc).isoformat(),
@@ -171,6 +177,7 @@ def write_report(
         "records": records,
         "benchmarks": benchmarks,
         "plots": [str(p.relative_to(out_dir)) for p in plots],
+        "audit": audit,  # parity.audit (issue #13): configurations per entry, disagreements by class
     }
     js = out_dir / "report.json"
     js.write_text(json.dumps(data, indent=1, default=str))
