@@ -302,8 +302,17 @@ def softplus(x, beta=1.0, threshold=None):
     from x there by log1p(e**-20)/beta, ~1e-10 relative, far inside float64's rtol.  Only ``threshold=None``
     (no switch) is supported: the catalog declares the difference.
     """
-    bx = beta * x
-    return (np.maximum(bx, 0.0) + np.log1p(np.exp(-np.abs(bx)))) / beta
+    return _softplus64(x.astype(np.float64), float(beta)).astype(x.dtype)
+
+
+def _softplus64(x, beta):
+    # max(x, 0) + log1p(exp(-|bx|)) / beta: max(bx, 0) / beta is max(x, 0) exactly (and bx may overflow where x
+    # does not); bx = beta * x is kept exactly as bx + dbx, since in the negative tail softplus ~ exp(bx) / beta
+    # turns a rounding of bx into a relative error of |bx| u (700 ulp at bx = -700)
+    bx, dbx = _two_prod(x, beta)
+    dbx = np.where(np.isfinite(dbx), dbx, 0.0)  # beyond 2**995 the split overflows; exp(-|bx|) is 0 there anyway
+    tail = np.exp(-np.abs(bx)) * (1.0 - np.sign(bx) * dbx)
+    return np.maximum(x, 0.0) + np.log1p(tail) / beta
 
 
 @vjp_of(softplus)
