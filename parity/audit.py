@@ -166,14 +166,16 @@ class _Auditor:
 
     def classify(self, check, detail, config, kinds=(Divergence,), rejection=None) -> None:
         found = Disagreement(self.spec.name, check, detail, config.describe())
-        decl = self._covering(self.oracle_declarations, kinds, check, config) or self._covering(
-            self.plan.declarations, kinds, check, config
-        )
+        with warnings.catch_warnings(), np.errstate(all="ignore"):  # predicates compute on inputs like these
+            warnings.simplefilter("ignore")
+            decl = self._covering(self.oracle_declarations, kinds, check, config) or self._covering(
+                self.plan.declarations, kinds, check, config
+            )
+            bug = next((b for b in self.plan.oracle_bugs if b.covers(check, config)), None)
         if decl is not None and (rejection is None or "not supported" in str(rejection)):
             found.classification, found.reason = "declared divergence", decl.reason
             self.report.record(found)
             return
-        bug = next((b for b in self.plan.oracle_bugs if b.covers(check, config)), None)
         if bug is not None:
             found.classification, found.reason = "oracle bug", f"{bug.reason} (pinned by {bug.test})"
             self.report.record(found)

@@ -66,8 +66,12 @@ def div(x, y):
 def div_vjp(g, x, y):
     # -(g/y)(x/y), not -g x / y**2: y**2 and g x under- or overflow long before the gradient does
     # (hypothesis found x = y = 1.3e-158, where g x is subnormal and the gradient lost 0.14%).
-    g_over_y = g / y
-    return _reduce_to_inputs(g_over_y, -g_over_y * (x / y), x, y)
+    # Where g / y overflows (a subnormal y), -g ((x / y) / y), torch's order, is finite whenever the gradient is:
+    # at x = 0 it is -0 where the product above is inf * 0 = NaN (found by parity audit).
+    g_over_y, x_over_y = g / y, x / y
+    gy = -g_over_y * x_over_y
+    gy = np.where(np.isfinite(gy) | ~np.isfinite(g), gy, -g * (x_over_y / y))
+    return _reduce_to_inputs(g_over_y, gy, x, y)
 
 
 @_binary

@@ -313,3 +313,15 @@ def test_torch_nll_loss_backward_refuses_a_non_contiguous_4d_input():
         torch.autograd.grad(out, [x], grad_outputs=torch.ones_like(out))
     contiguous = x.detach().contiguous().requires_grad_(True)
     torch.autograd.grad(torch.nn.functional.nll_loss(contiguous, target, reduction="none").sum(), [contiguous])
+
+
+def test_torch_bce_with_logits_overflows_before_its_loss_does():
+    """An oracle bug the audit found: torch multiplies softplus(-x) by (pos_weight - 1) t + 1 = 1.5 here and
+    adds (1 - t) x afterwards; the product overflows, while the loss, pos_weight t softplus(-x), is 1.198e308."""
+    x, t, pos_weight = np.array([-1.1984620899082105e308]), np.array([0.5]), np.array(2.0)
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(
+        *map(torch.tensor, (x, t)), pos_weight=torch.tensor(pos_weight), reduction="none"
+    )
+    assert loss.tolist() == [math.inf]
+    expected = get_spec("binary_cross_entropy_with_logits").forward(x, t, None, pos_weight, reduction="none")
+    assert expected.tolist() == [1.1984620899082105e308]
