@@ -67,7 +67,7 @@ class Disagreement:
     """One configuration on which the reference and the oracle differ, and what explains it."""
 
     entry: str
-    check: str  # "forward", "vjp", "error" (one side rejects) or "trajectory"
+    check: str  # "forward", "vjp" or "trajectory" (a refusal by one side counts under the step that refused)
     detail: str
     config: str
     classification: str = "reference bug"
@@ -289,7 +289,7 @@ def _check_matches(declared, check) -> bool:
     if declared is None:
         return True
     kinds = (declared,) if isinstance(declared, str) else tuple(declared)
-    return any(k == check or k in ("special", "property") or (k == "forward" and check == "error") for k in kinds)
+    return any(k == check or k in ("special", "property") for k in kinds)
 
 
 # ---------------------------------------------------------------- running an entry
