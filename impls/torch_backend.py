@@ -109,6 +109,20 @@ def _ops(torch) -> dict:
     }
 
 
+def _max_pool2d(F, x, kernel_size, stride, padding, dilation, ceil_mode):
+    """torch's max_pool2d, refusing a geometry where a window holds only padding: torch gives that window an index
+    past the input (measured with torch 2.13: return_indices shows it), so its backward writes out of bounds and
+    corrupts the heap ("double free or corruption")."""
+    from reference.layers import windows_without_input
+
+    if windows_without_input(x, kernel_size, stride, padding, dilation, ceil_mode):
+        raise ValueError(
+            f"kernel_size={kernel_size}, padding={padding}, dilation={dilation}: a window holds no element of x "
+            f"{tuple(x.shape)}, which torch's max_pool2d backward turns into an out-of-bounds write; refused"
+        )
+    return F.max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode=ceil_mode)
+
+
 def _nn_ops(torch) -> dict:
     """Layers and losses: torch.nn.functional with the reference's argument names."""
     F = torch.nn.functional
@@ -121,9 +135,7 @@ def _nn_ops(torch) -> dict:
     return {
         "linear": F.linear,
         "conv2d": F.conv2d,
-        "max_pool2d": lambda x, kernel_size, stride, padding, dilation, ceil_mode: F.max_pool2d(
-            x, kernel_size, stride, padding, dilation, ceil_mode=ceil_mode
-        ),
+        "max_pool2d": functools.partial(_max_pool2d, F),
         "avg_pool2d": lambda x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override: (
             F.avg_pool2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
         ),

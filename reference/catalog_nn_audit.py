@@ -24,6 +24,7 @@ from reference.audit_kit import (
     values,
 )
 from reference.catalog import CATALOG as catalog_nn_specs
+from reference.layers import windows_without_input
 
 # pooling inputs: besides the usual values, runs of -inf (windows with nothing real but -inf) and repeats
 POOL_VALUES = st.one_of(values(), st.sampled_from([-INF, -INF, 1.0, NAN]))
@@ -315,7 +316,21 @@ def _near_overflow_logits(inputs, params):
     return bool(np.any(np.abs(inputs[0][np.isfinite(inputs[0])]) >= 2.0**1022))
 
 
+def _window_of_padding(inputs, params):
+    (x,) = inputs
+    return x.ndim == 4 and windows_without_input(x, **params)
+
+
 ORACLE_BUGS = {
+    "max_pool2d": (
+        OracleBug(
+            "torch's max_pool2d gives a window that holds only padding (dilation stepping over the input) an index "
+            "past the input, and its backward writes there: heap corruption ('double free or corruption', found by "
+            "the thorough audit); parity's torch adapter refuses the geometry",
+            "tests/test_divergences.py::test_torch_max_pool2d_indexes_past_the_input_for_a_window_of_padding",
+            _window_of_padding,
+        ),
+    ),
     "binary_cross_entropy_with_logits": (
         OracleBug(
             "torch computes (1 - t) x + ((pos_weight - 1) t + 1) (log1p(exp(-|x|)) + max(-x, 0)): the second "

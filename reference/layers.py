@@ -278,6 +278,18 @@ def _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode):
     return kernel, stride, dilation, pad, pads, tuple(out_hw)
 
 
+def windows_without_input(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False) -> bool:
+    """Whether some pooling window holds only padding: dilation can step every tap of a window over the input
+    (kernel 2, dilation 2, padding 1 on a 1-row input: taps at rows -1 and 1).  Its max is -inf, the max of
+    nothing, and it has no element to send a gradient to."""
+    kernel, stride, dilation, pad, _, out_hw = _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode)
+    for size, p, d, k, s, n in zip(x.shape[2:], pad, dilation, kernel, stride, out_hw):
+        taps = np.arange(n)[:, None] * s - p + d * np.arange(k)[None, :]
+        if not np.all(np.any((taps >= 0) & (taps < size), axis=1)):
+            return True
+    return False
+
+
 def _check_pool(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, **flags):
     _check_nchw(x)
     require_bool(ceil_mode, "ceil_mode")

@@ -325,3 +325,20 @@ def test_torch_bce_with_logits_overflows_before_its_loss_does():
     assert loss.tolist() == [math.inf]
     expected = get_spec("binary_cross_entropy_with_logits").forward(x, t, None, pos_weight, reduction="none")
     assert expected.tolist() == [1.1984620899082105e308]
+
+
+def test_torch_max_pool2d_indexes_past_the_input_for_a_window_of_padding():
+    """An oracle bug the thorough audit found (it crashed the process): with kernel 2, dilation 2 and padding 1 on
+    a 1 x 4 input every window's taps fall on the padding rows -1 and 1; torch returns -inf with index 5, past
+    the 4 elements, and its backward writes there.  Only the forward runs here; the torch adapter refuses this."""
+    from impls import load_backend
+    from reference.layers import windows_without_input
+
+    x = np.zeros((1, 1, 1, 4))
+    out, index = torch.nn.functional.max_pool2d(torch.tensor(x), 2, None, 1, 2, return_indices=True)
+    assert out.flatten().tolist() == [-math.inf, -math.inf] and int(index.max()) >= x.size
+    assert windows_without_input(x, kernel_size=2, padding=1, dilation=2)
+    np.testing.assert_array_equal(get_spec("max_pool2d").forward(x, kernel_size=2, padding=1, dilation=2), out.numpy())
+    backend = load_backend("torch")
+    with pytest.raises(ValueError, match="a window holds no element of x"):
+        backend.run("max_pool2d", [backend.asarray(x, "float64")], {"kernel_size": 2, "padding": 1, "dilation": 2})
