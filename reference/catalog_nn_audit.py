@@ -23,7 +23,7 @@ from reference.audit_kit import (
     shapes,
     values,
 )
-from reference.catalog import CATALOG as catalog_nn_specs
+from reference.catalog import CATALOG
 from reference.layers import windows_without_input
 
 # pooling inputs: besides the usual values, runs of -inf (windows with nothing real but -inf) and repeats
@@ -438,7 +438,7 @@ PLANS: dict[str, AuditPlan] = {
     name: AuditPlan(
         configs,
         declarations=DECLARED.get(name, ()),
-        signed_zero=any(s.signed_zero for s in catalog_nn_specs[name].specials),
+        signed_zero=any(s.signed_zero for s in CATALOG[name].specials),
         oracle_bugs=ORACLE_BUGS.get(name, ()),
     )
     for name, configs in _CONFIGS.items()

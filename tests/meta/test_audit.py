@@ -2,6 +2,7 @@
 no catalog case can see is found and printed with a line that reruns it, and the report section adds up."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -73,6 +74,18 @@ def test_catalog_declarations_are_sound(name, decl):
     assert isinstance(decl, (Divergence, Unsupported)) and decl.entry == name
     assert callable(decl.inputs), "a declaration for generated inputs says which with a predicate"
     assert len(decl.reason) > 20
+
+
+@pytest.mark.parametrize(
+    ("name", "bug"),
+    [(n, b) for n, p in plans().items() for b in p.oracle_bugs],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_every_oracle_bug_names_the_test_that_pins_it(name, bug):
+    path, _, function = bug.test.partition("::")
+    source = (Path(__file__).resolve().parents[2] / path).read_text()
+    assert f"def {function}(" in source, f"{name}: {bug.test} does not exist"
+    assert callable(bug.inputs) and len(bug.reason) > 20
 
 
 def test_oracle_declarations_with_input_predicates_are_scoped_to_a_special_value(selected_backend_class):
