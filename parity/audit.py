@@ -36,6 +36,7 @@ from impls.base import bind_params
 from impls.declare import Divergence, Unsupported
 from parity.compare import Context, Mismatch, assert_close
 from reference import get_entry, optim
+from reference._op import input_names
 
 try:
     from builtins import BaseExceptionGroup
@@ -185,9 +186,9 @@ class _Auditor:
         raise Unexplained(found)
 
     # ---------------------------------------------------------- comparisons
-    def compare(self, check, actual, expected, config, *, atol=0.0, tolerance=None, signed_zero=False) -> None:
+    def compare(self, check, actual, expected, config, *, atol=0.0, tolerance=None, signed_zero=False, what="") -> None:
         tolerance = tolerance or self.spec.tolerance(DTYPE)
-        context = Context(self.spec.name, self.oracle.name, DEVICE, DTYPE, check, config.describe())
+        context = Context(self.spec.name, self.oracle.name, DEVICE, DTYPE, check, what)
         try:
             assert_close(
                 _as_overflowed(np.asarray(actual)),
@@ -199,7 +200,8 @@ class _Auditor:
                 signed_zero=signed_zero,
             )
         except Mismatch as mismatch:
-            self.classify(check, str(mismatch).splitlines()[0].removeprefix(context.describe() + ": "), config)
+            detail = str(mismatch).splitlines()[0].removeprefix(context.describe() + ": ")
+            self.classify(check, f"{what}: {detail}" if what else detail, config)
 
     def rejection(self, check, ref: _Attempt, oracle: _Attempt, config) -> bool:
         """Handle a configuration one or both sides refuse; True when there is nothing left to compare."""
@@ -247,8 +249,12 @@ class _Auditor:
         )
         if self.rejection("vjp", ref_grads, got_grads, config):
             return
-        for actual, expected in zip(got_grads.value, ref_grads.value):
-            self.compare("vjp", actual, expected, config, tolerance=spec.tolerance(DTYPE, grad=True))
+        names = [
+            n for n, d in zip(input_names(spec.arg_names, len(config.inputs)), spec.differentiable(config.inputs)) if d
+        ]
+        for name, actual, expected in zip(names, got_grads.value, ref_grads.value):
+            tolerance = spec.tolerance(DTYPE, grad=True)
+            self.compare("vjp", actual, expected, config, tolerance=tolerance, what=f"gradient with respect to {name}")
 
     # ---------------------------------------------------------- optimizers
     def run_optimizer(self, run) -> None:
@@ -262,7 +268,8 @@ class _Auditor:
         for k, (actual, expected) in enumerate(zip(got.value, ref.value)):
             finite = np.abs(expected[np.isfinite(expected)])
             scale = float(finite.max(initial=0.0)) + max(run.lrs)
-            self.compare("trajectory", actual, expected, run, atol=self.spec.extra_atol(DTYPE, k, scale))
+            atol = self.spec.extra_atol(DTYPE, k, scale)
+            self.compare("trajectory", actual, expected, run, atol=atol, what=f"parameters after step {k + 1}")
 
 
 def _as_overflowed(values: np.ndarray) -> np.ndarray:

@@ -84,7 +84,8 @@ def pow(x, y):  # noqa: A001 - the op's name
 def pow_vjp(g, x, y):
     # The two conventions torch adopts where the naive formulas give NaN
     # (0 * 0**-1 and 0**y * log 0): d/dx is 0 where y == 0, d/dy is 0 where x == 0 and y >= 0.
-    gx = np.where(y == 0, 0.0, g * y * np.power(x, y - 1))
+    # g (y x**(y - 1)), torch's grouping: (g y) x**(y - 1) underflows g y to 0 at a subnormal y and makes 0 * inf
+    gx = np.where(y == 0, 0.0, g * (y * np.power(x, y - 1)))
     gy = np.where((x == 0) & (y >= 0), 0.0, g * np.power(x, y) * np.log(x))
     return _reduce_to_inputs(gx, gy, x, y)
 

@@ -375,6 +375,7 @@ ORACLE_BUGS = {
     ),
 }
 
+
 def _non_finite_weight(inputs, params):
     return len(inputs) > 1 and inputs[1] is not None and not np.isfinite(inputs[1]).all()
 

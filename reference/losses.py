@@ -239,7 +239,10 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
 def nll_loss_vjp(g, input, target, weight=None, ignore_index=-100, reduction="mean"):
     coeff, divisor, keep = _coefficients(input, target, weight, ignore_index, reduction, 0.0)
     row_g = _row_cotangent(g, reduction, divisor, coeff.shape, keep)
-    return (_class_first(-row_g * coeff, input.ndim),)
+    # only the target's entry of a kept row gets -w[t] g: every other entry is exactly 0 (torch never touches
+    # them), even where the row's cotangent g / Σ w[t] is infinite (every target weight 0)
+    target_entry = np.arange(coeff.shape[-1], like=coeff) == np.where(keep, target, -1)[..., None]
+    return (_class_first(np.where(target_entry, -row_g * coeff, 0.0), input.ndim),)
 
 
 def _check_bce(input, target, weight=None, pos_weight=None, reduction="mean"):
