@@ -53,8 +53,10 @@ class CupyBackend(ReferenceBodies, Backend):
         for array_type in (cupy.ndarray, EmulatedArray):
             _xp.register_generic(array_type)
         _xp.erf.register(cupy.ndarray, cupyx.scipy.special.erf)
+        _xp.erfc.register(cupy.ndarray, cupyx.scipy.special.erfc)
         _xp.as_strided.register(cupy.ndarray, cupy.lib.stride_tricks.as_strided)
-        _xp.erf.register(EmulatedArray, _emulated_erf)
+        _xp.erf.register(EmulatedArray, _on_host(_xp.erf))
+        _xp.erfc.register(EmulatedArray, _on_host(_xp.erfc))
         _xp.as_strided.register(EmulatedArray, _emulated_as_strided)
 
     def implemented_ops(self):
@@ -135,8 +137,9 @@ class CupyBackend(ReferenceBodies, Backend):
         return [self.to_numpy(p) for p in steps]
 
 
-def _emulated_erf(x: EmulatedArray) -> EmulatedArray:
-    return EmulatedArray(_xp.erf(x.get()))
+def _on_host(function):
+    """``function`` (erf, erfc: a cupyx.scipy.special kernel on a GPU) on an emulated array, through its host copy."""
+    return lambda x: EmulatedArray(function(x.get()))
 
 
 def _emulated_as_strided(x: EmulatedArray, shape, strides) -> EmulatedArray:

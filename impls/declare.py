@@ -17,12 +17,17 @@ outcomes: the condition holds, it does not, or it cannot be told here.
 
 Built-in and third-party backends declare the same way (``Backend.declarations``), and
 :func:`problems` validates every declaration against the catalog and the backend.
+
+Generated inputs (``parity audit``) have no variant to name: a declaration that applies to some of them
+says which with ``inputs``, a predicate over the configuration (the float64 inputs and the parameters).
+It only widens what a declaration covers for generated configurations (:meth:`Declaration.applies_to`);
+the matrix's cells are matched by scope as before.
 """
 
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -165,6 +170,7 @@ class Declaration:
     dtype: str | tuple[str, ...] | None = None
     device: str | tuple[str, ...] | None = None
     when: tuple[Condition, ...] = ()
+    inputs: Callable[[tuple, Mapping[str, Any]], bool] | None = None
 
     def __post_init__(self):
         if isinstance(self.when, Condition):
@@ -188,6 +194,11 @@ class Declaration:
         if isinstance(self.variant, int):
             return case == self.variant
         return variant == self.variant
+
+    def applies_to(self, inputs: tuple, params: Mapping[str, Any]) -> bool:
+        """Whether a generated configuration is covered: only a declaration with an ``inputs`` predicate covers
+        any, those for which the predicate holds."""
+        return self.inputs is not None and bool(self.inputs(inputs, params))
 
     def condition(self, facts: Mapping[str, Any]) -> bool | None:
         """Whether ``when`` holds on this machine (True with no conditions)."""
@@ -303,6 +314,8 @@ def problems(cls, known_facts: Iterable[str] = ()) -> list[str]:
             for value in _as_tuple(declared) or ():
                 if value not in allowed:
                     found.append(f"{where}: {name} {value!r} is not one of the backend's ({', '.join(allowed)})")
+        if decl.inputs is not None and not callable(decl.inputs):
+            found.append(f"{where}: `inputs` must be a predicate over (inputs, params)")
         for condition in decl.when:
             if condition.fact not in facts and not condition.fact.endswith(".version"):
                 found.append(f"{where}: unknown fact {condition.fact!r} (known: {', '.join(sorted(facts))})")

@@ -243,11 +243,11 @@ class NumbaBackend(HostArrays, Backend):
             return self._mm(g, y[:, None])[:, 0], self._mm(x[None, :], g)[0]
         if name == "linear":
             x, w, *bias = inputs
-            x2 = x.reshape(-1, x.shape[-1])
+            x2 = x.reshape(math.prod(x.shape[:-1]), x.shape[-1])  # not -1: a size-0 feature axis leaves it open
             if g is None:
                 out = self._mm(x2, w.T if self.blas else np.ascontiguousarray(w.T)).reshape(*x.shape[:-1], w.shape[0])
                 return self.E.add(out, bias[0]) if bias else out
-            g2 = g.reshape(-1, w.shape[0])
+            g2 = g.reshape(x2.shape[0], w.shape[0])
             grads = (self._mm(g2, w).reshape(x.shape), self._mm(np.ascontiguousarray(g2.T), x2))
             return grads + ((self.R.row_sum(np.ascontiguousarray(g2.T)),) if bias else ())
         a, b = inputs
@@ -311,7 +311,8 @@ class NumbaBackend(HostArrays, Backend):
 
     def _max_pool2d(self, inputs, params, g):
         kernel, stride, dilation, _, pads, out_hw, xp = self._pool(inputs[0], params, average=False)
-        out, where = self.L.max_pool2d(xp, *kernel, *stride, *dilation, *out_hw)
+        first_real = (pads[0][0], pads[1][0], *inputs[0].shape[2:])
+        out, where = self.L.max_pool2d(xp, *kernel, *stride, *dilation, *out_hw, *first_real)
         if g is None:
             return out
         return (self._crop(self.L.max_pool2d_grad(np.ascontiguousarray(g), where, xp.shape), pads),)
@@ -321,7 +322,9 @@ class NumbaBackend(HostArrays, Backend):
 
         x = inputs[0]
         kernel, stride, _, pad, pads, out_hw, xp = self._pool(x, params, average=True)
-        divisor = ref._avg_divisor(x, kernel, stride, pad, pads, out_hw, params["count_include_pad"]).astype(x.dtype)
+        divisor = ref._avg_divisor(
+            x, kernel, stride, pad, pads, out_hw, params["count_include_pad"], params["divisor_override"]
+        ).astype(x.dtype)
         if g is None:
             return self.L.avg_pool2d(xp, divisor, *kernel, *stride, *out_hw)
         gxp = self.L.avg_pool2d_grad(np.ascontiguousarray(g), divisor, xp.shape, *kernel, *stride)
@@ -445,8 +448,8 @@ class NumbaBackend(HostArrays, Backend):
             )
             divisor = x.dtype.type(self.R.vector_sum(row_weight))
         reduction = params["reduction"]
-        if name == "nll_loss":
-            per = -self.R.row_sum(np.ascontiguousarray(coeff * flat))
+        if name == "nll_loss":  # a zero coefficient (another class, an ignored row) never meets a -inf log p
+            per = -self.R.row_sum(np.ascontiguousarray(np.where(coeff != 0, coeff * flat, 0.0)))
         else:
             per = self.K.ce_rows(flat, coeff)
         row_shape = logits.shape[:-1]
@@ -460,6 +463,8 @@ class NumbaBackend(HostArrays, Backend):
             if reduction == "none"
             else np.full(flat.shape[0], g / divisor if reduction == "mean" else g)
         ).astype(x.dtype)
+        if target.dtype.kind != "f":  # ignored rows get exactly 0, as torch (not g / 0 times 0)
+            g_rows = np.where(np.reshape(target, -1) != params["ignore_index"], g_rows, x.dtype.type(0))
         grad = -coeff * g_rows[:, None] if name == "nll_loss" else self.K.ce_rows_vjp(flat, coeff, g_rows)
         grad = grad.reshape(logits.shape)
         return (np.moveaxis(grad, -1, 1) if x.ndim >= 2 else grad[0],)
@@ -501,10 +506,17 @@ class NumbaOptimizer:
     """The fused update kernels over named parameters (torch.optim semantics)."""
 
     DEFAULTS = {
-        "sgd": {"momentum": 0.0, "dampening": 0.0, "nesterov": False, "weight_decay": 0.0},
-        "adam": {"betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0, "amsgrad": False},
-        "adamw": {"betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 1e-2, "amsgrad": False},
-        "rmsprop": {"alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0, "momentum": 0.0, "centered": False},
+        "sgd": {"momentum": 0.0, "dampening": 0.0, "nesterov": False, "weight_decay": 0.0, "maximize": False},
+        "adam": {"betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0, "amsgrad": False, "maximize": False},
+        "adamw": {"betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 1e-2, "amsgrad": False, "maximize": False},
+        "rmsprop": {
+            "alpha": 0.99,
+            "eps": 1e-8,
+            "weight_decay": 0.0,
+            "momentum": 0.0,
+            "centered": False,
+            "maximize": False,
+        },
     }
 
     def __init__(self, kernels, name, params, lr, hyper):
@@ -518,6 +530,8 @@ class NumbaOptimizer:
         for key, grad in grads.items():
             p, s = self.params[key], self.state[key]
             g = np.ascontiguousarray(grad, dtype=p.dtype)
+            if h["maximize"]:  # torch negates the gradient before anything else
+                g = -g
             s["step"] += 1
             if self.name == "sgd":
                 new = K.sgd_step(

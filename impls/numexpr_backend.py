@@ -46,7 +46,7 @@ for _loop in ("poly", "linreg", "mlp", "cnn"):
 # forward expression, and the expression of each input's gradient (g is the cotangent)
 UNARY = {
     "neg": ("-x", "-g"),
-    "abs": ("abs(x)", "where(x > zero, g, where(x < zero, -g, where(x != x, x, zero * g)))"),
+    "abs": ("abs(x)", "where(x != x, x, where(x > zero, g, where(x < zero, -g, zero * g)))"),  # NaN: NaN
     "exp": ("exp(x)", "g * exp(x)"),
     "expm1": ("expm1(x)", "g * exp(x)"),
     "log": ("log(x)", "g / x"),
@@ -96,9 +96,9 @@ LOSSES = {  # per-element loss and its derivative in the input; then reduced
         "where(abs(x - t) <= delta, half * (x - t) * (x - t), delta * (abs(x - t) - half * delta))",
         "where(x - t > delta, delta, where(x - t < -delta, -delta, x - t))",
     ),
-    "binary_cross_entropy_with_logits": (
-        "pw * t * (where(-x > zero, -x, zero) + log1p(exp(-abs(x)))) "
-        "+ (one - t) * (where(x > zero, x, zero) + log1p(exp(-abs(x))))",
+    "binary_cross_entropy_with_logits": (  # a term with coefficient 0 costs nothing (not 0 * inf = NaN)
+        "where(pw * t == zero, zero, pw * t * (where(-x > zero, -x, zero) + log1p(exp(-abs(x))))) "
+        "+ where(one - t == zero, zero, (one - t) * (where(x > zero, x, zero) + log1p(exp(-abs(x)))))",
         "(one - t) / (one + exp(-x)) - pw * t / (one + exp(x))",
     ),
 }
@@ -287,8 +287,9 @@ class NumexprBackend(HostArrays, Backend):
         x, t, weight, extra = self._loss_terms(name, inputs, params)
         scale = {"none": "g", "sum": "g", "mean": "g / n"}[params["reduction"]]
         expression = f"({LOSSES[name][1]}) * {scale}" + ("" if weight is None else " * w")
-        z = np.zeros_like(x)  # broadcasts a scalar g to x's shape (zero * x would be NaN where x is infinite)
-        return self.evaluate(expression + " + z", x.dtype, x=x, t=t, g=g, w=weight, n=x.size, z=z, **extra)
+        # every derivative holds x and t (validated to share x's shape), so the result has x's shape without a
+        # "+ zero * x", which would turn the finite gradients at infinite logits into NaN
+        return self.evaluate(expression, x.dtype, x=x, t=t, g=g, w=weight, n=x.size, **extra)
 
     def _reduction(self, name, x, params):
         axes = normalize_axes(params.get("axis"), x.ndim)
@@ -333,8 +334,9 @@ class NumexprBackend(HostArrays, Backend):
             return super().run_optimizer(name, param0, grads, lrs, hyper, dtype, device)
         param, state, out = np.array(param0, dtype=dtype), {}, []
         defaults = {k: v.default for k, v in _signature(optim.OPTIMIZERS[name]).items() if v.default is not v.empty}
+        sign = -1 if {**defaults, **hyper}["maximize"] else 1  # torch negates the gradient before anything else
         for grad, lr in zip(grads, lrs):
-            param, state = step(self, param, np.asarray(grad, dtype=dtype), state, lr, {**defaults, **hyper})
+            param, state = step(self, param, sign * np.asarray(grad, dtype=dtype), state, lr, {**defaults, **hyper})
             out.append(param.copy())
         return out
 

@@ -89,7 +89,8 @@ def _ops(torch) -> dict:
         **binary,
         "leaky_relu": lambda x, negative_slope: F.leaky_relu(x, negative_slope),
         "gelu": lambda x: F.gelu(x, approximate="none"),
-        "softplus": lambda x, beta: F.softplus(x, beta=beta),
+        # threshold=None is the reference's exact softplus; torch's own default threshold, 20, applies (declared)
+        "softplus": lambda x, beta, threshold: F.softplus(x, beta, 20 if threshold is None else threshold),
         "sum": _reduction(torch.sum),
         "mean": _reduction(torch.mean),
         "var": lambda x, axis, correction, keepdims: _reduction(torch.var)(x, axis, keepdims, correction=correction),
@@ -108,6 +109,20 @@ def _ops(torch) -> dict:
     }
 
 
+def _max_pool2d(F, x, kernel_size, stride, padding, dilation, ceil_mode):
+    """torch's max_pool2d, refusing a geometry where a window holds only padding: torch gives that window an index
+    past the input (measured with torch 2.13: return_indices shows it), so its backward writes out of bounds and
+    corrupts the heap ("double free or corruption")."""
+    from reference.layers import windows_without_input
+
+    if windows_without_input(x, kernel_size, stride, padding, dilation, ceil_mode):
+        raise ValueError(
+            f"kernel_size={kernel_size}, padding={padding}, dilation={dilation}: a window holds no element of x "
+            f"{tuple(x.shape)}, which torch's max_pool2d backward turns into an out-of-bounds write; refused"
+        )
+    return F.max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode=ceil_mode)
+
+
 def _nn_ops(torch) -> dict:
     """Layers and losses: torch.nn.functional with the reference's argument names."""
     F = torch.nn.functional
@@ -120,11 +135,9 @@ def _nn_ops(torch) -> dict:
     return {
         "linear": F.linear,
         "conv2d": F.conv2d,
-        "max_pool2d": lambda x, kernel_size, stride, padding, dilation, ceil_mode: F.max_pool2d(
-            x, kernel_size, stride, padding, dilation, ceil_mode=ceil_mode
-        ),
-        "avg_pool2d": lambda x, kernel_size, stride, padding, ceil_mode, count_include_pad: F.avg_pool2d(
-            x, kernel_size, stride, padding, ceil_mode, count_include_pad
+        "max_pool2d": functools.partial(_max_pool2d, F),
+        "avg_pool2d": lambda x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override: (
+            F.avg_pool2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
         ),
         "batch_norm": lambda x, weight=None, bias=None, *, eps: F.batch_norm(
             x, None, None, weight, bias, training=True, eps=eps
@@ -201,6 +214,21 @@ def _torch_facts(torch) -> dict:
     return facts
 
 
+def _has_nan(inputs, params) -> bool:
+    return bool(np.isnan(inputs[0]).any())
+
+
+def _has_minus_inf(inputs, params) -> bool:
+    return bool(np.isneginf(inputs[0]).any())
+
+
+def _sums_nothing_but_negative_zeros(inputs, params) -> bool:
+    """Some output of sum adds only -0.0s, or nothing (the empty sum), where torch's +0.0 start shows."""
+    (x,) = inputs
+    negative_zero = (x == 0) & np.signbit(x)
+    return bool(np.all(negative_zero, axis=normalize_axes(params.get("axis"), x.ndim)).any())
+
+
 DECLARATIONS = (
     Divergence(
         "abs",
@@ -217,10 +245,11 @@ DECLARATIONS = (
     Divergence(
         "sum",
         "torch.sum starts its accumulator at +0.0, so sum([-0., -0.]) is +0.0; IEEE 754 gives -0.0 "
-        "(np.sum without initial=-0.0 does the same)",
+        "(np.sum without initial=-0.0 does the same); so is the empty sum",
         check="special",
         variant="signed-zero",
         returns=0.0,
+        inputs=_sums_nothing_but_negative_zeros,
     ),
     Divergence(
         "gelu",
@@ -228,6 +257,37 @@ DECLARATIONS = (
         check="special",
         variant="minus-inf",
         returns=[NAN],
+        inputs=_has_minus_inf,
+    ),
+    Divergence(
+        "abs",
+        "torch's abs backward is g * sgn(x) with sgn(NaN) = 0, so the gradient at NaN is 0; the reference "
+        "propagates the NaN",
+        check="special",
+        variant="nan-grad",
+        returns=[NAN, 2.0],
+        grads=([0.0, -1.0],),
+        inputs=_has_nan,
+    ),
+    Divergence(
+        "relu",
+        "torch's relu backward (threshold_backward: 0 where x <= 0, else g) passes the gradient through NaN, "
+        "since NaN <= 0 is false; the reference, like JAX, lets it through only where x > 0",
+        check="special",
+        variant="nan-grad",
+        returns=[NAN, 2.0],
+        grads=([1.0, 1.0],),
+        inputs=_has_nan,
+    ),
+    Divergence(
+        "binary_cross_entropy_with_logits",
+        "torch evaluates (1 - t) x + m + log(exp(-m) + exp(-x - m)) with m = max(-x, 0): an infinite logit gives "
+        "inf - inf = NaN where the loss is 0 or +inf (all but x = +inf with t = 0); its gradients are right",
+        check="special",
+        variant="infinite-logits",
+        returns=[NAN, NAN, INF, NAN],
+        grads=([0.0, -1.0, 1.0, 0.0],),
+        inputs=lambda inputs, params: not np.isfinite(inputs[0]).all(),
     ),
     Divergence(
         "gelu",

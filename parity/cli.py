@@ -1,4 +1,5 @@
-"""The ``parity`` command: ``list`` the catalog's coverage, ``run`` the matrix, ``check`` one cell."""
+"""The ``parity`` command: ``list`` the catalog's coverage, ``run`` the matrix, ``check`` one cell, ``audit`` the
+reference against an oracle."""
 
 from __future__ import annotations
 
@@ -281,6 +282,46 @@ def cmd_check(args) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- parity audit (issue #13)
+def cmd_audit(args) -> int:
+    """Differential fuzzing of the reference against an oracle backend; exit 1 on an unexplained disagreement."""
+    from parity import audit
+
+    names = args.entries or sorted(audit.plans())
+    unknown = [n for n in names if n not in audit.plans()]
+    if unknown:
+        print(f"no audit plan for {', '.join(unknown)}; audited: {', '.join(sorted(audit.plans()))}", file=sys.stderr)
+        return 2
+    if args.reproduce and len(names) != 1:
+        print("--reproduce reruns one entry's configuration: name exactly one ENTRY", file=sys.stderr)
+        return 2
+    try:
+        oracle = load_backend(args.oracle)
+    except BackendUnavailable as error:
+        print(f"the oracle {args.oracle} cannot be loaded: {error}", file=sys.stderr)
+        return 2
+    overrides = {"max_examples": args.max_examples} if args.max_examples else {}
+    settings = audit.audit_settings(args.hypothesis_profile, **overrides)
+
+    def show(report):
+        counts = ", ".join(f"{n} {cls}" for cls, n in report.by_class().items() if n)
+        print(f"{report.entry}: {report.configurations} configurations, {report.both_rejected} rejected by both"
+              + (f"; {counts}" if counts else "") + f" ({report.seconds:.1f} s)", flush=True)  # fmt: skip
+        for disagreement in report.unexplained:
+            print("  " + disagreement.line().replace("\n", "\n  "), flush=True)
+
+    if args.reproduce:
+        reports = [audit.audit_entry(names[0], oracle, settings=settings, reproduce=args.reproduce)]
+        show(reports[0])
+    else:
+        reports = audit.audit(names, oracle, settings=settings, progress=show)
+    data = audit.summary(reports)
+    print("\n".join(audit.render_markdown(data)))
+    if args.json:
+        Path(args.json).write_text(json.dumps(data, indent=1, default=str))
+    return 1 if data["disagreements"]["reference bug"] else 0
+
+
 def _train_once(args, name: str, device: str, grad: str):
     reason = backend_class(name).unsupported_reason(args.loop)
     if reason:
@@ -436,6 +477,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--level", action="append", default=None, help="run only these levels (default and LEVEL)")
     p.add_argument("pytest_args", nargs="*", help="extra pytest arguments for every level, after --")
     p.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser("audit", help="differential fuzzing of the reference against an oracle backend")
+    p.add_argument("entries", nargs="*", metavar="ENTRY", help="catalog entries (default: every audited one)")
+    p.add_argument("--oracle", default="torch", help="the backend whose semantics the catalog states (torch)")
+    p.add_argument("--hypothesis-profile", default="ci", choices=["dev", "ci", "thorough"],
+                   help="examples per entry: ci (40, derandomized; default), dev (25), thorough (1000)")  # fmt: skip
+    p.add_argument("--max-examples", type=int, default=None, help="override the profile's examples per entry")
+    p.add_argument("--reproduce", metavar="BLOB", default=None, help="rerun the configuration a failure printed")
+    p.add_argument("--json", metavar="PATH", default=None, help="also write the summary as JSON")
+    p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser("check", help="rerun one cell of the matrix and print its measurement or mismatch")
     p.add_argument("op", choices=[name for group in ENTRY_GROUPS.values() for name in group], metavar="ENTRY")

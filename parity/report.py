@@ -283,7 +283,12 @@ def write_report(
         records, command=command, exit_code=exit_code, benchmarks=benchmarks, plots=relative, facts=facts
     )
     md = out_dir / "report.md"
-    md.write_text(render_report(data) + (f"\n{plot_problem}\n" if plot_problem else ""))
+    # the audit section (parity.audit, issue #13): tests/test_audit.py keeps each entry's result in out_dir/audit
+    from parity.audit import report_section
+
+    data["audit"], audit_lines = report_section(out_dir / "audit")
+    text = render_report(data) + "\n".join(audit_lines)
+    md.write_text(text + (f"\n{plot_problem}\n" if plot_problem else ""))
     js = out_dir / "report.json"
     js.write_text(json.dumps(data, indent=1, default=str))
     page = out_dir / "report.html"

@@ -2,7 +2,7 @@
 
 ``op_inputs(spec, dtype)`` draws ``(inputs, params)``: arrays whose values are
 exactly representable in ``dtype`` (returned as float64), in shapes that cover
-0-d, size-1, empty and broadcasting, with parameters drawn per category.
+0-d, size-1, empty and broadcasting, with parameters drawn per category; subnormals are drawn like any value.
 Forward checks only: the bounds keep values finite-ish, not away from kinks.
 """
 
@@ -17,22 +17,27 @@ from hypothesis.extra import numpy as hnp
 from parity.inputs import round_to, sample
 from reference.spec import OpSpec
 
+SUBNORMAL = 5e-324  # as a lower bound: the dtype's smallest subnormal (subnormals are values)
+
 BOUNDS = {
     "real": (-30.0, 30.0),
-    "positive": (1e-3, 1e3),
+    "positive": (SUBNORMAL, 1e3),
     "nonzero": (-1e3, 1e3),
     "above_minus_one": (-0.999, 1e3),
     "distinct_pair": (-30.0, 30.0),
     "no_ties": (-30.0, 30.0),
     "nonzero_denominator": (-30.0, 30.0),
 }
-PAIR_BOUNDS = {"pow": ((1e-3, 1e2), (-5.0, 5.0))}
+PAIR_BOUNDS = {"pow": ((SUBNORMAL, 1e2), (-5.0, 5.0))}
 PARAMS = {"negative_slope": st.floats(0.0, 1.0), "beta": st.floats(0.25, 4.0)}
 
 
 def _elements(dtype: str, bounds):
     low, high = (float(np.dtype(dtype).type(b)) for b in bounds)  # hypothesis wants representable bounds
-    return st.floats(low, high, width=np.dtype(dtype).itemsize * 8, allow_subnormal=False)
+    if bounds[0] == SUBNORMAL:
+        low = float(np.finfo(dtype).smallest_subnormal)
+    # subnormals are drawn wherever the bounds admit them (hypothesis' default)
+    return st.floats(low, high, width=np.dtype(dtype).itemsize * 8)
 
 
 def _array(dtype: str, shape, bounds):

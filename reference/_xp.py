@@ -30,6 +30,16 @@ def erf(x):
     return _erf_float64(x).astype(x.dtype)
 
 
+# math.erfc: accurate to a few ulp of its (relative) value all the way down its tail, where 1 - erf cancels
+_erfc_float64 = np.vectorize(math.erfc, otypes=[np.float64])
+
+
+@functools.singledispatch
+def erfc(x):
+    """The complementary error function 1 - erf(x) of ``x``, in ``x``'s dtype, without the cancellation."""
+    return _erfc_float64(x).astype(x.dtype)
+
+
 @functools.singledispatch
 def as_strided(x, shape, strides):
     """A read-only strided view of ``x``."""

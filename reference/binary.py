@@ -66,8 +66,12 @@ def div(x, y):
 def div_vjp(g, x, y):
     # -(g/y)(x/y), not -g x / y**2: y**2 and g x under- or overflow long before the gradient does
     # (hypothesis found x = y = 1.3e-158, where g x is subnormal and the gradient lost 0.14%).
-    g_over_y = g / y
-    return _reduce_to_inputs(g_over_y, -g_over_y * (x / y), x, y)
+    # Where g / y overflows (a subnormal y), -g ((x / y) / y), torch's order, is finite whenever the gradient is:
+    # at x = 0 it is -0 where the product above is inf * 0 = NaN (found by parity audit).
+    g_over_y, x_over_y = g / y, x / y
+    gy = -g_over_y * x_over_y
+    gy = np.where(np.isfinite(gy) | ~np.isfinite(g), gy, -g * (x_over_y / y))
+    return _reduce_to_inputs(g_over_y, gy, x, y)
 
 
 @_binary
@@ -80,7 +84,8 @@ def pow(x, y):  # noqa: A001 - the op's name
 def pow_vjp(g, x, y):
     # The two conventions torch adopts where the naive formulas give NaN
     # (0 * 0**-1 and 0**y * log 0): d/dx is 0 where y == 0, d/dy is 0 where x == 0 and y >= 0.
-    gx = np.where(y == 0, 0.0, g * y * np.power(x, y - 1))
+    # g (y x**(y - 1)), torch's grouping: (g y) x**(y - 1) underflows g y to 0 at a subnormal y and makes 0 * inf
+    gx = np.where(y == 0, 0.0, g * (y * np.power(x, y - 1)))
     gy = np.where((x == 0) & (y >= 0), 0.0, g * np.power(x, y) * np.log(x))
     return _reduce_to_inputs(gx, gy, x, y)
 

@@ -143,6 +143,14 @@ UNARY = [
                 grads=([0.0, 0.0, 1.0, -1.0],),
                 note="abs'(0) = 0 (sign(0))",
             ),
+            Special(
+                "nan-grad",
+                ([NAN, -2.0],),
+                [NAN, 2.0],
+                cotangent=[1.0, 1.0],
+                grads=([NAN, -1.0],),
+                note="the gradient at NaN is NaN: sign(NaN) is NaN",
+            ),
         ),
     ),
     _unary("exp", specials=(Special("ieee", ([-INF, INF, NAN, -0.0, 1000.0],), [0.0, INF, NAN, 1.0, INF]),)),
@@ -223,6 +231,14 @@ UNARY = [
                 cotangent=[1.0, 1.0, 1.0],
                 grads=([0.0, 0.0, 1.0],),
                 note="relu'(0) = 0, as torch",
+            ),
+            Special(
+                "nan-grad",
+                ([NAN, 2.0],),
+                [NAN, 2.0],
+                cotangent=[1.0, 1.0],
+                grads=([0.0, 1.0],),
+                note="the gradient flows only where x > 0, so none at NaN (as JAX)",
             ),
         ),
     ),
@@ -375,6 +391,7 @@ BINARY = [
         ),
     ),
 ]
+
 
 # ---------------------------------------------------------------- branch conventions of the non-smooth binary ops
 # (issue #20) the gradient where a NaN or an infinity picks the branch, stated by hand: torch's rule
@@ -645,6 +662,7 @@ OPTIMIZER_SPECS: dict[str, OptimizerSpec] = {
                 {"momentum": 0.9},
                 {"momentum": 0.9, "dampening": 0.3, "weight_decay": 0.01},
                 {"momentum": 0.9, "nesterov": True, "weight_decay": 0.01},
+                {"momentum": 0.9, "weight_decay": 0.01, "maximize": True},
             )
             + _configs({"momentum": 0.5}, shape=(5,)),
             notes="torch form: v = mu v + g, p -= lr v (not Sutskever's v = mu v + lr g)",
@@ -652,19 +670,26 @@ OPTIMIZER_SPECS: dict[str, OptimizerSpec] = {
         OptimizerSpec(
             "adam",
             optim.adam,
-            _configs({}, {"weight_decay": 0.1, "amsgrad": True}, {"betas": (0.8, 0.99), "eps": 1e-6}),
+            _configs(
+                {}, {"weight_decay": 0.1, "amsgrad": True}, {"betas": (0.8, 0.99), "eps": 1e-6}, {"maximize": True}
+            ),
             notes="weight_decay is L2 (added to the gradient); eps is added to sqrt(v-hat)",
         ),
         OptimizerSpec(
             "adamw",
             optim.adamw,
-            _configs({}, {"weight_decay": 0.1, "amsgrad": True}),
+            _configs({}, {"weight_decay": 0.1, "amsgrad": True}, {"weight_decay": 0.1, "maximize": True}),
             notes="decoupled weight decay: p *= 1 - lr * weight_decay before the Adam step",
         ),
         OptimizerSpec(
             "rmsprop",
             optim.rmsprop,
-            _configs({}, {"momentum": 0.9, "centered": True, "weight_decay": 0.01}, {"alpha": 0.9}),
+            _configs(
+                {},
+                {"momentum": 0.9, "centered": True, "weight_decay": 0.01},
+                {"alpha": 0.9},
+                {"momentum": 0.5, "weight_decay": 0.01, "maximize": True},
+            ),
         ),
     )
 }

@@ -31,7 +31,7 @@ def _batch_norm_terms(inputs, params):
     scale = np.abs(x - x.mean(axis=axes, keepdims=True)) + np.abs(x.mean(axis=axes, keepdims=True))
     w = rest[0] if rest and rest[0] is not None else None
     weight = 1.0 if w is None else np.abs(w).reshape(1, -1, *([1] * (x.ndim - 2)))
-    return x.size // x.shape[1], 4.0 * scale / np.sqrt(x.var(axis=axes, keepdims=True) + 1e-5) * weight
+    return x.size // max(x.shape[1], 1), 4.0 * scale / np.sqrt(x.var(axis=axes, keepdims=True) + 1e-5) * weight
 
 
 def _layer_norm_terms(inputs, params):
@@ -55,8 +55,8 @@ def _mean_loss_terms(inputs, params):
 def _ce_terms(inputs, params):
     x = inputs[0]
     c = x.shape[1] if x.ndim >= 2 else x.shape[0]
-    lse = np.abs(x).max() + math.log(c) + 1.0
-    count = x.size // c
+    lse = np.abs(x).max(initial=0.0) + math.log(max(c, 1)) + 1.0
+    count = x.size // max(c, 1)
     return count * c, (lse * count * 4.0) / (count if params.get("reduction", "mean") == "mean" else 1)
 
 
@@ -70,7 +70,25 @@ LAYERS = [
         accumulation=_linear_terms,
         fd_step=1.0,
         fd_step_reason=BILINEAR,
-        specials=(Special("inf-times-zero", ([[INF, 1.0]], [[0.0, 1.0]], [0.0]), [[NAN]]),),
+        specials=(
+            Special("inf-times-zero", ([[INF, 1.0]], [[0.0, 1.0]], [0.0]), [[NAN]]),
+            Special(
+                "no-in-features",
+                (np.zeros((3, 0)), np.zeros((2, 0)), [1.0, 2.0]),
+                [[1.0, 2.0], [1.0, 2.0], [1.0, 2.0]],
+                cotangent=[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]],
+                grads=(np.zeros((3, 0)), np.zeros((2, 0)), [9.0, 12.0]),
+                note="an empty product: the output is the bias, the gradients of the empty inputs are empty",
+            ),
+            Special(
+                "no-out-features",
+                ([[1.0, 2.0]], np.zeros((0, 2))),
+                np.zeros((1, 0)),
+                cotangent=np.zeros((1, 0)),
+                grads=([[0.0, 0.0]], np.zeros((0, 2))),
+                note="no outputs: x's gradient is an empty sum, 0",
+            ),
+        ),
     ),
     OpSpec(
         "conv2d",
@@ -82,6 +100,7 @@ LAYERS = [
             Case(((1, 3, 8, 7), (5, 3, 2, 3), (5,)), {"padding": "same", "dilation": 2}),
             Case(((2, 2, 6, 5), (3, 2, 3, 1), (3,)), {"padding": "valid", "stride": (2, 1)}),
             Case(((1, 2, 5, 6), (3, 2, 2, 2)), {"padding": "same"}),
+            Case(((2, 2, 6, 5), (3, 2, 2, 3), (3,)), {"stride": [2, 1], "padding": (1,), "dilation": [1]}),
         ),
         kind="layer",
         accumulation=_conv_terms,
@@ -111,6 +130,7 @@ LAYERS = [
             Case(((2, 3, 6, 7),), {"kernel_size": 2}),
             Case(((1, 2, 7, 6),), {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True}),
             Case(((1, 2, 9, 8),), {"kernel_size": (2, 3), "stride": (1, 2), "dilation": 2}),
+            Case(((2, 1, 7, 8),), {"kernel_size": [3], "stride": (2,), "padding": [1, 0]}),
         ),
         domain="no_ties",
         kind="layer",
@@ -139,6 +159,26 @@ LAYERS = [
                 params={"kernel_size": 2, "stride": 2, "padding": 1},
                 note="implicit padding never wins a max, even against negative values",
             ),
+            Special(
+                "minus-inf-window-at-padding",
+                ([[[[-INF, -INF], [-INF, -INF]]]],),
+                [[[[-INF, -INF, -INF], [-INF, -INF, -INF], [-INF, -INF, -INF]]]],
+                params={"kernel_size": 2, "stride": 1, "padding": 1},
+                cotangent=[[[[1.0, 1.0, 1.0], [1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]]],
+                grads=([[[[4.0, 2.0], [2.0, 1.0]]]],),
+                note="a window whose real elements are all -inf sends its gradient to its first real element, never "
+                "into the padding (torch): the top-left element is first in 4 windows",
+            ),
+            Special(
+                "two-nans",
+                ([[[[NAN, 1.0], [NAN, 2.0]]]],),
+                [[[[NAN]]]],
+                params={"kernel_size": 2},
+                cotangent=[[[[1.0]]]],
+                grads=([[[[0.0, 0.0], [1.0, 0.0]]]],),
+                note="of several NaNs the last one in the window gets the gradient: torch's rule "
+                "`v > best or isnan(v)` (its CPU kernels in both memory formats, and its NCHW CUDA kernel)",
+            ),
         ),
     ),
     OpSpec(
@@ -150,6 +190,7 @@ LAYERS = [
             Case(((1, 2, 7, 6),), {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True}),
             Case(((1, 2, 7, 6),), {"kernel_size": 3, "stride": 2, "padding": 1, "count_include_pad": False}),
             Case(((1, 2, 5, 7),), {"kernel_size": 2, "stride": 2, "ceil_mode": True, "count_include_pad": False}),
+            Case(((2, 1, 6, 7),), {"kernel_size": (2, 3), "padding": 1, "divisor_override": 4}),
         ),
         kind="layer",
         fd_step=1.0,
@@ -175,7 +216,12 @@ LAYERS = [
         "batch_norm",
         layers.batch_norm,
         "layer",
-        (Case(((4, 3, 2, 5), (3,), (3,))), Case(((6, 4),)), Case(((3, 2, 7), (2,), (2,)), {"eps": 1e-3})),
+        (
+            Case(((4, 3, 2, 5), (3,), (3,))),
+            Case(((6, 4),)),
+            Case(((3, 2, 7), (2,), (2,)), {"eps": 1e-3}),
+            Case(((2, 3, 2, 3, 2), (3,), (3,))),
+        ),
         kind="layer",
         accumulation=_batch_norm_terms,
         specials=(
@@ -320,7 +366,30 @@ LOSSES = [
                 1e4,
                 note="stable: losses 0 and 2e4, mean 1e4",
             ),
-            Special("all-ignored", ([[1.0, 2.0]], np.array([-100])), NAN, note="'mean' over no kept rows is 0/0"),
+            Special(
+                "all-ignored",
+                ([[1.0, 2.0]], np.array([-100])),
+                NAN,
+                cotangent=1.0,
+                grads=([[0.0, 0.0]],),
+                note="'mean' over no kept rows is 0/0; an ignored row's gradient is 0 (torch never touches it)",
+            ),
+            Special(
+                "masked-class",
+                ([[0.0, -INF, 0.0]], np.array([0])),
+                math.log(2.0),
+                cotangent=1.0,
+                grads=([[-0.5, 0.0, 0.5]],),
+                note="a masked (-inf) class that is not the target costs nothing: -log(1/2), not 0 * -inf = NaN",
+            ),
+            Special(
+                "ignored-row-with-minus-inf",
+                ([[0.0, -INF], [0.0, 0.0]], np.array([-100, 1])),
+                math.log(2.0),
+                cotangent=1.0,
+                grads=([[0.0, 0.0], [0.5, -0.5]],),
+                note="an ignored row counts for nothing whatever it holds",
+            ),
             Special(
                 "weighted-mean",
                 ([[0.0, 0.0], [0.0, 0.0]], np.array([0, 1]), [1.0, 3.0]),
@@ -361,7 +430,22 @@ LOSSES = [
         fd_step=1.0,
         fd_step_reason="linear in the input: exact",
         specials=(
-            Special("all-ignored", ([[-1.0, -2.0]], np.array([-100])), NAN),
+            Special(
+                "all-ignored",
+                ([[-1.0, -2.0]], np.array([-100])),
+                NAN,
+                cotangent=1.0,
+                grads=([[0.0, 0.0]],),
+                note="'mean' over no kept rows is 0/0; an ignored row's gradient is 0 (torch never touches it)",
+            ),
+            Special(
+                "minus-inf-log-prob",
+                ([[-1.0, -INF], [-2.0, -3.0]], np.array([0, 1])),
+                2.0,
+                cotangent=1.0,
+                grads=([[-0.5, 0.0], [0.0, -0.5]],),
+                note="log p = -inf in a class that is not the target costs nothing: (1 + 3) / 2, not 0 * -inf = NaN",
+            ),
             Special("weighted-mean", ([[-1.0, -2.0], [-3.0, -4.0]], np.array([0, 1]), [1.0, 3.0]), 13.0 / 4.0),
         ),
     ),
@@ -385,6 +469,15 @@ LOSSES = [
                 note="log(1 + e**1000) must not overflow: both losses are 1000",
             ),
             Special("pos-weight", ([0.0], [1.0], None, [3.0]), 3.0 * math.log(2.0)),
+            Special(
+                "infinite-logits",
+                ([-INF, -INF, INF, INF], [0.0, 1.0, 0.0, 1.0]),
+                [0.0, INF, INF, 0.0],
+                params={"reduction": "none"},
+                cotangent=[1.0, 1.0, 1.0, 1.0],
+                grads=([0.0, -1.0, 1.0, 0.0],),
+                note="-log(1 - sigmoid(-inf)) = 0, -log sigmoid(-inf) = inf: a term with coefficient 0 costs nothing",
+            ),
         ),
     ),
 ]

@@ -23,11 +23,12 @@ from reference._op import reference_op, vjp_of
 
 # ---------------------------------------------------------------- argument helpers
 def pair(value, name: str) -> tuple[int, int]:
-    """An int or a 2-tuple of ints as ``(height, width)``."""
-    if isinstance(value, tuple):
-        if len(value) != 2:
-            raise ValueError(f"{name} must be an int or a pair of ints, got {value}")
-        return require_int(value[0], name), require_int(value[1], name)
+    """An int, or a tuple or list of one or two ints (torch's forms), as ``(height, width)``."""
+    if isinstance(value, (tuple, list)):
+        if len(value) not in (1, 2):
+            raise ValueError(f"{name} must be an int or a tuple of one or two ints, got {value}")
+        h, w = (value[0], value[0]) if len(value) == 1 else value
+        return require_int(h, name), require_int(w, name)
     v = require_int(value, name)
     return v, v
 
@@ -52,6 +53,11 @@ def require_vectors(x, length: int, what: str, **arrays) -> None:
 
 def _check_nchw(x, weight=None, name="x"):
     require_float_array(x, name)
+    if x.ndim == 3:
+        raise ValueError(
+            f"{name} must have 4 dimensions (N, C, H, W), got shape {tuple(x.shape)}: an unbatched (C, H, W) input "
+            f"is not supported (torch accepts it); add the batch dimension, {name}[None]"
+        )
     require_ndim(x, name, exactly=4)
     if weight is not None:
         require_float_array(weight, "weight")
@@ -61,9 +67,9 @@ def _check_nchw(x, weight=None, name="x"):
 def conv_padding(padding, kernel, dilation, stride) -> tuple[tuple[int, int], tuple[int, int]]:
     """``((top, bottom), (left, right))``.  ``'same'`` pads the extra row/column of an even
     kernel at the bottom/right, as torch does, and requires stride 1."""
-    if padding == "valid":
+    if isinstance(padding, str) and padding == "valid":
         return (0, 0), (0, 0)
-    if padding == "same":
+    if isinstance(padding, str) and padding == "same":
         if stride != (1, 1):
             raise ValueError("padding='same' requires stride=1")
         out = []
@@ -126,7 +132,8 @@ def linear(x, weight, bias=None):
 @vjp_of(linear)
 def linear_vjp(g, x, weight, bias=None):
     gx = g @ weight
-    g2, x2 = g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1])
+    rows = math.prod(x.shape[:-1])  # not reshape(-1, ...): a size-0 feature axis leaves -1 undetermined
+    g2, x2 = g.reshape(rows, g.shape[-1]), x.reshape(rows, x.shape[-1])
     grads = (gx, g2.T @ x2)
     return grads if bias is None else (*grads, g2.sum(axis=0))
 
@@ -146,6 +153,8 @@ def _conv_geometry(x, weight, stride, padding, dilation, groups):
 def _check_conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     _check_nchw(x, weight)
     require_ndim(weight, "weight", exactly=4)
+    if weight.shape[0] == 0:
+        raise ValueError(f"weight must have at least one filter (dimension 0), got shape {tuple(weight.shape)}")
     groups = require_int(groups, "groups")
     if groups < 1 or x.shape[1] % groups or weight.shape[0] % groups:
         raise ValueError(
@@ -269,6 +278,18 @@ def _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode):
     return kernel, stride, dilation, pad, pads, tuple(out_hw)
 
 
+def windows_without_input(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False) -> bool:
+    """Whether some pooling window holds only padding: dilation can step every tap of a window over the input
+    (kernel 2, dilation 2, padding 1 on a 1-row input: taps at rows -1 and 1).  Its max is -inf, the max of
+    nothing, and it has no element to send a gradient to."""
+    kernel, stride, dilation, pad, _, out_hw = _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode)
+    for size, p, d, k, s, n in zip(x.shape[2:], pad, dilation, kernel, stride, out_hw):
+        taps = np.arange(n)[:, None] * s - p + d * np.arange(k)[None, :]
+        if not np.all(np.any((taps >= 0) & (taps < size), axis=1)):
+            return True
+    return False
+
+
 def _check_pool(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, **flags):
     _check_nchw(x)
     require_bool(ceil_mode, "ceil_mode")
@@ -282,19 +303,29 @@ def _check_max_pool(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mod
 
 
 def _max_pool_argmax(x, kernel_size, stride, padding, dilation, ceil_mode):
+    """The padded input, its windows flattened, and the tap each window selects (torch's rule, below)."""
     kernel, stride, dilation, _, pads, out_hw = _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode)
     xp = np.pad(x, ((0, 0), (0, 0), *pads), constant_values=-np.inf)
-    cols = _windows(xp, kernel, stride, dilation, out_hw)
-    flat = cols.reshape(*cols.shape[:4], -1)
-    # the first maximum in row-major window order, NaN counting as the maximum (torch's CPU/CUDA rule)
-    index = np.argmax(np.where(np.isnan(flat), np.inf, flat), axis=-1)
-    index = np.where(np.isnan(flat).any(axis=-1), np.argmax(np.isnan(flat), axis=-1), index)
+    taps = kernel[0] * kernel[1]  # not -1 in the reshapes: an empty batch leaves it undetermined
+    flat = _windows(xp, kernel, stride, dilation, out_hw).reshape(*x.shape[:2], *out_hw, taps)
+    real = np.zeros(xp.shape[2:], dtype=bool, like=x)
+    real[pads[0][0] : pads[0][0] + x.shape[2], pads[1][0] : pads[1][0] + x.shape[3]] = True
+    real = _windows(real[None, None], kernel, stride, dilation, out_hw).reshape(*out_hw, taps)
+    # torch's CPU kernels (both memory formats, measured with torch 2.13) and its NCHW CUDA kernel (same source
+    # rule) start at the window's first real element with the value -inf and move on at `v > best or isnan(v)`:
+    # ties go to the first maximum, a window of -inf sends its gradient to its first real element (never into
+    # the padding), and of several NaNs the *last* wins.
+    nan = np.isnan(flat)
+    best = np.max(np.where(real & ~nan, flat, -np.inf), axis=-1, keepdims=True)
+    index = np.argmax(real & (flat == best), axis=-1)
+    last_nan = flat.shape[-1] - 1 - np.argmax(nan[..., ::-1], axis=-1)
+    index = np.where(nan.any(axis=-1), last_nan, index)
     return xp, flat, index, (kernel, stride, dilation, pads, out_hw)
 
 
 @reference_op(("x",), _check_max_pool)
 def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
-    """Max over windows (padding is -inf); NaN propagates; ties resolve to the first element."""
+    """Max over windows (padding is -inf and never selected); NaN propagates; ties resolve to the first element."""
     _, flat, index, _ = _max_pool_argmax(x, kernel_size, stride, padding, dilation, ceil_mode)
     return np.take_along_axis(flat, index[..., None], axis=-1)[..., 0]
 
@@ -310,13 +341,18 @@ def max_pool2d_vjp(g, x, kernel_size, stride=None, padding=0, dilation=1, ceil_m
     return (_crop(_scatter_windows(cols, xp.shape, kernel, stride, dilation), pads),)
 
 
-def _check_avg_pool(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+def _check_avg_pool(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+                    divisor_override=None):  # fmt: skip
     _check_pool(x, kernel_size, stride, padding, 1, ceil_mode, count_include_pad=count_include_pad)
+    if divisor_override is not None and require_int(divisor_override, "divisor_override") == 0:
+        raise ValueError("divisor_override must not be 0")
 
 
-def _avg_divisor(x, kernel, stride, pad, pads, out_hw, count_include_pad):
+def _avg_divisor(x, kernel, stride, pad, pads, out_hw, count_include_pad, divisor_override=None):
     """Elements averaged by each window: the padded area it covers (torch's count_include_pad=True,
-    never beyond the declared padding), or only the real input elements."""
+    never beyond the declared padding), or only the real input elements; ``divisor_override`` for every window."""
+    if divisor_override is not None:
+        return np.zeros(out_hw, like=x) + float(divisor_override)  # np.full(like=) passes device=, CuPy lacks it
     h, w = x.shape[2:]
     rows = np.zeros(h + sum(pads[0]), like=x)
     cols = np.zeros(w + sum(pads[1]), like=x)
@@ -329,18 +365,21 @@ def _avg_divisor(x, kernel, stride, pad, pads, out_hw, count_include_pad):
 
 
 @reference_op(("x",), _check_avg_pool)
-def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
-    """Mean over windows; ``count_include_pad`` decides whether zero padding counts in the divisor."""
+def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):
+    """Mean over windows; ``count_include_pad`` decides whether zero padding counts in the divisor, and
+    ``divisor_override`` (a nonzero int) replaces the divisor of every window."""
     kernel, stride, _, pad, pads, out_hw = _pool_geometry(x, kernel_size, stride, padding, 1, ceil_mode)
     xp = np.pad(x, ((0, 0), (0, 0), *pads))
     total = _windows(xp, kernel, stride, (1, 1), out_hw).sum(axis=(-1, -2))
-    return total / _avg_divisor(x, kernel, stride, pad, pads, out_hw, count_include_pad)
+    return total / _avg_divisor(x, kernel, stride, pad, pads, out_hw, count_include_pad, divisor_override)
 
 
 @vjp_of(avg_pool2d)
-def avg_pool2d_vjp(g, x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+def avg_pool2d_vjp(
+    g, x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None
+):
     kernel, stride, _, pad, pads, out_hw = _pool_geometry(x, kernel_size, stride, padding, 1, ceil_mode)
-    share = g / _avg_divisor(x, kernel, stride, pad, pads, out_hw, count_include_pad)
+    share = g / _avg_divisor(x, kernel, stride, pad, pads, out_hw, count_include_pad, divisor_override)
     cols = np.broadcast_to(share[..., None, None], (*share.shape, *kernel))
     padded = (*x.shape[:2], x.shape[2] + sum(pads[0]), x.shape[3] + sum(pads[1]))
     return (_crop(_scatter_windows(cols, padded, kernel, stride, (1, 1)), pads),)
@@ -349,12 +388,18 @@ def avg_pool2d_vjp(g, x, kernel_size, stride=None, padding=0, ceil_mode=False, c
 # ---------------------------------------------------------------- normalisation
 def _check_batch_norm(x, weight=None, bias=None, eps=1e-5):
     require_float_array(x, "x")
-    if x.ndim not in (2, 3, 4):
-        raise ValueError(f"x must be (N, C), (N, C, L) or (N, C, H, W), got shape {tuple(x.shape)}")
-    if math.prod(x.shape) // x.shape[1] < 2:
-        raise ValueError(f"x of shape {tuple(x.shape)} has one value per channel: batch statistics need at least two")
+    if x.ndim < 2:
+        raise ValueError(f"x must be (N, C) or (N, C, d1, ...), got shape {tuple(x.shape)}")
+    _require_two_values_per_channel(x)
     require_vectors(x, x.shape[1], f"x's {x.shape[1]} channels", weight=weight, bias=bias)
     require_real(eps, "eps", minimum=0.0, exclusive=True)
+
+
+def _require_two_values_per_channel(x):
+    per_channel = math.prod(x.shape[:1] + x.shape[2:])  # torch counts them so, however many channels there are
+    if per_channel < 2:
+        values = "one value" if per_channel == 1 else "no values"
+        raise ValueError(f"x of shape {tuple(x.shape)} has {values} per channel: batch statistics need at least two")
 
 
 def _channel(v, x):
@@ -398,8 +443,10 @@ def batch_norm_vjp(g, x, weight=None, bias=None, eps=1e-5):
     var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
     inv = 1.0 / np.sqrt(var + eps)
     xhat = (x - mean) * inv
-    gxhat = g if weight is None else g * _channel(weight, x)
-    return (_normalize_vjp(gxhat, xhat, inv, axes), *_affine_vjp(g, xhat, axes, weight, bias))
+    # the weight is constant over each channel's batch: it scales the centred cotangent after centring, as torch
+    # does (before, an infinite weight would centre inf - inf = NaN)
+    scale = inv if weight is None else inv * _channel(weight, x)
+    return (_normalize_vjp(g, xhat, scale, axes), *_affine_vjp(g, xhat, axes, weight, bias))
 
 
 def _check_batch_norm_eval(x, running_mean, running_var, weight=None, bias=None, eps=1e-5):
@@ -440,6 +487,7 @@ def batch_norm_running_stats(x, running_mean, running_var, momentum=0.1):
     """The running statistics after one training step (torch): the *unbiased* batch variance is stored,
     ``new = (1 - momentum) * running + momentum * batch``."""
     _check_batch_norm_stats(x, running_mean, running_var)
+    _require_two_values_per_channel(x)  # the unbiased variance divides by n - 1 (torch raises too)
     require_real(momentum, "momentum", minimum=0.0)
     axes = _batch_axes(x)
     n = x.size // x.shape[1]
@@ -450,8 +498,9 @@ def batch_norm_running_stats(x, running_mean, running_var, momentum=0.1):
 
 def _check_layer_norm(x, weight=None, bias=None, *, normalized_shape, eps=1e-5):
     require_float_array(x, "x")
-    if not isinstance(normalized_shape, tuple):
-        raise TypeError(f"normalized_shape must be a tuple of ints, got {type(normalized_shape).__name__}")
+    if not isinstance(normalized_shape, (tuple, list)):
+        raise TypeError(f"normalized_shape must be a tuple or list of ints, got {type(normalized_shape).__name__}")
+    normalized_shape = tuple(require_int(n, "normalized_shape") for n in normalized_shape)
     k = len(normalized_shape)
     if k == 0 or tuple(x.shape[x.ndim - k :]) != normalized_shape or x.ndim < k:
         raise ValueError(
@@ -460,6 +509,7 @@ def _check_layer_norm(x, weight=None, bias=None, *, normalized_shape, eps=1e-5):
     for name, p in (("weight", weight), ("bias", bias)):
         if p is not None:
             require_float_array(p, name)
+            require_same_dtype((x, p), ("x", name))
             if tuple(p.shape) != normalized_shape:
                 raise ValueError(f"{name} must have shape {normalized_shape}, got {tuple(p.shape)}")
     require_real(eps, "eps", minimum=0.0, exclusive=True)

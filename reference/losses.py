@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from reference._checks import (
+    FLOAT_DTYPE_NAMES,
+    dtype_name,
     require_float_array,
     require_int,
     require_ndim,
@@ -16,7 +18,7 @@ from reference._checks import (
 )
 from reference._op import reference_op, vjp_of
 from reference.elementwise import _sigmoid
-from reference.reductions import _logsumexp_keepdims
+from reference.reductions import _log_softmax
 
 REDUCTIONS = ("none", "mean", "sum")
 
@@ -42,7 +44,10 @@ def _check_pair(input, target, reduction="mean", **_):
     require_float_array(target, "target")
     require_same_dtype((input, target), ("input", "target"))
     if tuple(input.shape) != tuple(target.shape):
-        raise ValueError(f"input {tuple(input.shape)} and target {tuple(target.shape)} must have the same shape")
+        raise ValueError(
+            f"input {tuple(input.shape)} and target {tuple(target.shape)} must have the same shape: a broadcasting "
+            "target is not supported (torch broadcasts it with a warning; parity never broadcasts silently)"
+        )
     _check_reduction(reduction)
 
 
@@ -102,18 +107,25 @@ def _check_indices(input, target, weight, ignore_index):
             f"target holds class index {int(target[bad].reshape(-1)[0])} outside [0, {n_classes}) "
             f"(and not ignore_index={ignore_index})"
         )
+    _check_class_weight(input, weight, n_classes)
+
+
+def _check_class_weight(input, weight, n_classes):
     if weight is not None:
         require_float_array(weight, "weight")
+        require_same_dtype((input, weight), ("input", "weight"))
         if tuple(weight.shape) != (n_classes,):
             raise ValueError(f"weight must have shape ({n_classes},), got {tuple(weight.shape)}")
 
 
 def _target_kind(target):
-    kind = str(target.dtype)
-    if kind.removeprefix("torch.") in ("int64", "int32"):
+    kind = dtype_name(target)
+    if kind == "int64":
         return "indices"
-    if kind.removeprefix("torch.") in ("float16", "bfloat16", "float32", "float64"):
+    if kind in FLOAT_DTYPE_NAMES:
         return "probabilities"
+    if kind.startswith(("int", "uint")):
+        raise TypeError(f"target must hold int64 class indices, got dtype {kind}: other index dtypes are not supported")
     raise TypeError(f"target must hold int64 class indices or float probabilities, got dtype {kind}")
 
 
@@ -132,19 +144,17 @@ def _check_cross_entropy(input, target, weight=None, ignore_index=-100, reductio
         raise ValueError(
             f"target probabilities must have input's shape {tuple(input.shape)}, got {tuple(target.shape)}"
         )
-    if weight is not None:
-        _check_indices(
-            input,
-            np.zeros(input.shape[:1] + input.shape[2:], dtype=np.int64)
-            if input.ndim >= 2
-            else np.zeros((), dtype=np.int64),
-            weight,
-            ignore_index,
+    if require_int(ignore_index, "ignore_index") >= 0:
+        raise ValueError(
+            f"ignore_index={ignore_index} is not supported with class-probability targets: no row has a class index "
+            "to ignore (torch raises too; a negative ignore_index matches no class and is accepted)"
         )
+    _check_class_weight(input, weight, input.shape[1] if input.ndim >= 2 else input.shape[0])
 
 
 def _coefficients(input, target, weight, ignore_index, reduction, label_smoothing):
-    """Per-element class coefficients a (loss_i = -Σ_c a_ic log_softmax_ic) and the mean's divisor.
+    """Per-element class coefficients a (loss_i = -Σ_c a_ic log_softmax_ic), the mean's divisor, and which rows
+    are kept (None for probability targets, which keep every row).
 
     torch: with indices, (1 - ε) w[t] one_hot(t) + ε/C w, rows with t == ignore_index zeroed,
     'mean' dividing by Σ w[t] over kept rows; with probabilities, ((1 - ε) p + ε/C) w, 'mean'
@@ -156,33 +166,56 @@ def _coefficients(input, target, weight, ignore_index, reduction, label_smoothin
     eps = label_smoothing
     if _target_kind(target) == "probabilities":
         coeff = (_class_last(target) * (1.0 - eps) + eps / n_classes) * w
-        return coeff, logits.size / n_classes
+        return coeff, logits.size / n_classes, None
     t = target
     keep = t != ignore_index
     safe = np.where(keep, t, 0)
     onehot = (np.arange(n_classes, like=safe) == safe[..., None]) * w
     coeff = ((1.0 - eps) * onehot + eps / n_classes * w) * keep[..., None]
-    return coeff, np.sum(np.where(keep, w[safe], 0.0))
+    return coeff, np.sum(np.where(keep, w[safe], 0.0)), keep
+
+
+def _index_losses(log_probs, target, weight, ignore_index, label_smoothing):
+    """Per-row losses for class-index targets, as torch forms them: -w[t] log p[t] gathered at the target (never
+    a zero coefficient times every class, so a masked -inf class costs nothing), with label smoothing
+    (1 - ε) of it plus ε/C times -Σ_c w_c log p_c; ignored rows are 0 whatever they hold."""
+    keep = target != ignore_index
+    safe = np.where(keep, target, 0)
+    w = np.ones_like(log_probs, shape=log_probs.shape[-1:]) if weight is None else weight
+    loss = -w[safe] * np.take_along_axis(log_probs, safe[..., None], axis=-1)[..., 0]
+    if label_smoothing:
+        smooth = -np.sum(log_probs * w, axis=-1)
+        loss = (1.0 - label_smoothing) * loss + label_smoothing / log_probs.shape[-1] * smooth
+    return np.where(keep, loss, 0.0)
+
+
+def _reduce_rows(per_row, reduction, divisor):
+    return np.sum(per_row) / divisor if reduction == "mean" else _reduce(per_row, reduction)
+
+
+def _row_cotangent(g, reduction, divisor, shape, keep):
+    """The cotangent of each row's loss (the last axis of ``shape`` is the class axis): ignored rows get exactly 0,
+    as in torch, which never touches them (not g / 0 times a zero coefficient, which is NaN)."""
+    row_g = np.broadcast_to(g / divisor if reduction == "mean" else g, shape[:-1])
+    return (row_g if keep is None else np.where(keep, row_g, 0.0))[..., None]
 
 
 @reference_op(("input", "target", "weight?"), _check_cross_entropy, nondiff=("target", "weight"))
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
     """Softmax cross-entropy on logits (N, C, d...), target class indices (int64) or probabilities."""
-    coeff, divisor = _coefficients(input, target, weight, ignore_index, reduction, label_smoothing)
-    logits = _class_last(input)
-    per_row = -np.sum(coeff * (logits - _logsumexp_keepdims(logits, (-1,))), axis=-1)
-    if reduction == "mean":
-        return np.sum(per_row) / divisor
-    return _reduce(per_row, reduction)
+    coeff, divisor, keep = _coefficients(input, target, weight, ignore_index, reduction, label_smoothing)
+    log_probs = _log_softmax(_class_last(input), -1)
+    if keep is None:  # probabilities: every class's term, as torch (a 0 probability times -inf is NaN there too)
+        return _reduce_rows(-np.sum(coeff * log_probs, axis=-1), reduction, divisor)
+    return _reduce_rows(_index_losses(log_probs, target, weight, ignore_index, label_smoothing), reduction, divisor)
 
 
 @vjp_of(cross_entropy)
 def cross_entropy_vjp(g, input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
-    coeff, divisor = _coefficients(input, target, weight, ignore_index, reduction, label_smoothing)
+    coeff, divisor, keep = _coefficients(input, target, weight, ignore_index, reduction, label_smoothing)
     logits = _class_last(input)
-    p = np.exp(logits - _logsumexp_keepdims(logits, (-1,)))
-    row_g = g / divisor if reduction == "mean" else g
-    row_g = np.broadcast_to(row_g, logits.shape[:-1])[..., None]
+    p = np.exp(_log_softmax(logits, -1))
+    row_g = _row_cotangent(g, reduction, divisor, logits.shape, keep)
     return (_class_first(row_g * (p * coeff.sum(axis=-1, keepdims=True) - coeff), input.ndim),)
 
 
@@ -198,16 +231,18 @@ def _check_nll(input, target, weight=None, ignore_index=-100, reduction="mean"):
 @reference_op(("input", "target", "weight?"), _check_nll, nondiff=("target", "weight"))
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     """-w[t] input[t] (input holds log-probabilities); 'mean' divides by Σ w[t] over kept rows."""
-    coeff, divisor = _coefficients(input, target, weight, ignore_index, reduction, 0.0)
-    per_row = -np.sum(coeff * _class_last(input), axis=-1)
-    return np.sum(per_row) / divisor if reduction == "mean" else _reduce(per_row, reduction)
+    _, divisor, _ = _coefficients(input, target, weight, ignore_index, reduction, 0.0)
+    return _reduce_rows(_index_losses(_class_last(input), target, weight, ignore_index, 0.0), reduction, divisor)
 
 
 @vjp_of(nll_loss)
 def nll_loss_vjp(g, input, target, weight=None, ignore_index=-100, reduction="mean"):
-    coeff, divisor = _coefficients(input, target, weight, ignore_index, reduction, 0.0)
-    row_g = g / divisor if reduction == "mean" else g
-    return (_class_first(-np.broadcast_to(row_g, coeff.shape[:-1])[..., None] * coeff, input.ndim),)
+    coeff, divisor, keep = _coefficients(input, target, weight, ignore_index, reduction, 0.0)
+    row_g = _row_cotangent(g, reduction, divisor, coeff.shape, keep)
+    # only the target's entry of a kept row gets -w[t] g: every other entry is exactly 0 (torch never touches
+    # them), even where the row's cotangent g / Σ w[t] is infinite (every target weight 0)
+    target_entry = np.arange(coeff.shape[-1], like=coeff) == np.where(keep, target, -1)[..., None]
+    return (_class_first(np.where(target_entry, -row_g * coeff, 0.0), input.ndim),)
 
 
 def _check_bce(input, target, weight=None, pos_weight=None, reduction="mean"):
@@ -227,9 +262,13 @@ def _softplus(x):
 
 @reference_op(("input", "target", "weight?", "pos_weight?"), _check_bce, nondiff=("target", "weight", "pos_weight"))
 def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None, reduction="mean"):
-    """w [pos_weight t softplus(-x) + (1 - t) softplus(x)]: -log sigmoid without overflow."""
+    """w [pos_weight t softplus(-x) + (1 - t) softplus(x)]: -log sigmoid without overflow.  A term whose
+    coefficient is 0 contributes nothing (not 0 * inf = NaN): at x = -inf the loss is 0 for t = 0, +inf for t = 1."""
     pw = 1.0 if pos_weight is None else pos_weight
-    loss = pw * target * _softplus(-input) + (1.0 - target) * _softplus(input)
+    positive, negative = pw * target, 1.0 - target
+    loss = np.where(positive == 0, 0.0, positive * _softplus(-input)) + np.where(
+        negative == 0, 0.0, negative * _softplus(input)
+    )
     return _reduce(loss if weight is None else loss * weight, reduction)
 
 

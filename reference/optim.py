@@ -14,13 +14,15 @@ import numpy as np
 from reference._checks import require_bool, require_float_array, require_real, require_same_dtype
 
 
-def _check(param, grad, lr):
+def _check(param, grad, lr, maximize):
+    """Validate the common arguments; the gradient to descend (negated under ``maximize``, first of all, as torch)."""
     require_float_array(param, "param")
     require_float_array(grad, "grad")
     require_same_dtype((param, grad), ("param", "grad"))
     if tuple(grad.shape) != tuple(param.shape):
         raise ValueError(f"grad {tuple(grad.shape)} must have param's shape {tuple(param.shape)}")
     require_real(lr, "lr", minimum=0.0)
+    return -grad if require_bool(maximize, "maximize") else grad
 
 
 def _betas(betas):
@@ -32,10 +34,11 @@ def _betas(betas):
     return betas
 
 
-def sgd(param, grad, state, *, lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
+def sgd(param, grad, state, *, lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0, maximize=False):
     """torch.optim.SGD: v = mu v + (1 - dampening) g (v = g on the first step); p -= lr v
-    (nesterov: p -= lr (g + mu v)).  The Sutskever form v = mu v + lr g differs once lr changes."""
-    _check(param, grad, lr)
+    (nesterov: p -= lr (g + mu v)).  The Sutskever form v = mu v + lr g differs once lr changes.
+    ``maximize`` ascends: g is negated before anything else (torch)."""
+    grad = _check(param, grad, lr, maximize)
     momentum, dampening = require_real(momentum, "momentum", minimum=0.0), require_real(dampening, "dampening")
     if require_bool(nesterov, "nesterov") and (momentum <= 0 or dampening != 0):
         raise ValueError("nesterov momentum requires momentum > 0 and dampening = 0")
@@ -49,8 +52,8 @@ def sgd(param, grad, state, *, lr, momentum=0.0, dampening=0.0, nesterov=False, 
     return param - lr * d, state
 
 
-def _adam(param, grad, state, lr, betas, eps, weight_decay, amsgrad, decoupled):
-    _check(param, grad, lr)
+def _adam(param, grad, state, lr, betas, eps, weight_decay, amsgrad, decoupled, maximize):
+    grad = _check(param, grad, lr, maximize)
     beta1, beta2 = _betas(betas)
     require_real(eps, "eps", minimum=0.0)
     weight_decay = require_real(weight_decay, "weight_decay", minimum=0.0)
@@ -75,19 +78,21 @@ def _adam(param, grad, state, lr, betas, eps, weight_decay, amsgrad, decoupled):
     return param - (lr / bias1) * m / denom, state
 
 
-def adam(param, grad, state, *, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):
+def adam(param, grad, state, *, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, maximize=False):
     """torch.optim.Adam: weight_decay is an L2 term added to the gradient before the moments."""
-    return _adam(param, grad, state, lr, betas, eps, weight_decay, amsgrad, decoupled=False)
+    return _adam(param, grad, state, lr, betas, eps, weight_decay, amsgrad, decoupled=False, maximize=maximize)
 
 
-def adamw(param, grad, state, *, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False):
+def adamw(param, grad, state, *, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, maximize=False):
     """torch.optim.AdamW: decoupled decay p *= 1 - lr * weight_decay, outside the moments."""
-    return _adam(param, grad, state, lr, betas, eps, weight_decay, amsgrad, decoupled=True)
+    return _adam(param, grad, state, lr, betas, eps, weight_decay, amsgrad, decoupled=True, maximize=maximize)
 
 
-def rmsprop(param, grad, state, *, lr, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False):
+def rmsprop(
+    param, grad, state, *, lr, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False, maximize=False
+):
     """torch.optim.RMSprop: eps added after the square root; centered subtracts the mean gradient squared."""
-    _check(param, grad, lr)
+    grad = _check(param, grad, lr, maximize)
     alpha = require_real(alpha, "alpha", minimum=0.0)
     momentum = require_real(momentum, "momentum", minimum=0.0)
     weight_decay = require_real(weight_decay, "weight_decay", minimum=0.0)

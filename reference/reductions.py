@@ -164,7 +164,8 @@ def logsumexp_vjp(g, x, axis=None, keepdims=False):
 
 
 def _softmax(x, axis):
-    shifted = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    # max_at_least, not np.max: a size-0 axis has no maximum, and its softmax is simply empty
+    shifted = np.exp(x - _xp.max_at_least(x, (normalize_axis(axis, x.ndim),), -np.inf))
     return shifted / np.sum(shifted, axis=axis, keepdims=True)
 
 
@@ -180,13 +181,22 @@ def softmax_vjp(g, x, axis=-1):
     return (p * (g - np.sum(g * p, axis=axis, keepdims=True)),)
 
 
+def _log_softmax(x, axis: int):
+    """(x - m) - log Σ exp(x - m) with m the maximum along ``axis``, as torch and JAX: a slice holding +inf is NaN
+    throughout (inf - inf at the maximum spreads through the sum), and an all -inf slice is NaN (unlike
+    :func:`logsumexp`, which is -inf there: log_softmax is x minus it, -inf - -inf)."""
+    m = _xp.max_at_least(x, (axis,), -np.inf)
+    shifted = x - np.where(np.isneginf(m), 0.0, m)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
 @reference_op(("x",), _check_softmax)
 def log_softmax(x, axis=-1):
     """x - logsumexp(x) along ``axis``."""
-    return x - _logsumexp_keepdims(x, (normalize_axis(axis, x.ndim),))
+    return _log_softmax(x, normalize_axis(axis, x.ndim))
 
 
 @vjp_of(log_softmax)
 def log_softmax_vjp(g, x, axis=-1):
-    p = np.exp(x - _logsumexp_keepdims(x, (normalize_axis(axis, x.ndim),)))
+    p = np.exp(_log_softmax(x, normalize_axis(axis, x.ndim)))
     return (g - p * np.sum(g, axis=axis, keepdims=True),)

@@ -43,6 +43,8 @@ UNIT_ROUNDOFF: Mapping[str, float] = {
 def _fmt(value) -> str:
     if isinstance(value, tuple):
         return "(" + ",".join(_fmt(v) for v in value) + ")"
+    if isinstance(value, list):
+        return "[" + ",".join(_fmt(v) for v in value) + "]"
     if isinstance(value, slice):
         start, stop = ("" if p is None else str(p) for p in (value.start, value.stop))
         return f"{start}:{stop}" + ("" if value.step is None else f":{value.step}")

@@ -147,3 +147,29 @@ def test_list_includes_a_backend_given_by_path(capsys):
     data = json.loads(capsys.readouterr().out)
     assert "planted-max-nan" in data["backends"]
     assert all(e["backends"]["planted-max-nan"] == "supported" for e in data["ops"])
+
+
+@pytest.mark.torch
+def test_audit_prints_its_summary_and_exits_0_when_everything_is_explained(tmp_path, capsys):
+    pytest.importorskip("torch")
+    out = tmp_path / "audit.json"
+    assert main(["audit", "relu", "sum", "--max-examples", "15", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "relu: 15 configurations" in text and "| sum | 15 |" in text
+    assert json.loads(out.read_text())["entries"]["relu"]["configurations"] == 15
+
+
+def test_audit_refuses_an_entry_without_a_plan(capsys):
+    assert main(["audit", "poly"]) == 2
+    assert "no audit plan for poly" in capsys.readouterr().err
+
+
+@pytest.mark.torch
+def test_run_report_has_the_audit_section(tmp_path, capsys):
+    pytest.importorskip("torch")
+    out = tmp_path / "report"
+    args = ["run", "--quick", "--backend", "numpy", "--out", str(out), "--jobs", "1", "--bench", "none"]
+    assert main([*args, "--", "-k", "exp and not expm1", "tests/test_audit.py"]) == 0, capsys.readouterr().out
+    assert "## Audit: the reference against torch" in (out / "report.md").read_text()
+    audit = json.loads((out / "report.json").read_text())["audit"]
+    assert "exp" in audit["entries"] and audit["entries"]["exp"]["configurations"] > 0

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from parity.machine import machine_facts
-from reference import get_spec
+from reference import get_spec, optim
 
 pytestmark = pytest.mark.torch
 torch = pytest.importorskip("torch")
@@ -225,3 +225,120 @@ def test_cross_entropy_ignore_index_defaults_to_minus_100_and_mean_skips_it():
     full = torch.nn.functional.cross_entropy(logits, torch.tensor([1, 0]), reduction="none")
     ignored = torch.nn.functional.cross_entropy(logits, torch.tensor([1, -100]))
     assert np.isclose(ignored.item(), full[0].item())  # the mean divides by the one kept row
+
+
+def test_torch_var_gradient_ignores_the_clamp_of_its_forward():
+    """An oracle bug the audit found: with correction > N, torch.var divides by max(N - correction, 0) = 0 in its
+    forward (inf here) but not in its backward: over a dim, by N - correction = -1 (a finite gradient of an
+    infinite value); over every element, it returns +inf for each.  The reference divides by 0 in both."""
+    rows = torch.tensor([[1.0, 3.0]], dtype=torch.float64, requires_grad=True)
+    torch.var(rows, dim=1, correction=3).sum().backward()
+    assert rows.grad.tolist() == [[2.0, -2.0]]  # 2 / (2 - 3) * (x - mean)
+    flat = torch.tensor([1.0, 3.0], dtype=torch.float64, requires_grad=True)
+    out = torch.var(flat, correction=3)
+    out.backward()
+    assert out.item() == math.inf and flat.grad.tolist() == [math.inf, math.inf]
+    x = np.array([1.0, 3.0])
+    assert get_spec("var").forward(x, correction=3) == math.inf
+    assert get_spec("var").vjp(np.array(1.0), x, correction=3)[0].tolist() == [-math.inf, math.inf]
+
+
+def test_torch_conv2d_without_input_channels_drops_the_output_channels():
+    """An oracle bug the audit found: 0 input channels give torch an output with 0 channels; the weight has 2
+    filters, each an empty sum (0) plus its bias, which the reference returns."""
+    x, w, bias = np.ones((1, 0, 3, 3)), np.ones((2, 0, 2, 2)), np.array([1.0, 2.0])
+    out = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), torch.tensor(bias))
+    assert tuple(out.shape) == (1, 0, 2, 2)
+    expected = np.broadcast_to(bias[None, :, None, None], (1, 2, 2, 2))
+    np.testing.assert_array_equal(get_spec("conv2d").forward(x, w, bias), expected)
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_torch_batch_norm_without_channels_fails_with_a_weight_or_bias(training):
+    """An oracle bug the audit found: with 0 channels every tensor has a valid empty shape, and torch computes the
+    empty result without affine parameters, but raises IndexError with a weight or a bias."""
+    x, empty = torch.zeros(2, 0, dtype=torch.float64), torch.zeros(0, dtype=torch.float64)
+    stats = (None, None) if training else (empty, empty)
+    assert tuple(torch.nn.functional.batch_norm(x, *stats, training=training).shape) == (2, 0)
+    with pytest.raises(IndexError, match="index 0 out of range"):
+        torch.nn.functional.batch_norm(x, *stats, empty, None, training=training)
+    assert get_spec("batch_norm").forward(np.zeros((2, 0)), np.zeros(0)).shape == (2, 0)
+
+
+def test_torch_centered_rmsprop_with_alpha_0_can_take_the_root_of_a_negative_variance():
+    """An oracle bug the audit found: with alpha = 0 the centred variance g**2 - g**2 is exactly 0, but torch takes
+    square_avg - grad_avg**2 in one addcmul, which may fuse the product (an FMA): the exact residue of rounding
+    g**2, negative here, and its square root is NaN.  Without a fused product the result is 0, as in the reference."""
+    from fractions import Fraction
+
+    g = 1.6580945939938374
+    residue = float(Fraction(g * g) - Fraction(g) ** 2)
+    assert residue < 0
+    fused = torch.addcmul(torch.tensor([g * g], dtype=torch.float64), *[torch.tensor([g], dtype=torch.float64)] * 2,
+                          value=-1).item()  # fmt: skip
+    assert fused in (0.0, residue)
+    p = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    optimizer = torch.optim.RMSprop([p], lr=0.1, alpha=0.0, centered=True)
+    p.grad = torch.tensor([g], dtype=torch.float64)
+    optimizer.step()
+    assert math.isnan(p.item()) == (fused < 0)
+    new, _ = optim.rmsprop(np.zeros(1), np.array([g]), {}, lr=0.1, alpha=0.0, centered=True)
+    assert np.isfinite(new).all()
+
+
+def test_torch_batch_norm_with_an_infinite_weight():
+    """An oracle bug the audit found: torch folds batch_norm into x * a + (b - mean * a), a = w / sqrt(var + eps),
+    so an infinite weight gives NaN where (x - mean) * a is +-inf, or 0 * inf; the reference keeps (x - mean) * a."""
+    x, inf = np.array([[1.0], [0.0], [-1.0]]), np.array([np.inf])
+    out = (
+        torch.nn.functional.batch_norm(*map(torch.tensor, (x, np.array([0.5]), np.ones(1), inf)), training=False)
+        .flatten()
+        .tolist()
+    )
+    assert math.isnan(out[0]) and math.isnan(out[1]) and out[2] == -math.inf
+    expected = get_spec("batch_norm_eval").forward(x, np.array([0.5]), np.ones(1), inf).flatten().tolist()
+    assert expected == [math.inf, -math.inf, -math.inf]
+    training = torch.nn.functional.batch_norm(torch.tensor(x), None, None, torch.tensor(inf), training=True)
+    assert np.isnan(training.numpy()).all()  # the batch mean is 0: a = inf meets 0 * inf in every output
+    np.testing.assert_array_equal(get_spec("batch_norm").forward(x, inf).flatten(), [np.inf, np.nan, -np.inf])
+
+
+def test_torch_nll_loss_backward_refuses_a_non_contiguous_4d_input():
+    """An oracle bug the audit found: a permuted (channels-last-like) 4-D input of nll_loss has a forward, and its
+    backward raises, although the gradient is as well defined as for a contiguous copy."""
+    x = torch.zeros(2, 1, 2, 2, dtype=torch.float64).permute(0, 3, 1, 2).requires_grad_(True)
+    target = torch.zeros(2, 1, 2, dtype=torch.long)
+    out = torch.nn.functional.nll_loss(x, target, reduction="none")
+    with pytest.raises(RuntimeError, match="grad_input must be contiguous"):
+        torch.autograd.grad(out, [x], grad_outputs=torch.ones_like(out))
+    contiguous = x.detach().contiguous().requires_grad_(True)
+    torch.autograd.grad(torch.nn.functional.nll_loss(contiguous, target, reduction="none").sum(), [contiguous])
+
+
+def test_torch_bce_with_logits_overflows_before_its_loss_does():
+    """An oracle bug the audit found: torch multiplies softplus(-x) by (pos_weight - 1) t + 1 = 1.5 here and
+    adds (1 - t) x afterwards; the product overflows, while the loss, pos_weight t softplus(-x), is 1.198e308."""
+    x, t, pos_weight = np.array([-1.1984620899082105e308]), np.array([0.5]), np.array(2.0)
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(
+        *map(torch.tensor, (x, t)), pos_weight=torch.tensor(pos_weight), reduction="none"
+    )
+    assert loss.tolist() == [math.inf]
+    expected = get_spec("binary_cross_entropy_with_logits").forward(x, t, None, pos_weight, reduction="none")
+    assert expected.tolist() == [1.1984620899082105e308]
+
+
+def test_torch_max_pool2d_indexes_past_the_input_for_a_window_of_padding():
+    """An oracle bug the thorough audit found (it crashed the process): with kernel 2, dilation 2 and padding 1 on
+    a 1 x 4 input every window's taps fall on the padding rows -1 and 1; torch returns -inf with index 5, past
+    the 4 elements, and its backward writes there.  Only the forward runs here; the torch adapter refuses this."""
+    from impls import load_backend
+    from reference.layers import windows_without_input
+
+    x = np.zeros((1, 1, 1, 4))
+    out, index = torch.nn.functional.max_pool2d(torch.tensor(x), 2, None, 1, 2, return_indices=True)
+    assert out.flatten().tolist() == [-math.inf, -math.inf] and int(index.max()) >= x.size
+    assert windows_without_input(x, kernel_size=2, padding=1, dilation=2)
+    np.testing.assert_array_equal(get_spec("max_pool2d").forward(x, kernel_size=2, padding=1, dilation=2), out.numpy())
+    backend = load_backend("torch")
+    with pytest.raises(ValueError, match="a window holds no element of x"):
+        backend.run("max_pool2d", [backend.asarray(x, "float64")], {"kernel_size": 2, "padding": 1, "dilation": 2})

@@ -97,8 +97,8 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
     )
 
 
-def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
-    """Average pooling (count_include_pad as torch)."""
+def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):
+    """Average pooling (count_include_pad and divisor_override as torch)."""
     return _reference_primitive(
         "avg_pool2d",
         ref_layers.avg_pool2d,
@@ -108,6 +108,7 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_in
         padding=padding,
         ceil_mode=ceil_mode,
         count_include_pad=count_include_pad,
+        divisor_override=divisor_override,
     )
 
 
@@ -189,31 +190,58 @@ def _class_last(x: Tensor) -> Tensor:
     return ops.transpose(x, (0, *range(2, x.ndim), 1)) if x.ndim >= 2 else x
 
 
+def _index_losses(log_probs: Tensor, target, weight, ignore_index, label_smoothing) -> Tensor:
+    """Per-row losses for class-index targets, gathered at the targets of the kept rows only (as torch): a masked
+    (-inf) class that is not the target, or an ignored row, never enters the graph."""
+    n_classes = log_probs.shape[-1]
+    flat = ops.reshape(log_probs, (-1, n_classes))
+    t = np.reshape(target, -1)
+    kept = np.flatnonzero(t != ignore_index)
+    w = np.ones(n_classes, dtype=log_probs.dtype) if weight is None else weight.astype(log_probs.dtype)
+    loss = -(ops.getitem(flat, (kept, t[kept])) * w[t[kept]])
+    if label_smoothing:
+        smooth = -ops.sum_(ops.getitem(flat, (kept,)) * w, -1)
+        loss = loss * (1.0 - label_smoothing) + smooth * (label_smoothing / n_classes)
+    return ops.reshape(ops.scatter_into_zeros(loss, t.shape, kept), np.shape(target))
+
+
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
     """-Σ_c a_c log_softmax_c with the reference's class coefficients a (weights, smoothing, ignored rows)."""
     input = tensor(input)
     target_data = _data(target)
-    coeff, divisor = ref_losses._coefficients(
+    coeff, divisor, keep = ref_losses._coefficients(
         input.data, target_data, _data(weight), ignore_index, reduction, label_smoothing
     )
-    logits = _class_last(input)
-    per_row = -ops.sum_(Tensor(coeff.astype(input.dtype)) * ops.log_softmax(logits, -1), -1)
+    log_probs = ops.log_softmax(_class_last(input), -1)
+    if keep is None:
+        per_row = -ops.sum_(Tensor(coeff.astype(input.dtype)) * log_probs, -1)
+    else:
+        per_row = _index_losses(log_probs, target_data, _data(weight), ignore_index, label_smoothing)
     return ops.sum_(per_row) * _inverse(divisor) if reduction == "mean" else _reduce(per_row, reduction)
 
 
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     input = tensor(input)
-    coeff, divisor = ref_losses._coefficients(input.data, _data(target), _data(weight), ignore_index, reduction, 0.0)
-    per_row = -ops.sum_(Tensor(coeff.astype(input.dtype)) * _class_last(input), -1)
+    _, divisor, _ = ref_losses._coefficients(input.data, _data(target), _data(weight), ignore_index, reduction, 0.0)
+    per_row = _index_losses(_class_last(input), _data(target), _data(weight), ignore_index, 0.0)
     return ops.sum_(per_row) * _inverse(divisor) if reduction == "mean" else _reduce(per_row, reduction)
+
+
+def _unless_zero(coefficient: Tensor, term: Tensor) -> Tensor:
+    """coefficient * term, and 0 where the (constant) coefficient is 0 even if the term is infinite (the term is
+    replaced by 0 there, and gets no gradient from there)."""
+    zero = np.broadcast_to(coefficient.data == 0, np.broadcast_shapes(coefficient.shape, term.shape))
+    if not zero.any():
+        return term * coefficient
+    keep = (~zero).astype(term.dtype)
+    safe = make(np.where(zero, 0, term.data).astype(term.dtype), (term,), lambda g, cg: (g * keep,), "unless_zero", ())
+    return safe * coefficient
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None, reduction="mean"):
     x, t = tensor(input), ops.tensor(target).detach()
-    positive = ops.softplus(-x) * t
-    if pos_weight is not None:
-        positive = positive * ops.tensor(pos_weight).detach()
-    loss = positive + ops.softplus(x) * (1.0 - t)
+    coefficient = t if pos_weight is None else t * ops.tensor(pos_weight).detach()
+    loss = _unless_zero(coefficient, ops.softplus(-x)) + _unless_zero(1.0 - t, ops.softplus(x))
     if weight is not None:
         loss = loss * ops.tensor(weight).detach()
     return _reduce(loss, reduction)

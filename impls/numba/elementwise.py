@@ -516,7 +516,8 @@ def bce_elem(x, t, pos_weight):
     log1p_e = V.log1p(V.exp(-abs(x)))
     sp_pos = max(-x, 0.0) + log1p_e  # -log sigmoid(x)
     sp_neg = max(x, 0.0) + log1p_e  # -log(1 - sigmoid(x))
-    return pos_weight * t * sp_pos + (1.0 - t) * sp_neg
+    positive, negative = pos_weight * t, 1.0 - t  # a term with coefficient 0 costs nothing (not 0 * inf = NaN)
+    return (positive * sp_pos if positive != 0 else 0.0) + (negative * sp_neg if negative != 0 else 0.0)
 
 
 @_t

@@ -100,7 +100,11 @@ def ce_rows(logits, coeff):
     lsm = row_log_softmax(logits)
     out = np.empty(logits.shape[0], dtype=logits.dtype)
     for i in range(logits.shape[0]):
-        out[i] = -vector_sum(coeff[i] * lsm[i])
+        terms = coeff[i] * lsm[i]
+        for c in range(terms.size):  # a zero coefficient (another class, an ignored row) never meets a -inf log p
+            if coeff[i, c] == 0:
+                terms[c] = 0
+        out[i] = -vector_sum(terms)
     return out
 
 

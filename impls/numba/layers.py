@@ -124,24 +124,29 @@ def conv2d_grad_weight(g, xp, w_shape, sh, sw, dh, dw, groups):
 
 
 @njit(cache=True)
-def max_pool2d(xp, kh, kw, sh, sw, dh, dw, oh, ow):
-    """Max over each window of the -inf-padded input; the first maximum wins ties, a NaN wins outright."""
+def max_pool2d(xp, kh, kw, sh, sw, dh, dw, oh, ow, top, left, h, w):
+    """Max over each window of the -inf-padded input (the real input at rows top..top+h, columns left..left+w),
+    torch's rule: start at the window's first real element, move on at ``v > best or isnan(v)`` (ties: the first
+    maximum; all -inf: the first real element, never the padding; several NaNs: the last)."""
     n_batch, channels, _, _ = xp.shape
     out = np.empty((n_batch, channels, oh, ow), dtype=xp.dtype)
     where = np.empty((n_batch, channels, oh, ow, 2), dtype=np.int64)
     for n in range(n_batch):
         for c in range(channels):
             for y in range(oh):
+                i0 = 0
+                while i0 < kh - 1 and not top <= y * sh + i0 * dh < top + h:
+                    i0 += 1
                 for x in range(ow):
-                    best, bi, bj = -np.inf, y * sh, x * sw
-                    found_nan = False
+                    j0 = 0
+                    while j0 < kw - 1 and not left <= x * sw + j0 * dw < left + w:
+                        j0 += 1
+                    best, bi, bj = -np.inf, y * sh + i0 * dh, x * sw + j0 * dw
                     for i in range(kh):
                         for j in range(kw):
                             r, s = y * sh + i * dh, x * sw + j * dw
                             v = xp[n, c, r, s]
-                            if v != v and not found_nan:
-                                best, bi, bj, found_nan = v, r, s, True
-                            elif not found_nan and v > best:
+                            if v > best or v != v:
                                 best, bi, bj = v, r, s
                     out[n, c, y, x] = best
                     where[n, c, y, x, 0], where[n, c, y, x, 1] = bi, bj

@@ -1,0 +1,325 @@
+"""Audit plans for the entries of :mod:`reference.catalog`: ops and optimizers (``parity audit``).
+
+Unary and binary ops, reductions and the softmax family get their plan from their category, so a new entry
+of those categories is audited without new code; the other entries have a plan each.  A meta-test fails
+when an entry has none (tests/meta/test_audit.py).
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from impls.declare import Divergence, Unsupported
+from reference import catalog, optim
+from reference._checks import normalize_axes
+from reference.audit_kit import (
+    AuditPlan,
+    Config,
+    OracleBug,
+    Trajectory,
+    arrays,
+    cotangent_seeds,
+    mask_rows,
+    shapes,
+    values,
+)
+
+# Keyword parameters of the elementwise ops, with every form torch accepts (declared below where the
+# reference rejects one).
+PARAMETERS = {
+    "negative_slope": st.one_of(st.floats(-2.0, 2.0), st.sampled_from([0.0, 0.01, 1.0])),
+    "beta": st.one_of(st.floats(0.1, 5.0), st.sampled_from([1.0, 2.0, 0.0, -1.5])),
+    "threshold": st.one_of(st.none(), st.none(), st.none(), st.sampled_from([20.0, 5.0, 1.0])),
+}
+
+
+def keyword_parameters(forward) -> tuple[str, ...]:
+    """The reference signature's parameters with a default that are not array inputs (the ones a configuration
+    sets in its params)."""
+    arrays = {n.rstrip("?") for n in getattr(forward, "arg_names", ())}
+    return tuple(
+        name
+        for name, p in inspect.signature(forward).parameters.items()
+        if p.default is not inspect.Parameter.empty and name not in arrays
+    )
+
+
+def _signed_zero(spec) -> bool:
+    return any(s.signed_zero for s in spec.specials)
+
+
+def _elementwise_plan(spec, arity: int) -> AuditPlan:
+    params = st.fixed_dictionaries({p: PARAMETERS[p] for p in keyword_parameters(spec.forward)})
+
+    @st.composite
+    def configs(draw):
+        if arity == 1:
+            input_shapes = [draw(shapes(max_dims=4))]
+        else:
+            input_shapes = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=4)).input_shapes
+        inputs = tuple(draw(arrays(s, values(wide=True))) for s in input_shapes)
+        return Config(inputs, draw(params), draw(cotangent_seeds()))
+
+    return AuditPlan(configs, declarations=DECLARED.get(spec.name, ()), signed_zero=_signed_zero(spec))
+
+
+def _axis(draw, ndim: int):
+    """None, an int (sometimes out of range: both sides must reject it) or a tuple of axes (possibly empty)."""
+    choices = [st.none(), hnp.valid_tuple_axes(ndim)]
+    if ndim:
+        choices.append(st.integers(-ndim - 1, ndim))
+    return draw(st.one_of(*choices))
+
+
+def _no_degrees_of_freedom(inputs, params):
+    """Some output of var reduces no more elements than ``correction``."""
+    (x,) = inputs
+    return math.prod(x.shape[a] for a in normalize_axes(params.get("axis"), x.ndim)) < params["correction"]
+
+
+def _centred_variance_vanishes(inputs, params):
+    """Some step of a centred RMSprop run (the reference's) has square_avg - grad_avg**2 within rounding of 0."""
+    if not params.get("centered"):
+        return False
+    hyper = {k: v for k, v in params.items() if k != "lrs"}
+    param, state = inputs[0], {}
+    with np.errstate(all="ignore"):
+        for grad, lr in zip(inputs[1:], params["lrs"]):
+            param, state = optim.rmsprop(param, grad, state, lr=lr, **hyper)
+            square, mean = state["square_avg"], state["grad_avg"]
+            if np.any(np.abs(square - mean * mean) <= 4 * 2.0**-53 * np.abs(square)):
+                return True
+    return False
+
+
+ORACLE_BUGS = {
+    "rmsprop": (
+        OracleBug(
+            "where centred RMSprop's variance estimate square_avg - grad_avg**2 vanishes (alpha ~ 0, repeated "
+            "gradients), torch forms it in one addcmul, which may fuse the product and leave the negative residue "
+            "of rounding: its square root is NaN",
+            "tests/test_divergences.py::test_torch_centered_rmsprop_with_alpha_0_can_take_the_root_of_a_negative"
+            "_variance",
+            _centred_variance_vanishes,
+        ),
+    ),
+    "var": (
+        OracleBug(
+            "torch.var's backward divides by N - correction as it is, while its forward divides by "
+            "max(N - correction, 0): where correction > N the forward is inf or NaN and the gradient finite",
+            "tests/test_divergences.py::test_torch_var_gradient_ignores_the_clamp_of_its_forward",
+            _no_degrees_of_freedom,
+            check="vjp",
+        ),
+    ),
+}
+
+
+def _reduction_plan(spec) -> AuditPlan:
+    @st.composite
+    def configs(draw):
+        shape = draw(shapes(max_dims=3))
+        x = draw(arrays(shape))
+        params = {"axis": _axis(draw, len(shape)), "keepdims": draw(st.booleans())}
+        if spec.name == "var":
+            params["correction"] = draw(st.one_of(st.integers(0, 3), st.sampled_from([0.5, 1.5])))
+        if spec.name in ("max", "min", "logsumexp") and x.ndim:
+            x = mask_rows(draw, x, draw(st.integers(0, x.ndim - 1)))
+        return Config((x,), params, draw(cotangent_seeds()))
+
+    return AuditPlan(
+        configs,
+        declarations=DECLARED.get(spec.name, ()),
+        signed_zero=_signed_zero(spec),
+        oracle_bugs=ORACLE_BUGS.get(spec.name, ()),
+    )
+
+
+def _softmax_plan(spec) -> AuditPlan:
+    @st.composite
+    def configs(draw):
+        shape = draw(shapes(min_dims=1, max_dims=3))
+        axis = draw(st.integers(-len(shape), len(shape) - 1))
+        x = mask_rows(draw, draw(arrays(shape)), axis)
+        return Config((x,), {"axis": draw(st.one_of(st.just(axis), st.integers(-4, 3)))}, draw(cotangent_seeds()))
+
+    return AuditPlan(configs, declarations=DECLARED.get(spec.name, ()))
+
+
+# ---------------------------------------------------------------- linear algebra and shape
+@st.composite
+def _matmul(draw):
+    pair = draw(hnp.mutually_broadcastable_shapes(signature=np.matmul.signature, max_dims=3, max_side=4))
+    inputs = tuple(draw(arrays(s)) for s in pair.input_shapes)
+    return Config(inputs, {}, draw(cotangent_seeds()))
+
+
+@st.composite
+def _outer(draw):
+    inputs = tuple(draw(arrays((draw(st.integers(0, 5)),))) for _ in range(2))
+    return Config(inputs, {}, draw(cotangent_seeds()))
+
+
+@st.composite
+def _transpose(draw):
+    shape = draw(shapes(max_dims=4))
+    perm = st.permutations(range(len(shape))).map(lambda p: tuple(a - len(shape) if a % 2 else a for a in p))
+    return Config((draw(arrays(shape)),), {"axes": draw(st.one_of(st.none(), perm))}, draw(cotangent_seeds()))
+
+
+@st.composite
+def _reshape(draw):
+    shape = draw(shapes(max_dims=3))
+    size = math.prod(shape)
+    targets = [(-1,), tuple(reversed(shape)), (1, *shape, 1), (size,), (-1, 1), (1, -1), (size + 1,), (-1, -1)]
+    if size:
+        targets.append((shape[0], -1) if shape else (1,))
+    return Config((draw(arrays(shape)),), {"shape": draw(st.sampled_from(targets))}, draw(cotangent_seeds()))
+
+
+@st.composite
+def _concatenate(draw):
+    shape = draw(shapes(min_dims=1, max_dims=3))
+    axis = draw(st.integers(0, len(shape) - 1))
+    sizes = draw(st.lists(st.integers(0, 3), min_size=1, max_size=3))
+    inputs = tuple(draw(arrays(shape[:axis] + (n,) + shape[axis + 1 :])) for n in sizes)
+    return Config(inputs, {"axis": draw(st.sampled_from([axis, axis - len(shape)]))}, draw(cotangent_seeds()))
+
+
+@st.composite
+def _slice(draw):
+    shape = draw(shapes(min_dims=1, max_dims=3))
+    index = []
+    for n in shape[: draw(st.integers(1, len(shape)))]:
+        if n and draw(st.booleans()):
+            index.append(draw(st.integers(-n, n - 1)))
+            continue
+        bound = st.one_of(st.none(), st.integers(-n - 2, n + 2))
+        step = st.one_of(st.none(), st.integers(-3, 3).filter(bool))
+        index.append(slice(draw(bound), draw(bound), draw(step)))
+    return Config((draw(arrays(shape)),), {"index": tuple(index)}, draw(cotangent_seeds()))
+
+
+# ---------------------------------------------------------------- optimizers
+def _unit(low=0.0, high=1.0):
+    return st.one_of(st.just(low), st.floats(low, high))
+
+
+OPTIMIZER_HYPER = {
+    "sgd": {
+        "momentum": _unit(0.0, 0.99),
+        "dampening": _unit(0.0, 1.0),
+        "nesterov": st.booleans(),
+        "weight_decay": _unit(0.0, 0.1),
+        "maximize": st.booleans(),
+    },
+    "adam": {
+        "betas": st.tuples(st.floats(0.0, 0.99), st.floats(0.0, 0.9999)),
+        "eps": st.floats(1e-10, 1e-2),
+        "weight_decay": _unit(0.0, 0.1),
+        "amsgrad": st.booleans(),
+        "maximize": st.booleans(),
+    },
+    "rmsprop": {
+        "alpha": st.floats(0.0, 0.999),
+        "eps": st.floats(1e-10, 1e-2),
+        "weight_decay": _unit(0.0, 0.1),
+        "momentum": _unit(0.0, 0.99),
+        "centered": st.booleans(),
+        "maximize": st.booleans(),
+    },
+}
+OPTIMIZER_HYPER["adamw"] = OPTIMIZER_HYPER["adam"]
+
+
+def _optimizer_plan(spec) -> AuditPlan:
+    hyper = OPTIMIZER_HYPER[spec.name]
+
+    @st.composite
+    def configs(draw):
+        shape = draw(shapes(max_dims=2))
+        steps = draw(st.integers(1, 6))
+        grads = tuple(draw(arrays(shape, values(1e2))) for _ in range(steps))
+        lrs = tuple(draw(st.lists(st.floats(0.0, 1.0), min_size=steps, max_size=steps)))
+        chosen = draw(st.lists(st.sampled_from(sorted(hyper)), unique=True))
+        return Trajectory(draw(arrays(shape, values(1e2))), grads, lrs, {k: draw(hyper[k]) for k in sorted(chosen)})
+
+    return AuditPlan(configs, declarations=DECLARED.get(spec.name, ()), oracle_bugs=ORACLE_BUGS.get(spec.name, ()))
+
+
+# ---------------------------------------------------------------- the reference's deliberate differences
+def _softplus_threshold(inputs, params):
+    return params.get("threshold") is not None
+
+
+def _non_positive_beta(inputs, params):
+    return params.get("beta", 1.0) <= 0
+
+
+def _beyond_torch_threshold(inputs, params):
+    (x,) = inputs
+    return bool(np.any(params.get("beta", 1.0) * x > 20))
+
+
+DECLARED = {
+    "softplus": (
+        Unsupported(
+            "softplus",
+            "the reference's softplus is exact for every x; torch's threshold switches to x itself above "
+            "beta * x > threshold, so a threshold is rejected rather than half honoured",
+            inputs=_softplus_threshold,
+        ),
+        Unsupported(
+            "softplus",
+            "beta <= 0 is not supported: softplus is defined for positive beta (torch computes its formula anyway)",
+            inputs=_non_positive_beta,
+        ),
+        Divergence(
+            "softplus",
+            "exact beyond torch's threshold (20): torch returns x, the reference x + log1p(exp(-beta x)) / beta, "
+            "a difference of at most 2.1e-9 / beta, inside the float64 tolerance",
+            inputs=_beyond_torch_threshold,
+        ),
+    ),
+}
+
+
+# ---------------------------------------------------------------- the registry
+def _plan(spec) -> AuditPlan:
+    if spec.category == "unary":
+        return _elementwise_plan(spec, 1)
+    if spec.category == "binary":
+        return _elementwise_plan(spec, 2)
+    if spec.name in ("softmax", "log_softmax"):
+        return _softmax_plan(spec)
+    if spec.category == "reduction":
+        return _reduction_plan(spec)
+    if spec.name in SHAPED:
+        return AuditPlan(SHAPED[spec.name], declarations=DECLARED.get(spec.name, ()), signed_zero=_signed_zero(spec))
+    raise KeyError(f"no audit plan for {spec.name!r}: add one to {__name__}")
+
+
+SHAPED = {
+    "matmul": _matmul,
+    "outer": _outer,
+    "transpose": _transpose,
+    "reshape": _reshape,
+    "concatenate": _concatenate,
+    "slice": _slice,
+}
+
+PLANS: dict[str, AuditPlan] = {name: _plan(spec) for name, spec in catalog.CATALOG.items() if spec.kind == "op"} | {
+    name: _optimizer_plan(spec) for name, spec in catalog.OPTIMIZER_SPECS.items()
+}
+
+# Entries the audit does not run, with the reason (a meta-test requires one for every entry without a plan).
+NOT_AUDITED = {
+    name: "a training loop composes audited entries (layers, losses, optimizers); its run against the reference "
+    "run is the matrix's `train` check on every backend, torch included"
+    for name in catalog.LOOP_SPECS
+}
