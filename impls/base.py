@@ -138,6 +138,13 @@ class Backend(ABC):
     declarations: ClassVar[tuple[Declaration, ...]] = ()
     provides_facts: ClassVar[tuple[str, ...]] = ()  # the names facts() may fill in, for declarations' conditions
     autograd: ClassVar[bool] = False  # does value_and_grad work (grad="auto" in training loops)?
+    # dtype -> the wider type this backend promises to accumulate that dtype's sums in (sums, means, matrix
+    # products, linear, conv2d): the checks then hold it to that accumulator's error bound, and
+    # parity.accumulation measures whether it keeps the promise.  Absent: the dtype itself (the looser bound).
+    accumulates: ClassVar[Mapping[str, str]] = {}
+    # dtype -> why the backend has no such dtype at all (e.g. no float16 arithmetic): shown by ``parity list``
+    # and in the report; cells are generated only for ``dtypes``.
+    unsupported_dtypes: ClassVar[Mapping[str, str]] = {}
 
     # ------------------------------------------------------------ capabilities (no framework import)
     @classmethod
@@ -163,6 +170,11 @@ class Backend(ABC):
     def divergence_for(cls, **cell) -> Divergence | None:
         """The most specific :class:`Divergence` covering a cell, or None."""
         return most_specific((d for d in cls.all_declarations() if isinstance(d, Divergence)), **cell)
+
+    @classmethod
+    def accumulator(cls, dtype: str, device: str) -> str | None:
+        """The type this backend promises to accumulate ``dtype`` sums in on ``device`` (None: no promise)."""
+        return cls.accumulates.get(dtype)
 
     def facts(self) -> Mapping[str, Any]:
         """Facts about what this backend runs on, beyond :func:`parity.machine.machine_facts` (library

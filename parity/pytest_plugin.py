@@ -206,8 +206,10 @@ def generate_cells(check: str, over: str, with_backends: bool, selection: Select
         if not applies_to(check, spec):
             continue
         for variant in _variants(spec, over, selection.quick):
+            scoped = _special_dtypes(spec, variant)
             if not with_backends:
-                yield Cell(check, spec.name, **variant), [pytest.mark.cpu, pytest.mark.reference]
+                for dtype in scoped or ("float64",):  # a special value scoped to dtypes is stated in each of them
+                    yield Cell(check, spec.name, dtype=dtype, **variant), [pytest.mark.cpu, pytest.mark.reference]
                 continue
             for name in selection.backends:
                 cls = backend_class(name)
@@ -215,9 +217,17 @@ def generate_cells(check: str, over: str, with_backends: bool, selection: Select
                     if selection.devices and device not in selection.devices:
                         continue
                     for dtype in spec.dtypes:
-                        if dtype in cls.dtypes:
+                        if dtype in cls.dtypes and (scoped is None or dtype in scoped):
                             cell = Cell(check, spec.name, cls.name, device, dtype, **variant)
                             yield cell, _marks(cell, cls)
+
+
+def _special_dtypes(spec, variant: dict) -> tuple[str, ...] | None:
+    """The dtypes a special-value variant is scoped to (None: every dtype of the entry, or not a special)."""
+    label = variant.get("special")
+    if label is None:
+        return None
+    return next(s.dtypes for s in spec.specials if s.label == label)
 
 
 def pytest_generate_tests(metafunc):
