@@ -26,6 +26,7 @@ import pytest
 from impls import BACKENDS, BackendUnavailable, backend_class, known_backends, load_backend
 from impls.base import GPU_DEVICES  # real GPUs only: "cudasim" and "emulated" run on the CPU
 from impls.declare import Divergence
+from parity.accumulation import accumulation_facts
 from parity.checks import REFERENCE, Cell, applies_to, check_declared_behaviour
 from parity.compare import OBSERVERS, Measurement, Mismatch
 from parity.machine import Facts, machine_facts
@@ -261,7 +262,8 @@ class BackendCache:
     def facts(self, label: str) -> Facts:
         """The machine's facts with the loaded backend's own on top (computed lazily, kept per process)."""
         if label not in self._facts:
-            self._facts[label] = machine_facts().with_(self.get(label).facts())
+            backend = self.get(label)
+            self._facts[label] = machine_facts().with_({**backend.facts(), **accumulation_facts(backend)})
         return self._facts[label]
 
     def get(self, label: str):

@@ -250,16 +250,13 @@ class OpSpec:
         the VJP is a sum of products (``products_vjp``): every gradient element sums at most ``cotangent.size``
         products, whose magnitudes the VJP itself gives at ``(|g|, |inputs|)`` (each term's sign drops out
         of a product), so the bound is ``(ceil(log2 n) + 2) u |VJP(|g|, |x|)|`` (at the promised accumulator's
-        ``u`` plus two roundings to the dtype, as :meth:`extra_atol`).  Zeros where the VJP is not of that form."""
+        ``u``, as :meth:`extra_atol`).  Zeros where the VJP is not of that form."""
         wanted = [i for i, d in enumerate(self.differentiable(inputs)) if d]
         if not self.products_vjp:
             return (0.0,) * len(wanted)
         n = max(int(np.size(cotangent)), 1)
         steps = math.ceil(math.log2(n)) if n > 1 else 0
-        u = UNIT_ROUNDOFF[dtype]
-        factor = (steps + 2) * u
-        if accumulator is not None and UNIT_ROUNDOFF[accumulator] < u:
-            factor = (steps + 2) * UNIT_ROUNDOFF[accumulator] + 2 * u
+        factor = (steps + 2) * self._unit_roundoff(dtype, accumulator, True)
         absolute = [None if x is None or np.asarray(x).dtype.kind in "iu" else np.asarray(np.abs(x)) for x in inputs]
         with np.errstate(all="ignore"):
             magnitudes = self.vjp(np.asarray(np.abs(cotangent)), *absolute, **params)
@@ -271,9 +268,9 @@ class OpSpec:
 
         ``accumulator``: the type a backend promises to accumulate ``dtype`` sums in (``Backend.accumulator``).
         Where it is wider than ``dtype`` and the entry's allowance is one sum of products (``summation``), the
-        bound is the accumulator's -- ``(ceil(log2 n) + 2) u_acc M`` -- plus two roundings to ``dtype``
-        (the result, and one more step such as a bias added after the product, or a division by n),
-        ``2 u M``: a backend promising float32 accumulation is held to that, whatever n is.
+        bound is the accumulator's, ``(ceil(log2 n) + 2) u_acc M``: the sum (bias and division by n included)
+        is computed in the accumulator and rounded to ``dtype`` once, which the dtype's rtol (>= 2u) covers.
+        A backend promising float32 accumulation is held to that, whatever n is.
         """
         if self.accumulation is None:
             return 0.0
@@ -281,7 +278,10 @@ class OpSpec:
             terms, magnitude = self.accumulation(inputs, params)
         steps = math.ceil(math.log2(terms)) if terms > 1 else 0
         magnitude = np.asarray(magnitude, dtype=np.float64)
+        return (steps + 2) * self._unit_roundoff(dtype, accumulator, self.summation) * magnitude
+
+    @staticmethod
+    def _unit_roundoff(dtype: str, accumulator: str | None, applies: bool) -> float:
+        """u of the promised accumulator where it is wider and the bound is one sum of products, else dtype's."""
         u = UNIT_ROUNDOFF[dtype]
-        if self.summation and accumulator is not None and UNIT_ROUNDOFF[accumulator] < u:
-            return ((steps + 2) * UNIT_ROUNDOFF[accumulator] + 2 * u) * magnitude
-        return (steps + 2) * u * magnitude
+        return min(u, UNIT_ROUNDOFF[accumulator]) if applies and accumulator is not None else u
