@@ -227,7 +227,6 @@ def run_facts(backend_names) -> dict[str, Any]:
     report), with what each accumulates the half types' sums in (measured, ``parity.accumulation``) and the
     dtypes it lacks with the reason.  Backends that cannot load are left out; their cells say why."""
     from impls import BackendUnavailable, load_backend
-
     from parity.accumulation import accumulation_facts
 
     facts = machine_facts()

@@ -309,6 +309,7 @@ class Float16SumAccumulatesInFloat16(_Planted):
         rows = np.moveaxis(x, axes, tuple(range(len(axes)))).reshape((-1, *rest))
         while rows.shape[0] > 1:  # pairwise: halve the rows, adding in float16
             odd = rows[-1:] if rows.shape[0] % 2 else rows[:0]
-            rows = np.concatenate([(rows[0 : rows.shape[0] - len(odd) : 2] + rows[1 : rows.shape[0] - len(odd) : 2]), odd])
+            even = rows[: rows.shape[0] - len(odd)]
+            rows = np.concatenate([even[0::2] + even[1::2], odd])
         total = rows[0] if rows.shape[0] else np.zeros(rest, dtype=np.float16)
         return np.expand_dims(total, axes) if keepdims else total
