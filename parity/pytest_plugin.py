@@ -41,7 +41,7 @@ DECLARED = pytest.StashKey["Declared"]()
 PRIVATE_BASETEMP = pytest.StashKey[Path]()
 
 MARKERS = {
-    "parity(check, over='cases', backends=True)": "generate cells for this test from the catalog",
+    "parity(check, over='cases', backends=True, dtypes=None)": "generate cells for this test from the catalog",
     "cpu": "runs on the CPU",
     "gpu": "needs a usable GPU (skipped with the reason when there is none)",
     "slow": "slow; deselect with -m 'not slow'",
@@ -201,8 +201,11 @@ def _marks(cell: Cell, cls) -> list:
     return marks
 
 
-def generate_cells(check: str, over: str, with_backends: bool, selection: Selection, entries: str = "ops"):
-    """Every (cell, marks) pair for one test, in catalog order (identical on every xdist worker)."""
+def generate_cells(
+    check: str, over: str, with_backends: bool, selection: Selection, entries: str = "ops", dtypes=None
+):
+    """Every (cell, marks) pair for one test, in catalog order (identical on every xdist worker); ``dtypes``
+    narrows the backend cells to those dtypes (a test may check some dtypes at a different strength)."""
     for spec in ENTRY_GROUPS[entries].values():
         if not applies_to(check, spec):
             continue
@@ -218,7 +221,9 @@ def generate_cells(check: str, over: str, with_backends: bool, selection: Select
                     if selection.devices and device not in selection.devices:
                         continue
                     for dtype in spec.dtypes:
-                        if dtype in cls.dtypes and (scoped is None or dtype in scoped):
+                        if dtype in cls.dtypes and (scoped is None or dtype in scoped) and (
+                            dtypes is None or dtype in dtypes
+                        ):
                             cell = Cell(check, spec.name, cls.name, device, dtype, **variant)
                             yield cell, _marks(cell, cls)
 
@@ -243,7 +248,8 @@ def pytest_generate_tests(metafunc):
     selection = metafunc.config.stash[SELECTION]
     check, over = marker.kwargs["check"], marker.kwargs.get("over", "cases")
     cells = generate_cells(
-        check, over, marker.kwargs.get("backends", True), selection, marker.kwargs.get("entries", "ops")
+        check, over, marker.kwargs.get("backends", True), selection, marker.kwargs.get("entries", "ops"),
+        marker.kwargs.get("dtypes"),
     )
     params = [pytest.param(cell, marks=marks, id=cell.id) for cell, marks in cells]
     metafunc.parametrize("cell", params)
