@@ -72,3 +72,16 @@ def test_crossover_is_interpolated_on_log_log_axes():
     assert crossovers([(100, 0.5), (1000, 0.4), (10_000, 3.0)]) == [
         pytest.approx(1000 * 10 ** (math.log(2.5) / math.log(7.5)))
     ]
+
+
+def test_half_types_are_timed_against_float32_of_the_same_backend():
+    from parity.speed import half_ratios
+
+    def rec(dtype, size, median):
+        return {**_ladder("torch", size, median), "dtype": dtype}
+
+    records = [rec("float32", 100, 1.0), rec("float16", 100, 9.0), rec("float32", 10_000, 2.0),
+               rec("float16", 10_000, 6.0), rec("bfloat16", 10_000, 1.0)]  # fmt: skip
+    ratios = half_ratios(records)
+    assert ratios == {("exp", "torch/cpu/float16"): 3.0, ("exp", "torch/cpu/bfloat16"): 0.5}  # the largest size
+    assert any("half types against float32" in line for line in render_speed(records))
