@@ -187,6 +187,8 @@ class Backend(ABC):
         """Why this backend cannot run a case with these parameters (e.g. autograd it lacks), or None."""
         if params.get("grad") == "auto" and not cls.autograd:
             return f"{cls.name} has no autograd; its gradients are the manual ones"
+        if params.get("grad") == "auto" and params.get("amp") and not cls.differentiable_cast:
+            return f"{cls.name}'s autograd does not differentiate through a cast; its mixed precision runs manually"
         return None
 
     def implemented_ops(self) -> set[str]:
@@ -304,6 +306,14 @@ class Backend(ABC):
     def stop_gradient(self, x):
         """``x`` cut from any autograd graph (identity for backends without autograd)."""
         return x
+
+    # does cast() record the cast in the backend's autograd graph (mixed-precision loops with grad="auto")?
+    differentiable_cast: ClassVar[bool] = False
+
+    def cast(self, x, dtype: str, device: str):
+        """``x`` converted to ``dtype`` (one of ``dtypes``) on ``device``; by default through a host copy, which
+        no autograd graph sees (set ``differentiable_cast`` where the framework's own cast is used)."""
+        return self.asarray(np.asarray(self.to_numpy(x), dtype=np.float64), dtype, device)
 
     def batch_norm_running_stats(self, x, running_mean, running_var, momentum: float = 0.1):
         """The running statistics after a training step (unbiased variance stored), from catalog ops."""

@@ -348,6 +348,11 @@ class TorchBackend(Backend):
     def stop_gradient(self, x):
         return x.detach()
 
+    differentiable_cast = True
+
+    def cast(self, x, dtype, device):
+        return x.to(getattr(self.torch, dtype))
+
     def make_optimizer(self, name, params, lr, hyper):
         return TorchOptimizer(self.torch, getattr(self.torch.optim, self.OPTIMIZERS[name]), params, lr, hyper)
 
