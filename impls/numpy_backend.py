@@ -32,6 +32,16 @@ FLOAT16_DIVERGENCES = (
         variant=2,
         dtype="float16",
     ),
+    Divergence(
+        "mlp",
+        "under float16 autocast NumPy's float16 kernels round every step and sum a strided axis (the batch axis of "
+        "the bias gradients) one by one in float16 (the accumulation measured as 'float16 (sum-rows)'), where "
+        "autocast's kernels compute in float32 and round once: after 60 steps fc1.weight is 3.8x the "
+        "mixed-precision allowance away (bfloat16, which NumPy lacks and the loop emulates, passes)",
+        check="train",
+        variant=4,
+        dtype="float32",
+    ),
 )
 
 

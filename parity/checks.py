@@ -21,7 +21,7 @@ from parity.inputs import cotangent_like, round_to, sample, stable_seed
 from reference import get_entry, optim
 from reference._op import input_names
 from reference.floats import HALF_DTYPES, round_values
-from reference.spec import DEFAULT_TOLERANCES, HALF_GRAD_NORMWISE, OpSpec, Special, Tolerance
+from reference.spec import DEFAULT_TOLERANCES, HALF_GRAD_NORMWISE, UNIT_ROUNDOFF, OpSpec, Special, Tolerance
 
 REFERENCE = "reference"
 CHECK_KINDS = (
@@ -380,22 +380,32 @@ def check_trajectory(cell: Cell, backend: Backend) -> Measurement:
 
 
 @functools.lru_cache(maxsize=32)
-def reference_training(loop: str, case: int):
-    """The reference trajectory: the loop on the NumPy backend, float64, manual gradients (cached)."""
+def reference_training(loop: str, case: int, without_amp: bool = False):
+    """The reference trajectory: the loop on the NumPy backend, float64, manual gradients (cached); a mixed-precision
+    case runs under the same autocast with the low type emulated exactly (``reference.amp``), or without autocast
+    and loss scaling when ``without_amp``."""
     from impls.numpy_backend import NumpyBackend
 
     params = {**get_entry(loop).cases[case].params, "grad": "manual"}
+    if without_amp:
+        params = {k: v for k, v in params.items() if k not in ("amp", "loss_scale")}
+    elif params.get("amp"):
+        params["emulate_amp"] = True
     return get_entry(loop).run(NumpyBackend(), **params)
 
 
-def _compare_named(actual: dict, truth: dict, *, dtype: str, atol: float, what: str, cell: Cell) -> Measurement:
-    """Every named array of ``truth`` against ``actual`` (the same names, no more, no fewer)."""
+def _compare_named(
+    actual: dict, truth: dict, *, dtype: str, atol: float, what: str, cell: Cell, extra=None
+) -> Measurement:
+    """Every named array of ``truth`` against ``actual`` (the same names, no more, no fewer); ``extra`` adds an
+    allowance per name."""
     assert_same_names(actual, truth, what=what, context=cell.context(what))
     tolerance = DEFAULT_TOLERANCES[dtype]
     worst = Measurement()
     for name, value in truth.items():
         context = cell.context(f"{what} {name}")
-        measured = assert_close(actual[name], value, dtype=dtype, rtol=tolerance.rtol, atol=atol, context=context)
+        allowed = atol + (extra or {}).get(name, 0.0)
+        measured = assert_close(actual[name], value, dtype=dtype, rtol=tolerance.rtol, atol=allowed, context=context)
         worst = worst.worst(measured)
     return worst
 
@@ -408,11 +418,19 @@ def check_training(cell: Cell, backend: Backend) -> Measurement:
     """A training loop's loss at every step, its first-step gradient and its final parameters (running
     statistics included) against the reference trajectory."""
     spec = cell.spec
+    params = spec.cases[cell.case].params
     truth = reference_training(cell.op, cell.case)
-    result = spec.run(backend, device=cell.device, dtype=cell.dtype, **spec.cases[cell.case].params)
+    result = spec.run(backend, device=cell.device, dtype=cell.dtype, **params)
     tolerance = DEFAULT_TOLERANCES[cell.dtype]
     steps = len(truth.losses)
     loss_atol = tolerance.atol + spec.allowance(cell.dtype, steps, float(np.max(np.abs(truth.losses))))
+    amp = {}  # mixed precision: the low type's own effect on the reference, twice (LoopSpec's doc)
+    if params.get("amp"):
+        plain = reference_training(cell.op, cell.case, without_amp=True)
+        loss_atol = loss_atol + spec.amp_allowance(truth.losses, plain.losses, per_step=True)
+        amp = {name: spec.amp_allowance(truth.params[name], plain.params[name]) for name in truth.params}
+        first, plain_first, ulp = truth.first_step_grad, plain.first_step_grad, 2 * UNIT_ROUNDOFF[params["amp"]]
+        amp.update({f"grad:{n}": spec.amp_allowance(v, plain_first[n]) + ulp * np.abs(v) for n, v in first.items()})
     worst = assert_close(
         result.losses,
         truth.losses,
@@ -426,11 +444,13 @@ def check_training(cell: Cell, backend: Backend) -> Measurement:
         _compare_named(
             result.first_step_grad, truth.first_step_grad, dtype=cell.dtype, atol=first_atol,
             what="first-step gradient of", cell=cell,
+            extra={n.removeprefix("grad:"): v for n, v in amp.items() if n.startswith("grad:")},
         )
     )  # fmt: skip
     param_atol = tolerance.atol + spec.allowance(cell.dtype, steps, _largest(truth.params))[-1]
     return worst.worst(
-        _compare_named(result.params, truth.params, dtype=cell.dtype, atol=param_atol, what="final", cell=cell)
+        _compare_named(result.params, truth.params, dtype=cell.dtype, atol=param_atol, what="final", cell=cell,
+                       extra=amp)  # fmt: skip
     )
 
 

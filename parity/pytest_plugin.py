@@ -193,8 +193,10 @@ def _marks(cell: Cell, cls) -> list:
     if cell.backend == REFERENCE:
         return [*marks, pytest.mark.reference]
     unsupported = cls.unsupported_for(**cell.scope())
+    params = cell.spec.cases[cell.case].params if cell.case is not None else None
+    spec_problem = getattr(cell.spec, "case_problem", None)  # a loop's own: mixed precision runs at float32
     reason = (unsupported.reason if unsupported and not unsupported.when else None) or (
-        cell.case is not None and cls.case_problem(cell.spec.cases[cell.case].params)
+        params is not None and (cls.case_problem(params) or (spec_problem and spec_problem(params, cell.dtype)))
     )
     if reason:
         marks.append(pytest.mark.skip(reason=f"{cell.backend} does not support {cell.op}: {reason}"))

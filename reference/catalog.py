@@ -802,6 +802,15 @@ def _loop_cases(*params):
     return tuple(Case((), p) for p in params)
 
 
+# (#16) every classifier under bfloat16 autocast and under float16 autocast with GradScaler's loss scaling (torch's
+# defaults), with manual gradients (every backend) and autograd (a backend whose cast its autograd sees: torch)
+MIXED_PRECISION = (
+    {"grad": "manual", "optimizer": "sgd", "amp": "bfloat16"},
+    {"grad": "manual", "optimizer": "sgd", "amp": "float16", "loss_scale": {}},
+    {"grad": "auto", "optimizer": "adam", "amp": "bfloat16"},
+    {"grad": "auto", "optimizer": "adam", "amp": "float16", "loss_scale": {}},
+)
+
 LOOP_SPECS: dict[str, LoopSpec] = {
     spec.name: spec
     for spec in (
@@ -823,13 +832,16 @@ LOOP_SPECS: dict[str, LoopSpec] = {
                 {"grad": "manual", "optimizer": "sgd"},
                 {"grad": "auto", "optimizer": "adam"},
                 {"grad": "manual", "optimizer": "adamw"},
+                *MIXED_PRECISION,
             ),
             roundings=32,
         ),
         LoopSpec(
             "cnn",
             LOOPS_BY_NAME["cnn"],
-            _loop_cases({"grad": "manual", "optimizer": "sgd"}, {"grad": "auto", "optimizer": "adam"}),
+            _loop_cases(
+                {"grad": "manual", "optimizer": "sgd"}, {"grad": "auto", "optimizer": "adam"}, *MIXED_PRECISION
+            ),
             roundings=32,
         ),
     )

@@ -161,7 +161,24 @@ class LoopSpec:
     quadratics of poly and linreg at these learning rates, and measured for mlp/cnn, where float32
     drifts at most ~1.2 k u |loss| after k steps, an order of magnitude inside the bound.  After k
     steps the allowance is (k + 1) * roundings * u * (largest |value| of the reference trajectory).
+
+    Mixed precision (cases with ``amp``: float32 master weights, autocast to float16 or bfloat16, ``loss_scale``
+    for GradScaler) is checked at float32 against the reference run *under the same autocast* (NumPy, float64,
+    every low-type op exact between low-type inputs and a low-type result: :mod:`reference.amp`).  A backend
+    computes each low-type op in float32 or better and rounds once; where its float32 value and the exact one
+    straddle a rounding boundary of the low type, its result lands one low-type ulp away -- a perturbation of the
+    same kind and size as the low type's rounding itself, which training then carries (with BatchNorm and
+    momentum it grows: the cnn in bfloat16 moves its loss by 1% where the mlp moves it by 1e-7).  So the allowance
+    is the float32 one above plus AMP_EFFECTS times the low type's own effect on the reference trajectory,
+    measured: the running maximum of |reference under autocast - reference without| up to step k (the same, per
+    array, for the parameters), and for the first-step gradient, which no step has amplified yet, one low-type ulp
+    of each element more (a rounding that went the other way).  AMP_EFFECTS = 4: on this machine the backends'
+    runs differ from the reference under autocast by at most 1.6 times the low type's effect (torch's cnn in
+    bfloat16, the BatchNorm bias after 30 steps), so 4 leaves a margin of 2.5 for other machines' roundings.  A
+    run that does not train, or trains on a wrong gradient, is off by the size of the loss and fails.
     """
+
+    AMP_EFFECTS = 4.0
 
     name: str
     run: Callable[..., Any]
@@ -176,6 +193,21 @@ class LoopSpec:
     def allowance(self, dtype: str, steps: int, scale: float) -> np.ndarray:
         """Extra absolute error allowed after each of ``steps`` steps."""
         return np.arange(1, steps + 1) * self.roundings * UNIT_ROUNDOFF[dtype] * scale
+
+    @classmethod
+    def amp_allowance(cls, with_amp, without, per_step: bool = False) -> np.ndarray | float:
+        """Mixed precision's part (see the class doc): AMP_EFFECTS times the low type's effect on the reference,
+        ``|with_amp - without|``: its running maximum per step (``per_step``, for losses), else its largest
+        element (for an array)."""
+        effect = np.abs(np.asarray(with_amp, dtype=np.float64) - np.asarray(without, dtype=np.float64))
+        return cls.AMP_EFFECTS * (np.maximum.accumulate(effect) if per_step else float(np.max(effect, initial=0.0)))
+
+    @staticmethod
+    def case_problem(params, dtype: str) -> str | None:
+        """Why a case does not run at ``dtype``: mixed precision keeps float32 master weights."""
+        if params.get("amp") and dtype != "float32":
+            return "mixed precision trains float32 master weights under autocast: its cases run at float32"
+        return None
 
 
 @dataclass(frozen=True)
