@@ -225,7 +225,8 @@ def assert_close(
     truth = np.where(np.isfinite(expected), expected, rounded)
     with np.errstate(invalid="ignore", over="ignore"):
         abs_err = np.where(finite, np.abs(actual64 - truth), 0.0)
-    allowed = atol_arr + rtol * np.abs(truth)
+    with np.errstate(invalid="ignore"):  # rtol 0 (an exact special value) times an inf truth: masked out below
+        allowed = atol_arr + rtol * np.abs(truth)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         rel_err = np.where(finite & (truth != 0), abs_err / np.abs(truth), np.where(abs_err > 0, np.inf, 0.0))
         # how many allowances each error uses; an error where nothing is allowed is infinitely bad
