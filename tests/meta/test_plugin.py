@@ -64,18 +64,14 @@ def test_unavailable_device_is_a_skip_with_reason_unless_requested(tmp_path):
 
 def test_xdist_gives_the_same_records_as_a_serial_run(tmp_path):
     pytest.importorskip("xdist")
-    args = [
-        "tests/test_forward.py",
-        "tests/test_grads.py",
-        "tests/test_special_values.py",
-        "-k",
-        "exp or matmul or gelu",
-    ]
+    # gelu's conditional divergence (judged from torch's facts) and matmul's accumulation allowance included
+    args = ["tests/test_forward.py", "tests/test_grads.py", "tests/test_special_values.py", "-k"]
+    args += ["exp- or matmul or gelu", "--backend", "numpy", "--backend", "torch", "--backend", "autograd"]
     serial_code, _, serial = run_pytest(tmp_path, *args)
     parallel_code, output, parallel = run_pytest(tmp_path, *args, "-n", "2")
     assert serial_code == parallel_code == 0, output
-    key = lambda r: (r["nodeid"], r["outcome"], r["max_ulp"], r["max_abs"])  # noqa: E731
-    assert len(serial) > 100 and sorted(map(key, serial)) == sorted(map(key, parallel))
+    key = lambda r: (r["nodeid"], r["outcome"], r["max_ulp"], r["max_excess"], r["divergence"])  # noqa: E731
+    assert len(serial) > 100 and sorted(map(key, serial), key=str) == sorted(map(key, parallel), key=str)
 
 
 def test_hypothesis_ci_profile_is_derandomized_under_ci():
