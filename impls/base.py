@@ -312,8 +312,10 @@ class Backend(ABC):
 
     def cast(self, x, dtype: str, device: str):
         """``x`` converted to ``dtype`` (one of ``dtypes``) on ``device``; by default through a host copy, which
-        no autograd graph sees (set ``differentiable_cast`` where the framework's own cast is used)."""
-        return self.asarray(np.asarray(self.to_numpy(x), dtype=np.float64), dtype, device)
+        no autograd graph sees (set ``differentiable_cast`` where the framework's own cast is used).  Values past
+        the dtype's range become infinities, as a cast makes them (the loss scaler's overflow)."""
+        with np.errstate(over="ignore"):
+            return self.asarray(np.asarray(self.to_numpy(x), dtype=np.float64), dtype, device)
 
     def batch_norm_running_stats(self, x, running_mean, running_var, momentum: float = 0.1):
         """The running statistics after a training step (unbiased variance stored), from catalog ops."""

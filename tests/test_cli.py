@@ -147,3 +147,14 @@ def test_list_includes_a_backend_given_by_path(capsys):
     data = json.loads(capsys.readouterr().out)
     assert "planted-max-nan" in data["backends"]
     assert all(e["backends"]["planted-max-nan"] == "supported" for e in data["ops"])
+
+
+def test_train_runs_a_classifier_under_autocast_with_loss_scaling(capsys):
+    """``parity train mlp --amp float16 --loss-scale 2**24``: the scaled gradients overflow float16 for the first
+    eight steps (tests/test_mixed_precision.py derives why), which the line reports."""
+    args = ["train", "mlp", "--dtype", "float32", "--amp", "float16", "--loss-scale", str(2.0**24), "--steps", "10"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "amp=float16" in out and "8 step(s) skipped by the loss scaler [0, 1, 2, 3, 4, 5, 6, 7]" in out
+    assert main(["train", "poly", "--amp", "bfloat16"]) == 2
+    assert "--amp runs the classifiers" in capsys.readouterr().err
