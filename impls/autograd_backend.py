@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from impls.base import SAME_NAME_UNARY, Backend
+from impls.numpy_backend import FLOAT16_DIVERGENCES
 
 
 def _ops():
@@ -116,9 +117,11 @@ class AutogradBackend(Backend):
 
     name = "autograd"
     devices = ("cpu",)
-    dtypes = ("float32", "float64")
+    dtypes = ("float16", "float32", "float64")
+    unsupported_dtypes = {"bfloat16": "the engine computes with NumPy arrays, and NumPy has no bfloat16 (see numpy)"}
     autograd = True
     speed_notes = SPEED_NOTES
+    declarations = FLOAT16_DIVERGENCES  # the engine's arrays are NumPy's: the same float16 arithmetic
 
     def __init__(self):
         from impls import autograd

@@ -138,6 +138,13 @@ class Backend(ABC):
     declarations: ClassVar[tuple[Declaration, ...]] = ()
     provides_facts: ClassVar[tuple[str, ...]] = ()  # the names facts() may fill in, for declarations' conditions
     autograd: ClassVar[bool] = False  # does value_and_grad work (grad="auto" in training loops)?
+    # dtype -> the wider type this backend promises to accumulate that dtype's sums in (sums, means, matrix
+    # products, linear, conv2d): the checks then hold it to that accumulator's error bound, and
+    # parity.accumulation measures whether it keeps the promise.  Absent: the dtype itself (the looser bound).
+    accumulates: ClassVar[Mapping[str, str]] = {}
+    # dtype -> why the backend has no such dtype at all (e.g. no float16 arithmetic): shown by ``parity list``
+    # and in the report; cells are generated only for ``dtypes``.
+    unsupported_dtypes: ClassVar[Mapping[str, str]] = {}
 
     # ------------------------------------------------------------ capabilities (no framework import)
     @classmethod
@@ -164,6 +171,11 @@ class Backend(ABC):
         """The most specific :class:`Divergence` covering a cell, or None."""
         return most_specific((d for d in cls.all_declarations() if isinstance(d, Divergence)), **cell)
 
+    @classmethod
+    def accumulator(cls, dtype: str, device: str) -> str | None:
+        """The type this backend promises to accumulate ``dtype`` sums in on ``device`` (None: no promise)."""
+        return cls.accumulates.get(dtype)
+
     def facts(self) -> Mapping[str, Any]:
         """Facts about what this backend runs on, beyond :func:`parity.machine.machine_facts` (library
         versions are already there): names from ``provides_facts``; a value may be a zero-argument callable,
@@ -175,6 +187,8 @@ class Backend(ABC):
         """Why this backend cannot run a case with these parameters (e.g. autograd it lacks), or None."""
         if params.get("grad") == "auto" and not cls.autograd:
             return f"{cls.name} has no autograd; its gradients are the manual ones"
+        if params.get("grad") == "auto" and params.get("amp") and not cls.differentiable_cast:
+            return f"{cls.name}'s autograd does not differentiate through a cast; its mixed precision runs manually"
         return None
 
     def implemented_ops(self) -> set[str]:
@@ -292,6 +306,16 @@ class Backend(ABC):
     def stop_gradient(self, x):
         """``x`` cut from any autograd graph (identity for backends without autograd)."""
         return x
+
+    # does cast() record the cast in the backend's autograd graph (mixed-precision loops with grad="auto")?
+    differentiable_cast: ClassVar[bool] = False
+
+    def cast(self, x, dtype: str, device: str):
+        """``x`` converted to ``dtype`` (one of ``dtypes``) on ``device``; by default through a host copy, which
+        no autograd graph sees (set ``differentiable_cast`` where the framework's own cast is used).  Values past
+        the dtype's range become infinities, as a cast makes them (the loss scaler's overflow)."""
+        with np.errstate(over="ignore"):
+            return self.asarray(np.asarray(self.to_numpy(x), dtype=np.float64), dtype, device)
 
     def batch_norm_running_stats(self, x, running_mean, running_var, momentum: float = 0.1):
         """The running statistics after a training step (unbiased variance stored), from catalog ops."""

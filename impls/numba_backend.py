@@ -108,6 +108,11 @@ class NumbaBackend(HostArrays, Backend):
     name = "numba"
     devices = ("cpu",)
     dtypes = ("float32", "float64")
+    unsupported_dtypes = {
+        "float16": "numba compiles no float16 arithmetic for the CPU (float16 is a CUDA-target type there), so "
+        "these kernels exist in float32 and float64 only",
+        "bfloat16": "numba has no bfloat16 type, and NumPy none to hand its kernels",
+    }
     unsupported = UNSUPPORTED
     speed_notes = SPEED_NOTES
 

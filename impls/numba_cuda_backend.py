@@ -47,6 +47,11 @@ class NumbaCudaBackend(Backend):
     devices = ("cuda", "cudasim")
     host_device = None  # cudasim needs NUMBA_ENABLE_CUDASIM before numba is imported: its own process
     dtypes = ("float32", "float64")
+    unsupported_dtypes = {
+        "float16": "the CUDA kernels here are written for float32 and float64; numba.cuda's float16 intrinsics "
+        "(cuda.fp16) are not used by them",
+        "bfloat16": "numba has no bfloat16 type, and NumPy none to hand its kernels",
+    }
     unsupported = _unsupported()
 
     def __init__(self):

@@ -173,6 +173,11 @@ class NumexprBackend(HostArrays, Backend):
     name = "numexpr"
     devices = ("cpu",)
     dtypes = ("float32", "float64")
+    unsupported_dtypes = {
+        "float16": "NumExpr's virtual machine has no float16 type (bool, int32, int64, float32, float64, complex): "
+        "it computes float16 inputs in float32 and returns float32 (measured, NumExpr 2.14)",
+        "bfloat16": "NumExpr's virtual machine has no bfloat16 type, and NumPy none to hand it",
+    }
     unsupported = UNSUPPORTED
     speed_notes = SPEED_NOTES
     declarations = (

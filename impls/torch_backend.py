@@ -17,6 +17,7 @@ import numpy as np
 from impls.base import SAME_NAME_UNARY, Backend, BackendUnavailable
 from impls.declare import Divergence, at_least
 from reference._checks import normalize_axes
+from reference.floats import numpy_dtype, round_values
 
 NAN, INF = math.nan, math.inf
 
@@ -324,6 +325,9 @@ class TorchBackend(Backend):
     devices = ("cpu", "cuda")
     autograd = True
     dtypes = ("float16", "bfloat16", "float32", "float64")
+    # torch computes half-type reductions, matmuls and convolutions in at::opmath_type<Half/BFloat16> = float, on
+    # the CPU and in CUDA (ATen's OpMathType.h); parity.accumulation measures that it does
+    accumulates = {"float16": "float32", "bfloat16": "float32"}
     declarations = DECLARATIONS
     provides_facts = (
         "torch.cpu_capability",
@@ -357,15 +361,20 @@ class TorchBackend(Backend):
         return None
 
     def _asarray(self, x, dtype, device):
+        if dtype == "bfloat16":  # round once, to nearest even (torch goes float64 -> float32 -> bfloat16: twice)
+            x = round_values(x, dtype).astype(np.float32)
         return self.torch.tensor(x, dtype=getattr(self.torch, dtype), device=device)
 
     def native(self, x):
+        if str(x.dtype) == "bfloat16":
+            return self.torch.from_numpy(x.view(np.int16).copy()).view(self.torch.bfloat16)
         return self.torch.tensor(x)
 
     def to_numpy(self, x) -> np.ndarray:
-        if x.dtype == self.torch.bfloat16:
-            x = x.float()
-        return x.detach().to("cpu", copy=True).numpy()
+        host = x.detach().to("cpu", copy=True)
+        if host.dtype == self.torch.bfloat16:  # NumPy has no bfloat16: the same bits as ml_dtypes.bfloat16
+            return host.view(self.torch.int16).numpy().view(numpy_dtype("bfloat16"))
+        return host.numpy()
 
     def device_name(self, device):
         return self.torch.cuda.get_device_name(0) if device == "cuda" and not self.device_problem(device) else None
@@ -398,6 +407,11 @@ class TorchBackend(Backend):
 
     def stop_gradient(self, x):
         return x.detach()
+
+    differentiable_cast = True
+
+    def cast(self, x, dtype, device):
+        return x.to(getattr(self.torch, dtype))
 
     def make_optimizer(self, name, params, lr, hyper):
         return TorchOptimizer(self.torch, getattr(self.torch.optim, self.OPTIMIZERS[name]), params, lr, hyper)

@@ -14,6 +14,7 @@ from typing import Any
 from impls import ENTRY_POINT_GROUP
 from impls.base import GPU_DEVICES, INDEX_DTYPES, Backend, BackendUnavailable, HostArrays, UnsupportedOp
 from impls.declare import Condition, Divergence, Unsupported, at_least, below, fact_is, version
+from reference.floats import numpy_dtype
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -31,6 +32,7 @@ __all__ = [
     "entries",
     "entry_kind",
     "fact_is",
+    "numpy_dtype",
     "signature",
     "version",
 ]

@@ -20,7 +20,8 @@ from parity.gradcheck import check_vjp_full, check_vjp_projected
 from parity.inputs import cotangent_like, round_to, sample, stable_seed
 from reference import get_entry, optim
 from reference._op import input_names
-from reference.spec import DEFAULT_TOLERANCES, OpSpec, Special
+from reference.floats import HALF_DTYPES, round_values
+from reference.spec import DEFAULT_TOLERANCES, HALF_GRAD_NORMWISE, UNIT_ROUNDOFF, OpSpec, Special, Tolerance
 
 REFERENCE = "reference"
 CHECK_KINDS = (
@@ -116,12 +117,13 @@ def compare_forward(
     context: Context,
     expected=None,
     signed_zero: bool = False,
+    tolerance: Tolerance | None = None,
 ) -> Measurement:
     """Run ``spec`` on ``backend`` at ``dtype`` and compare it with the float64 truth.
 
     The truth is the reference on the dtype-rounded inputs (or ``expected``, for
-    stated special values); the tolerance is the catalog's for ``dtype`` plus the
-    accumulation allowance.
+    stated special values); the tolerance is the catalog's for ``dtype`` (or ``tolerance``, a special
+    value's own) plus the accumulation allowance, at the bound of the accumulator the backend promises.
     """
     rounded = round_to(inputs, dtype)
     params = bind_params(spec, rounded, params)
@@ -129,8 +131,8 @@ def compare_forward(
         expected = spec.forward(*rounded, **params)
     out = backend.run(spec.name, _to_backend(backend, rounded, dtype, device), params)
     backend.wait(out, device)
-    tolerance = spec.tolerance(dtype)
-    atol = tolerance.atol + spec.extra_atol(dtype, rounded, params)
+    tolerance = tolerance or spec.tolerance(dtype)
+    atol = tolerance.atol + spec.extra_atol(dtype, rounded, params, backend.accumulator(dtype, device))
     return assert_close(
         backend.to_numpy(out),
         expected,
@@ -153,8 +155,13 @@ def compare_vjp(
     device: str,
     context: Context,
     expected=None,
+    tolerance: Tolerance | None = None,
 ) -> Measurement:
-    """Compare the backend's gradients of ``<cotangent, f(inputs)>`` with the reference VJP (or ``expected``)."""
+    """Compare the backend's gradients of ``<cotangent, f(inputs)>`` with the reference VJP (or ``expected``).
+
+    Computed gradients get the accumulation allowance of a sum of products (``OpSpec.grad_extra_atol``) and, in
+    the half types, the norm-wise allowance (``reference.spec.HALF_GRAD_NORMWISE``); stated ones neither."""
+    stated = expected is not None
     rounded = round_to(inputs, dtype)
     params = bind_params(spec, rounded, params)
     (g,) = round_to((cotangent,), dtype)
@@ -164,22 +171,33 @@ def compare_vjp(
         spec.name, _to_backend(backend, rounded, dtype, device), params, backend.asarray(g, dtype, device)
     )
     backend.wait(grads, device)
-    tolerance = spec.tolerance(dtype, grad=True)
+    tolerance = tolerance or spec.tolerance(dtype, grad=True)
     worst = Measurement()
     names = [n for n, d in zip(input_names(spec.arg_names, len(rounded)), spec.differentiable(rounded)) if d]
     assert_count(grads, len(names), what="gradients from the backend", context=context)
     assert_count(expected, len(names), what="expected gradients", context=context)
-    for name, actual, truth in zip(names, grads, expected):
+    accumulator = backend.accumulator(dtype, device)
+    extra = (0.0,) * len(names) if stated else spec.grad_extra_atol(dtype, g, rounded, params, accumulator)
+    for name, actual, truth, accumulated in zip(names, grads, expected, extra):
         measured = assert_close(
             backend.to_numpy(actual),
             truth,
             dtype=dtype,
             rtol=tolerance.rtol,
-            atol=tolerance.atol,
+            atol=tolerance.atol + accumulated + (0.0 if stated else _normwise_allowance(truth, dtype, tolerance)),
             context=replace(context, detail=f"gradient with respect to {name}"),
         )
         worst = worst.worst(measured)
     return worst
+
+
+def _normwise_allowance(truth, dtype: str, tolerance: Tolerance) -> float:
+    """The half types' norm-wise gradient allowance (``reference.spec.HALF_GRAD_NORMWISE``); 0 elsewhere."""
+    if dtype not in HALF_DTYPES:
+        return 0.0
+    finite = np.abs(np.asarray(truth, dtype=np.float64))
+    finite = finite[np.isfinite(finite)]
+    return HALF_GRAD_NORMWISE * tolerance.rtol * float(finite.max(initial=0.0))
 
 
 def _case_inputs(cell: Cell):
@@ -223,6 +241,7 @@ def check_special(cell: Cell, backend: Backend, *, stated=None) -> Measurement:
         context=cell.context(special.note),
         expected=np.asarray(special.expected, dtype=np.float64),
         signed_zero=special.signed_zero,
+        tolerance=special.tolerance,
     )
     if special.grads is not None:
         measured = measured.worst(
@@ -236,6 +255,7 @@ def check_special(cell: Cell, backend: Backend, *, stated=None) -> Measurement:
                 device=cell.device,
                 context=cell.context(special.note),
                 expected=tuple(np.asarray(gr, dtype=np.float64) for gr in special.grads),
+                tolerance=special.tolerance,
             )
         )
     return measured
@@ -282,14 +302,19 @@ def check_branches(cell: Cell, backend: Backend) -> Measurement:
 
 # ---------------------------------------------------------------- reference-only checks
 def check_reference_special(cell: Cell, backend: Backend | None = None) -> Measurement:
-    """The reference itself at a special point: the stated value and gradient, exactly (float64)."""
+    """The reference itself at a special point: the stated value and gradient, exactly (float64).  A special
+    value scoped to dtypes states its value in the cell's dtype: the reference's float64 result on the inputs
+    rounded to that dtype, rounded to it too (the correctly rounded answer a backend in that dtype owes)."""
     spec = cell.spec
     special = special_of(spec, cell.special)
     inputs = special.arrays()
+    if special.dtypes is not None:
+        inputs = round_to(inputs, cell.dtype)
     params = bind_params(spec, inputs, special.params)
-    tolerance = spec.tolerance("float64")
+    tolerance = special.tolerance or spec.tolerance("float64")
+    value = spec.forward(*inputs, **params)
     measured = assert_close(
-        spec.forward(*inputs, **params),
+        value if special.dtypes is None else round_values(value, cell.dtype),
         special.expected,
         dtype="float64",
         rtol=tolerance.rtol,
@@ -298,12 +323,13 @@ def check_reference_special(cell: Cell, backend: Backend | None = None) -> Measu
         signed_zero=special.signed_zero,
     )
     if special.grads is not None:
-        grads = spec.vjp(np.asarray(special.cotangent, dtype=np.float64), *inputs, **params)
+        (cotangent,) = round_to((special.cotangent,), cell.dtype if special.dtypes else "float64")
+        grads = spec.vjp(cotangent, *inputs, **params)
         assert_count(grads, len(special.grads), what="gradients from the reference VJP", context=cell.context())
         for grad, stated in zip(grads, special.grads):
             measured = measured.worst(
                 assert_close(
-                    grad,
+                    grad if special.dtypes is None else round_values(grad, cell.dtype),
                     stated,
                     dtype="float64",
                     rtol=tolerance.rtol,
@@ -354,22 +380,32 @@ def check_trajectory(cell: Cell, backend: Backend) -> Measurement:
 
 
 @functools.lru_cache(maxsize=32)
-def reference_training(loop: str, case: int):
-    """The reference trajectory: the loop on the NumPy backend, float64, manual gradients (cached)."""
+def reference_training(loop: str, case: int, without_amp: bool = False):
+    """The reference trajectory: the loop on the NumPy backend, float64, manual gradients (cached); a mixed-precision
+    case runs under the same autocast with the low type emulated exactly (``reference.amp``), or without autocast
+    and loss scaling when ``without_amp``."""
     from impls.numpy_backend import NumpyBackend
 
     params = {**get_entry(loop).cases[case].params, "grad": "manual"}
+    if without_amp:
+        params = {k: v for k, v in params.items() if k not in ("amp", "loss_scale")}
+    elif params.get("amp"):
+        params["emulate_amp"] = True
     return get_entry(loop).run(NumpyBackend(), **params)
 
 
-def _compare_named(actual: dict, truth: dict, *, dtype: str, atol: float, what: str, cell: Cell) -> Measurement:
-    """Every named array of ``truth`` against ``actual`` (the same names, no more, no fewer)."""
+def _compare_named(
+    actual: dict, truth: dict, *, dtype: str, atol: float, what: str, cell: Cell, extra=None
+) -> Measurement:
+    """Every named array of ``truth`` against ``actual`` (the same names, no more, no fewer); ``extra`` adds an
+    allowance per name."""
     assert_same_names(actual, truth, what=what, context=cell.context(what))
     tolerance = DEFAULT_TOLERANCES[dtype]
     worst = Measurement()
     for name, value in truth.items():
         context = cell.context(f"{what} {name}")
-        measured = assert_close(actual[name], value, dtype=dtype, rtol=tolerance.rtol, atol=atol, context=context)
+        allowed = atol + (extra or {}).get(name, 0.0)
+        measured = assert_close(actual[name], value, dtype=dtype, rtol=tolerance.rtol, atol=allowed, context=context)
         worst = worst.worst(measured)
     return worst
 
@@ -382,11 +418,19 @@ def check_training(cell: Cell, backend: Backend) -> Measurement:
     """A training loop's loss at every step, its first-step gradient and its final parameters (running
     statistics included) against the reference trajectory."""
     spec = cell.spec
+    params = spec.cases[cell.case].params
     truth = reference_training(cell.op, cell.case)
-    result = spec.run(backend, device=cell.device, dtype=cell.dtype, **spec.cases[cell.case].params)
+    result = spec.run(backend, device=cell.device, dtype=cell.dtype, **params)
     tolerance = DEFAULT_TOLERANCES[cell.dtype]
     steps = len(truth.losses)
     loss_atol = tolerance.atol + spec.allowance(cell.dtype, steps, float(np.max(np.abs(truth.losses))))
+    amp = {}  # mixed precision: the low type's own effect on the reference, twice (LoopSpec's doc)
+    if params.get("amp"):
+        plain = reference_training(cell.op, cell.case, without_amp=True)
+        loss_atol = loss_atol + spec.amp_allowance(truth.losses, plain.losses, per_step=True)
+        amp = {name: spec.amp_allowance(truth.params[name], plain.params[name]) for name in truth.params}
+        first, plain_first, ulp = truth.first_step_grad, plain.first_step_grad, 2 * UNIT_ROUNDOFF[params["amp"]]
+        amp.update({f"grad:{n}": spec.amp_allowance(v, plain_first[n]) + ulp * np.abs(v) for n, v in first.items()})
     worst = assert_close(
         result.losses,
         truth.losses,
@@ -400,11 +444,14 @@ def check_training(cell: Cell, backend: Backend) -> Measurement:
         _compare_named(
             result.first_step_grad, truth.first_step_grad, dtype=cell.dtype, atol=first_atol,
             what="first-step gradient of", cell=cell,
+            extra={n.removeprefix("grad:"): v for n, v in amp.items() if n.startswith("grad:")},
         )
     )  # fmt: skip
     param_atol = tolerance.atol + spec.allowance(cell.dtype, steps, _largest(truth.params))[-1]
     return worst.worst(
-        _compare_named(result.params, truth.params, dtype=cell.dtype, atol=param_atol, what="final", cell=cell)
+        _compare_named(
+            result.params, truth.params, dtype=cell.dtype, atol=param_atol, what="final", cell=cell, extra=amp
+        )  # fmt: skip
     )
 
 

@@ -335,6 +335,14 @@ def _train_once(args, name: str, device: str, grad: str):
         kwargs["steps"] = args.steps
     if args.optimizer and args.loop in ("mlp", "cnn"):
         kwargs["optimizer"] = args.optimizer
+    if getattr(args, "amp", None):
+        if args.loop not in ("mlp", "cnn"):
+            raise BackendUnavailable(f"--amp runs the classifiers (mlp, cnn), not {args.loop}")
+        if grad == "auto" and backend_class(name).case_problem({"grad": grad, "amp": args.amp}):
+            raise BackendUnavailable(backend_class(name).case_problem({"grad": grad, "amp": args.amp}))
+        kwargs["amp"] = args.amp
+        if args.loss_scale is not None:
+            kwargs["loss_scale"] = {"init_scale": args.loss_scale}
     return loops.LOOPS[args.loop](backend, **kwargs)
 
 
@@ -357,9 +365,12 @@ def cmd_train(args) -> int:
             Path(args.output).write_text(text)
         print(text)
     else:
+        amp = f" amp={args.amp}" if getattr(args, "amp", None) else ""
+        skipped = result.extra.get("skipped_steps")
+        scaler = "" if skipped is None else f", {len(skipped)} step(s) skipped by the loss scaler {skipped}"
         print(
-            f"{args.loop} {result.backend}/{result.device} {result.dtype} grad={grad} steps={result.steps}: "
-            f"{result.seconds:.3f} s, final loss {result.final_loss:.10g}"
+            f"{args.loop} {result.backend}/{result.device} {result.dtype}{amp} grad={grad} steps={result.steps}: "
+            f"{result.seconds:.3f} s, final loss {result.final_loss:.10g}{scaler}"
         )
     return 0
 
@@ -453,6 +464,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="default: auto where the backend has autograd, else manual",
     )
     p.add_argument("--optimizer", choices=list(loops.OPTIMIZER_DEFAULTS), default=None, help="mlp and cnn")
+    p.add_argument(
+        "--amp", choices=["bfloat16", "float16"], default=None,
+        help="mlp and cnn: float32 master weights (use --dtype float32) under autocast to this type",
+    )  # fmt: skip
+    p.add_argument(
+        "--loss-scale", type=float, default=None,
+        help="with --amp: dynamic loss scaling (GradScaler) from this initial scale (torch's default: 65536)",
+    )  # fmt: skip
     p.add_argument("--json", action="store_true", help="one JSON object instead of one line")
     p.add_argument("--output", default=None, help="with --json: also write the object to this file")
     p.add_argument("--compare", action="store_true", help="every backend, device and gradient mode, as a table")

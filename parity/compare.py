@@ -37,7 +37,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-_INT_FOR_FLOAT = {"float16": np.int16, "float32": np.int32, "float64": np.int64}
+from reference.floats import format_of, ordered_ints, round_values
 
 # Called as observer(context, actual) with every array assert_close receives (after the type check): the
 # dispatch sweep saves outputs this way to compare their bits between CPU dispatch levels.
@@ -100,24 +100,15 @@ class Mismatch(AssertionError):
         self.measurement = measurement or Measurement(inf, inf, inf, max_excess=inf)
 
 
-def _ordered_ints(values: np.ndarray, dtype: str) -> np.ndarray:
-    """Map floats to integers whose order is the floats' order (adjacent floats differ by 1)."""
-    int_type = _INT_FOR_FLOAT[dtype]
-    # ascontiguousarray makes 0-d arrays 1-d: reshape back so indices stay valid.
-    bits = np.ascontiguousarray(values.astype(dtype)).view(int_type).astype(np.int64).reshape(np.shape(values))
-    magnitude = bits & np.int64(np.iinfo(int_type).max)
-    return np.where(bits < 0, -magnitude, bits)
-
-
 def ulp_floor(dtype: str) -> float:
     """The smallest ``|expected|`` at which ULP distances are counted: smallest normal * 2**nmant."""
-    info = np.finfo(dtype)
-    return float(info.smallest_normal) * 2.0**info.nmant
+    fmt = format_of(dtype)
+    return fmt.smallest_normal * 2.0 ** (fmt.precision - 1)
 
 
 def subnormal_flags(actual: np.ndarray, rounded: np.ndarray, dtype: str) -> tuple[int, int]:
     """(flushed to zero, other subnormal differences) among finite elements; ``rounded`` is the truth in dtype."""
-    smallest_normal = float(np.finfo(dtype).smallest_normal)
+    smallest_normal = format_of(dtype).smallest_normal
     finite = np.isfinite(actual) & np.isfinite(rounded)
     expected_sub = finite & (rounded != 0) & (np.abs(rounded) < smallest_normal)
     actual_sub = finite & (actual != 0) & (np.abs(actual) < smallest_normal)
@@ -132,7 +123,7 @@ def ulp_distance(actual: np.ndarray, expected: np.ndarray, dtype: str) -> np.nda
     +0.0 and -0.0 are 0 ulp apart.  Exact up to 2**53; beyond that (different
     signs at huge magnitudes) the float64 sum is reported.
     """
-    a, e = _ordered_ints(actual, dtype), _ordered_ints(expected, dtype)
+    a, e = ordered_ints(actual, dtype), ordered_ints(expected, dtype)
     same_sign = (a >= 0) == (e >= 0)
     near = np.abs(np.where(same_sign, a - e, 0)).astype(np.float64)
     far = np.abs(a).astype(np.float64) + np.abs(e).astype(np.float64)
@@ -221,8 +212,7 @@ def assert_close(
     if str(actual.dtype) != dtype:
         _fail(context, f"dtype {actual.dtype} differs from the expected {dtype}")
 
-    with np.errstate(over="ignore", invalid="ignore"):
-        rounded = expected.astype(dtype).astype(np.float64)
+    rounded = round_values(expected, dtype)
     actual64 = actual.astype(np.float64)
     _check_masks(actual64, rounded, context, signed_zero)
 
@@ -235,7 +225,8 @@ def assert_close(
     truth = np.where(np.isfinite(expected), expected, rounded)
     with np.errstate(invalid="ignore", over="ignore"):
         abs_err = np.where(finite, np.abs(actual64 - truth), 0.0)
-    allowed = atol_arr + rtol * np.abs(truth)
+    with np.errstate(invalid="ignore"):  # rtol 0 (an exact special value) times an inf truth: masked out below
+        allowed = atol_arr + rtol * np.abs(truth)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         rel_err = np.where(finite & (truth != 0), abs_err / np.abs(truth), np.where(abs_err > 0, np.inf, 0.0))
         # how many allowances each error uses; an error where nothing is allowed is infinitely bad

@@ -16,6 +16,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from reference.floats import round_values
+
 Sampler = Callable[[np.random.Generator, tuple[tuple[int, ...], ...]], tuple[np.ndarray, ...]]
 
 
@@ -145,11 +147,6 @@ def cotangent_like(shape, seed: int) -> np.ndarray:
 
 def round_to(arrays, dtype: str) -> tuple[np.ndarray, ...]:
     """Round float arrays to ``dtype`` and back to float64 (the values a ``dtype`` backend sees, held
-    exactly); integer arrays (class indices) pass through unchanged."""
-    with np.errstate(over="ignore"):
-        return tuple(
-            a
-            if a is None or np.asarray(a).dtype.kind in "iu"
-            else np.asarray(a, dtype=np.float64).astype(dtype).astype(np.float64)
-            for a in arrays
-        )
+    exactly; :func:`reference.floats.round_values`: to nearest, ties to even, subnormals, overflow to inf,
+    bfloat16 included); integer arrays (class indices) pass through unchanged."""
+    return tuple(a if a is None or np.asarray(a).dtype.kind in "iu" else round_values(a, dtype) for a in arrays)

@@ -27,7 +27,8 @@ LADDERS = ("quick", "full")
 ELEMENTS = {"quick": (10**2, 10**4, 10**6), "full": tuple(10**k for k in range(2, 9))}
 SIDES = {"quick": (64, 256), "full": (64, 128, 256, 512, 1024, 2048, 4096)}
 BATCHES = {"quick": (1, 16), "full": (1, 4, 16, 64, 256)}
-DTYPES = ("float32", "float64")
+# the half types too: on CPUs many half ops are slower than float32 (converted element by element), measured
+DTYPES = ("float16", "bfloat16", "float32", "float64")
 
 IMAGE = (16, 32, 32)  # channels, height, width for the image layers
 FEATURES = 512

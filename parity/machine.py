@@ -224,13 +224,17 @@ def describe(facts: Mapping[str, Any]) -> str:
 
 def run_facts(backend_names) -> dict[str, Any]:
     """This machine's facts and those of every backend in ``backend_names`` that loads, resolved (for the
-    report).  Backends that cannot load are left out; their cells say why."""
+    report), with what each accumulates the half types' sums in (measured, ``parity.accumulation``) and the
+    dtypes it lacks with the reason.  Backends that cannot load are left out; their cells say why."""
     from impls import BackendUnavailable, load_backend
+    from parity.accumulation import accumulation_facts
 
     facts = machine_facts()
     for name in backend_names:
         try:
-            facts = facts.with_(load_backend(name).facts())
+            backend = load_backend(name)
         except (BackendUnavailable, ImportError, ValueError, TypeError, AttributeError):
             continue
+        dtype_gaps = {f"{backend.name}.lacks.{dtype}": why for dtype, why in backend.unsupported_dtypes.items()}
+        facts = facts.with_({**backend.facts(), **accumulation_facts(backend), **dtype_gaps})
     return facts.resolved()

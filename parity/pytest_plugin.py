@@ -26,6 +26,7 @@ import pytest
 from impls import BACKENDS, BackendUnavailable, backend_class, known_backends, load_backend
 from impls.base import GPU_DEVICES  # real GPUs only: "cudasim" and "emulated" run on the CPU
 from impls.declare import Divergence
+from parity.accumulation import accumulation_facts
 from parity.checks import REFERENCE, Cell, applies_to, check_declared_behaviour
 from parity.compare import OBSERVERS, Measurement, Mismatch
 from parity.machine import Facts, machine_facts
@@ -40,7 +41,7 @@ DECLARED = pytest.StashKey["Declared"]()
 PRIVATE_BASETEMP = pytest.StashKey[Path]()
 
 MARKERS = {
-    "parity(check, over='cases', backends=True)": "generate cells for this test from the catalog",
+    "parity(check, over='cases', backends=True, dtypes=None)": "generate cells for this test from the catalog",
     "cpu": "runs on the CPU",
     "gpu": "needs a usable GPU (skipped with the reason when there is none)",
     "slow": "slow; deselect with -m 'not slow'",
@@ -192,22 +193,27 @@ def _marks(cell: Cell, cls) -> list:
     if cell.backend == REFERENCE:
         return [*marks, pytest.mark.reference]
     unsupported = cls.unsupported_for(**cell.scope())
+    params = cell.spec.cases[cell.case].params if cell.case is not None else None
+    spec_problem = getattr(cell.spec, "case_problem", None)  # a loop's own: mixed precision runs at float32
     reason = (unsupported.reason if unsupported and not unsupported.when else None) or (
-        cell.case is not None and cls.case_problem(cell.spec.cases[cell.case].params)
+        params is not None and (cls.case_problem(params) or (spec_problem and spec_problem(params, cell.dtype)))
     )
     if reason:
         marks.append(pytest.mark.skip(reason=f"{cell.backend} does not support {cell.op}: {reason}"))
     return marks
 
 
-def generate_cells(check: str, over: str, with_backends: bool, selection: Selection, entries: str = "ops"):
-    """Every (cell, marks) pair for one test, in catalog order (identical on every xdist worker)."""
+def generate_cells(check: str, over: str, with_backends: bool, selection: Selection, entries: str = "ops", dtypes=None):
+    """Every (cell, marks) pair for one test, in catalog order (identical on every xdist worker); ``dtypes``
+    narrows the backend cells to those dtypes (a test may check some dtypes at a different strength)."""
     for spec in ENTRY_GROUPS[entries].values():
         if not applies_to(check, spec):
             continue
         for variant in _variants(spec, over, selection.quick):
+            scoped = _special_dtypes(spec, variant)
             if not with_backends:
-                yield Cell(check, spec.name, **variant), [pytest.mark.cpu, pytest.mark.reference]
+                for dtype in scoped or ("float64",):  # a special value scoped to dtypes is stated in each of them
+                    yield Cell(check, spec.name, dtype=dtype, **variant), [pytest.mark.cpu, pytest.mark.reference]
                 continue
             for name in selection.backends:
                 cls = backend_class(name)
@@ -215,9 +221,21 @@ def generate_cells(check: str, over: str, with_backends: bool, selection: Select
                     if selection.devices and device not in selection.devices:
                         continue
                     for dtype in spec.dtypes:
-                        if dtype in cls.dtypes:
+                        if (
+                            dtype in cls.dtypes
+                            and (scoped is None or dtype in scoped)
+                            and (dtypes is None or dtype in dtypes)
+                        ):
                             cell = Cell(check, spec.name, cls.name, device, dtype, **variant)
                             yield cell, _marks(cell, cls)
+
+
+def _special_dtypes(spec, variant: dict) -> tuple[str, ...] | None:
+    """The dtypes a special-value variant is scoped to (None: every dtype of the entry, or not a special)."""
+    label = variant.get("special")
+    if label is None:
+        return None
+    return next(s.dtypes for s in spec.specials if s.label == label)
 
 
 def pytest_generate_tests(metafunc):
@@ -232,7 +250,12 @@ def pytest_generate_tests(metafunc):
     selection = metafunc.config.stash[SELECTION]
     check, over = marker.kwargs["check"], marker.kwargs.get("over", "cases")
     cells = generate_cells(
-        check, over, marker.kwargs.get("backends", True), selection, marker.kwargs.get("entries", "ops")
+        check,
+        over,
+        marker.kwargs.get("backends", True),
+        selection,
+        marker.kwargs.get("entries", "ops"),
+        marker.kwargs.get("dtypes"),
     )
     params = [pytest.param(cell, marks=marks, id=cell.id) for cell, marks in cells]
     metafunc.parametrize("cell", params)
@@ -251,7 +274,8 @@ class BackendCache:
     def facts(self, label: str) -> Facts:
         """The machine's facts with the loaded backend's own on top (computed lazily, kept per process)."""
         if label not in self._facts:
-            self._facts[label] = machine_facts().with_(self.get(label).facts())
+            backend = self.get(label)
+            self._facts[label] = machine_facts().with_({**backend.facts(), **accumulation_facts(backend)})
         return self._facts[label]
 
     def get(self, label: str):

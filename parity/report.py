@@ -109,7 +109,17 @@ def _machine_lines(machine: dict) -> list[str]:
         + (f" ({', '.join(gpu['names'])})" if gpu.get("names") else "")
         + (f" — skipped because: {'; '.join(gpu['skipped_because'])}" if gpu.get("skipped_because") else ""),
         f"- **Dispatch**: {describe(machine['facts'])}" if machine.get("facts") else "- **Dispatch**: not recorded",
+        *_half_lines(machine.get("facts") or {}),
     ]
+
+
+def _half_lines(facts: dict) -> list[str]:
+    """The half types: what each backend accumulated their sums in (measured), and the dtypes backends lack."""
+    accumulated = [f"{k.removesuffix('.accumulates.' + k.rsplit('.', 1)[-1])} {k.rsplit('.', 1)[-1]}: {v}"
+                   for k, v in sorted(facts.items()) if ".accumulates." in k]  # fmt: skip
+    lacking = [f"{k.replace('.lacks.', ' has no ')} ({v})" for k, v in sorted(facts.items()) if ".lacks." in k]
+    lines = [f"- **Half-type sums accumulated in** (measured): {'; '.join(accumulated)}"] if accumulated else []
+    return lines + ([f"- **Dtypes not offered**: {'; '.join(lacking)}"] if lacking else [])
 
 
 def _cause_title(cause: Cause) -> str:

@@ -69,6 +69,24 @@ def _peer_times(benchmarks: list[dict]) -> dict[tuple, float]:
     }
 
 
+HALF_TYPES = ("float16", "bfloat16")
+
+
+def half_ratios(benchmarks: list[dict]) -> dict[tuple[str, str], float]:
+    """(entry, ``backend/device/half dtype``) -> its median time / the same backend and device's float32 time, at
+    the largest size both were timed at: > 1 is a half type slower than float32 (common on CPUs without native
+    half arithmetic, where every element is converted)."""
+    times = {(b["entry"], b["backend"], b["device"], b["dtype"], b["size"]): b["median_s"]
+             for b in ladder_records(benchmarks) if b.get("variant", "resident") == "resident"}  # fmt: skip
+    best: dict[tuple[str, str], tuple[int, float]] = {}
+    for (entry, backend, device, dtype, size), median in times.items():
+        single = times.get((entry, backend, device, "float32", size))
+        key = (entry, f"{backend}/{device}/{dtype}")
+        if dtype in HALF_TYPES and single and size >= best.get(key, (-1, 0.0))[0]:
+            best[key] = (size, median / single)
+    return {key: ratio for key, (_, ratio) in best.items()}
+
+
 def speed_ratios(benchmarks: list[dict]) -> dict[tuple[str, str], float]:
     """(entry, column) -> median time / NumPy's median time, at the entry's largest rung."""
     peer, rungs = _peer_times(benchmarks), largest_rungs(benchmarks)
@@ -272,6 +290,18 @@ def render_speed(benchmarks: list[dict]) -> list[str]:
             "",
         ]
     lines += render_verdict(verdict_rows(benchmarks))
+    halves = half_ratios(benchmarks)
+    if halves:
+        cols = sorted({c for _, c in halves}, key=_column_order)
+        entries = list(dict.fromkeys(e for e, _ in halves))
+        lines += [
+            "### The half types against float32 (same backend and device, largest size; > 1: the half type is slower)",
+            "",
+            *_table(
+                ["entry", *(f"`{c}`" for c in cols)], [[e, *(_cell(halves.get((e, c))) for c in cols)] for e in entries]
+            ),
+            "",
+        ]
     fractions = bandwidth_fractions(benchmarks)
     if fractions:
         cols = sorted({c for _, c in fractions}, key=_column_order)

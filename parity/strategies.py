@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from parity.inputs import round_to, sample
+from reference.floats import round_values  # (#16)
 from reference.spec import OpSpec
 
 SUBNORMAL = 5e-324  # as a lower bound: the dtype's smallest subnormal (subnormals are values)
@@ -41,7 +42,16 @@ def _elements(dtype: str, bounds):
 
 
 def _array(dtype: str, shape, bounds):
+    if dtype == "bfloat16":  # (#16) hypothesis has no bfloat16: float32 draws rounded to it
+        return _bfloat16_array(shape, bounds)
     return hnp.arrays(dtype, shape, elements=_elements(dtype, bounds)).map(lambda a: a.astype(np.float64))
+
+
+def _bfloat16_array(shape, bounds):
+    """float32 draws within bounds pulled in by one bfloat16 ulp (2**-7 relative), rounded to bfloat16: rounding
+    moves a value by at most half an ulp, so the bfloat16 values stay within the domain's bounds."""
+    low, high = (b - abs(b) * 2.0**-7 * np.sign(b - m) for b, m in zip(bounds, (sum(bounds) / 2,) * 2))
+    return _array("float32", shape, (low, high)).map(lambda a: round_values(a, "bfloat16"))
 
 
 def _arrays(draw, spec: OpSpec, dtype: str, shapes):

@@ -11,9 +11,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from reference import binary, catalog_nn, elementwise, linalg, loops, optim, reductions, shape
+from reference import binary, catalog_nn, elementwise, layers, linalg, loops, optim, reductions, shape
 from reference.loops import LOOPS as LOOPS_BY_NAME
-from reference.spec import Case, LoopSpec, OpSpec, OptimizerSpec, Special
+from reference.spec import Case, LoopSpec, OpSpec, OptimizerSpec, Special, Tolerance
 
 INF, NAN = math.inf, math.nan
 
@@ -633,8 +633,125 @@ LINALG_AND_SHAPE = [
     ),
 ]
 
+# ---------------------------------------------------------------- the half types (issue #16)
+# Special values that mean something only in float16 or bfloat16, stated by hand as the exact result rounded to the
+# dtype (reference.floats: nearest, ties to even; float16 max 65504, the overflow threshold 65520; smallest
+# subnormals 2**-24 and 2**-133).  Exact tolerance where the point is the rounding itself: every stated value is
+# at least 0.14 of an ulp away from a rounding tie, so any implementation computing in float32 or wider and
+# rounding once lands on it, and a flushed subnormal or a double rounding shows.
+EXACT = Tolerance(0.0, 0.0, "the stated value is the correctly rounded result, at least 0.14 ulp from a tie")
+HALF_SPECIALS = {
+    "exp": (
+        Special("float16-overflow", ([11.0, 11.1, -17.0, -18.0],), [59872.0, INF, 2.0**-24, 0.0],
+                dtypes=("float16",), tolerance=EXACT,
+                note="e**11 = 59874.1 rounds to 59872; 11.1 is 11.1015625 in float16 and e**11.1015625 = 66275 is "
+                     "past 65520: inf; e**-17 = 0.69 * 2**-24 rounds up to the smallest subnormal, e**-18 = 0.26 * "
+                     "2**-24 to 0"),
+        Special("bfloat16-range", ([88.5, 89.0],), [205.0 * 2.0**120, INF], dtypes=("bfloat16",), tolerance=EXACT,
+                note="bfloat16 keeps float32's exponent range: e**88.5 = 204.86 * 2**120 is finite, e**89 overflows"),
+    ),
+    "square": (
+        Special("float16-overflow", ([255.0, 256.0, -300.0],), [65024.0, INF, INF], dtypes=("float16",),
+                tolerance=EXACT, note="255**2 = 65025 rounds to 65024; 256**2 = 65536 is past 65520: inf"),
+    ),
+    "softmax": (
+        Special("float16-logits", ([12.0, 0.0],), [1.0, 103.0 * 2.0**-24], params={"axis": 0}, dtypes=("float16",),
+                tolerance=EXACT,
+                note="e**12 = 162755 overflows float16, so an unshifted softmax gives inf / inf = NaN; the shifted one "
+                     "gives 1 and e**-12 / (1 + e**-12) = 103.08 * 2**-24, a subnormal"),
+    ),
+    "mul": (
+        Special("float16-subnormal",
+                ([2.0**-7, 2.0**-10, -(2.0**-12), 2.0**-13], [2.0**-10, 2.0**-14, 2.0**-12, 2.0**-12]),
+                [2.0**-17, 2.0**-24, -(2.0**-24), 0.0], dtypes=("float16",), tolerance=EXACT,
+                note="products below the smallest normal 2**-14 are subnormals (gradual underflow), 2**-25 is the tie "
+                     "between 0 and 2**-24 and rounds to even, 0; flush-to-zero gives 0 for all four"),
+        Special("bfloat16-subnormal", ([2.0**-60, 2.0**-63], [2.0**-70, 2.0**-70]), [2.0**-130, 2.0**-133],
+                dtypes=("bfloat16",), tolerance=EXACT,
+                note="2**-130 is a bfloat16 subnormal, 2**-133 the smallest; flush-to-zero gives 0"),
+    ),
+    "add": (
+        Special("float16-integers", ([2048.0, 2048.0, 65504.0], [1.0, 3.0, 16.0]), [2048.0, 2052.0, INF],
+                dtypes=("float16",), tolerance=EXACT,
+                note="above 2048 float16 holds even integers only: 2049 ties to 2048, 2051 to 2052 (ties to even); "
+                     "65504 + 16 = 65520 ties between 65504 and 2**16, which is past the range: inf"),
+        Special("bfloat16-integers", ([256.0, 255.0, 4096.0, 2.0**24], [1.0, 1.0, 8.0, 1.0]),
+                [256.0, 256.0, 4096.0, 2.0**24], dtypes=("bfloat16",), tolerance=EXACT,
+                note="bfloat16 has 8 significant bits: 257 ties to 256 (even), 4104 rounds to 4096, 2**24 + 1 to "
+                     "2**24"),
+    ),
+    "sum": (
+        Special("float16-long", ([1.0] * 4096,), 4096.0, dtypes=("float16",),
+                note="4096 ones: accumulated in float16 one by one, the sum stops at 2048 (2048 + 1 rounds to 2048)"),
+        Special("float16-long-rows", ([[1.0, 1.0]] * 4096,), [4096.0, 4096.0], params={"axis": 0},
+                dtypes=("float16",), note="the same sum over a strided axis (each column's 4096 ones)"),
+        Special("bfloat16-long", ([1.0] * 512,), 512.0, dtypes=("bfloat16",),
+                note="512 ones: accumulated in bfloat16 one by one, the sum stops at 256"),
+    ),
+}  # fmt: skip
+
+
+def _nll_terms(inputs, params):
+    # a (weighted) sum of picked inputs, divided by the summed weights for 'mean': both sums carry rounding
+    x, _, *rest = inputs
+    c = x.shape[1] if x.ndim >= 2 else x.shape[0]
+    count = max(x.size // c, 1)
+    weight = rest[0] if rest and rest[0] is not None else np.ones(c)
+    largest = np.abs(x).max(initial=0.0) * np.abs(weight).max(initial=1.0)
+    if params.get("reduction", "mean") == "mean":
+        return count, 2.0 * largest / max(np.abs(weight).min(initial=1.0), 1e-300)
+    return count, count * largest
+
+
+def _avg_pool_terms(inputs, params):
+    # each output sums its window (then divides by the count): avg_pool2d of |x| is that sum's magnitude / count
+    (x,) = inputs
+    kernel = params["kernel_size"]
+    window = kernel * kernel if isinstance(kernel, int) else math.prod(kernel)
+    return window, layers.avg_pool2d(np.abs(x), **params)
+
+
+def _gelu_terms(inputs, params):
+    # x Phi(x) = 0.5 x (1 + erf(x / sqrt 2)): four rounded steps (the scaling, erf, 1 + erf, the product), each off
+    # by u of a value at most |x| in magnitude; where erf -> -1 (x < 0) 1 + erf cancels, so the error is ~u |x|
+    # absolutely however small gelu(x) is
+    (x,) = inputs
+    return 4, np.where(np.isfinite(x), np.abs(x), 0.0)
+
+
+def _batch_norm_eval_terms(inputs, params):
+    # (x - mean) / sqrt(var + eps) * weight + bias: five rounded steps, each off by u of at most |xhat w| + |b|;
+    # where xhat w ~ -b the sum cancels, so the error is ~u (|xhat w| + |b|) absolutely
+    x, mean, var, *affine = inputs
+    channel = (1, -1, *([1] * (x.ndim - 2)))
+    xhat = np.abs(x - mean.reshape(channel)) / np.sqrt(var.reshape(channel) + params["eps"])
+    weight, bias = (list(affine) + [None, None])[:2]
+    scaled = xhat * (1.0 if weight is None else np.abs(weight).reshape(channel))
+    return 6, scaled + (0.0 if bias is None else np.abs(bias).reshape(channel))
+
+
+SUMMATION = ("sum", "mean", "matmul", "linear", "conv2d")  # the allowance is one sum of products (OpSpec.summation)
+PRODUCTS_VJP = ("add", "sub", "mul", "div", "sum", "mean", "matmul", "outer", "linear", "conv2d", "avg_pool2d")
+# rounding the catalog's float32/float64 tolerances absorbed (their rtol is 22u and 450 000u) and the half types'
+# (2u and 4u) do not: sums, and formulas that cancel, each bounded as above
+ADDED_ACCUMULATION = {
+    "nll_loss": _nll_terms,
+    "avg_pool2d": _avg_pool_terms,
+    "gelu": _gelu_terms,
+    "batch_norm_eval": _batch_norm_eval_terms,
+}
+
+
+def _with_half_support(spec: OpSpec) -> OpSpec:
+    spec = replace(spec, specials=spec.specials + HALF_SPECIALS.get(spec.name, ()))
+    if spec.name in ADDED_ACCUMULATION and spec.accumulation is None:
+        spec = replace(spec, accumulation=ADDED_ACCUMULATION[spec.name])
+    return replace(spec, summation=spec.name in SUMMATION, products_vjp=spec.name in PRODUCTS_VJP)
+
+
 CATALOG: dict[str, OpSpec] = {
-    spec.name: spec for spec in UNARY + BINARY + REDUCTIONS + LINALG_AND_SHAPE + catalog_nn.LAYERS + catalog_nn.LOSSES
+    spec.name: _with_half_support(spec)
+    for spec in UNARY + BINARY + REDUCTIONS + LINALG_AND_SHAPE + catalog_nn.LAYERS + catalog_nn.LOSSES
 }
 
 
@@ -710,6 +827,15 @@ def _loop_cases(*params):
     return tuple(Case((), p) for p in params)
 
 
+# (#16) every classifier under bfloat16 autocast and under float16 autocast with GradScaler's loss scaling (torch's
+# defaults), with manual gradients (every backend) and autograd (a backend whose cast its autograd sees: torch)
+MIXED_PRECISION = (
+    {"grad": "manual", "optimizer": "sgd", "amp": "bfloat16"},
+    {"grad": "manual", "optimizer": "sgd", "amp": "float16", "loss_scale": {}},
+    {"grad": "auto", "optimizer": "adam", "amp": "bfloat16"},
+    {"grad": "auto", "optimizer": "adam", "amp": "float16", "loss_scale": {}},
+)
+
 LOOP_SPECS: dict[str, LoopSpec] = {
     spec.name: spec
     for spec in (
@@ -731,13 +857,16 @@ LOOP_SPECS: dict[str, LoopSpec] = {
                 {"grad": "manual", "optimizer": "sgd"},
                 {"grad": "auto", "optimizer": "adam"},
                 {"grad": "manual", "optimizer": "adamw"},
+                *MIXED_PRECISION,
             ),
             roundings=32,
         ),
         LoopSpec(
             "cnn",
             LOOPS_BY_NAME["cnn"],
-            _loop_cases({"grad": "manual", "optimizer": "sgd"}, {"grad": "auto", "optimizer": "adam"}),
+            _loop_cases(
+                {"grad": "manual", "optimizer": "sgd"}, {"grad": "auto", "optimizer": "adam"}, *MIXED_PRECISION
+            ),
             roundings=32,
         ),
     )

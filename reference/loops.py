@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
+
+from reference import amp as reference_amp
 
 GRAD_MODES = ("auto", "manual")
 
@@ -314,32 +316,86 @@ def _batches(n: int, batch: int, steps: int, seed: int = 5):
     return order[:steps]
 
 
-def _forward(backend, layers, x, params, running, *, training, tape=None):
+@dataclass(frozen=True)
+class Step:
+    """One op run on the tape: the inputs it received (after any autocast), their dtypes before the autocast,
+    the dtype it computed in and the dtype of its result (all equal without autocast)."""
+
+    op: str
+    inputs: list
+    layer: Layer
+    dtypes: tuple = ()
+    compute: str | None = None
+    result: str | None = None
+
+
+def _float_dtypes(inputs, dtypes):
+    return [d for x, d in zip(inputs, dtypes) if x is not None and d is not None]
+
+
+def _run(backend, op, inputs, dtypes, kwargs, *, autocast=None, device="cpu"):
+    """``op`` on ``inputs`` (their dtypes: ``dtypes``, None for class indices), under ``autocast`` if given
+    (:mod:`reference.amp`): inputs cast to the type the op computes in, the result cast to the type it returns
+    (rounded to the low type where the backend emulates it).  Returns (result, its dtype, the :class:`Step`)."""
+    if autocast is None:
+        return backend.run(op, inputs, kwargs), dtypes[0], Step(op, inputs, None)
+    floats = _float_dtypes(inputs, dtypes)
+    compute, result = autocast.compute_dtype(op, floats), autocast.result_dtype(op, floats)
+    cast_inputs = [x if d is None or x is None or d == compute else autocast.cast(backend, x, compute)
+                   for x, d in zip(inputs, dtypes)]  # fmt: skip
+    out = backend.run(op, cast_inputs, kwargs)
+    if result != compute or autocast.emulated(backend, result):  # the output cast (or rounding, where emulated)
+        out = autocast.cast(backend, out, result)
+    return out, result, Step(op, cast_inputs, None, tuple(dtypes), compute, result)
+
+
+def _forward(backend, layers, x, params, running, *, training, tape=None, autocast=None, device="cpu", dtype=None):
+    """The model on ``x`` (of ``dtype``; parameters and running statistics are of ``dtype`` too)."""
+    x_dtype = dtype
     for layer in layers:
         op = layer.op if training or layer.eval_op is None else layer.eval_op
         inputs = [x, *(params[p] for p in layer.params)]
+        dtypes = [x_dtype, *(dtype for _ in layer.params)]
         if layer.running and not training:
             inputs = [x, running[layer.running + ".mean"], running[layer.running + ".var"], *inputs[1:]]
+            dtypes = [x_dtype, dtype, dtype, *dtypes[1:]]
         if layer.running and training:
             key = layer.running
+            stats_input = backend.stop_gradient(x)
+            if autocast is not None and x_dtype != dtype:  # torch updates float32 statistics in float32
+                stats_input = autocast.cast(backend, stats_input, dtype)
             running[key + ".mean"], running[key + ".var"] = backend.batch_norm_running_stats(
-                backend.stop_gradient(x), running[key + ".mean"], running[key + ".var"], momentum=0.1
+                stats_input, running[key + ".mean"], running[key + ".var"], momentum=0.1
             )
-        out = backend.run(op, inputs, layer.kwargs)
+        x, x_dtype, step = _run(backend, op, inputs, dtypes, layer.kwargs, autocast=autocast, device=device)
         if tape is not None:
-            tape.append((op, inputs, layer))
-        x = out
-    return x
+            tape.append(replace(step, layer=layer))
+    return x, x_dtype
 
 
-def _manual_gradients(backend, tape, logits, target):
-    """Backpropagation by hand: the loss's VJP, then every layer's VJP in reverse order."""
-    one = backend.asarray(np.ones(()), _dtype_of(backend, logits), backend.device_of(logits))
-    (g,) = backend.vjp("cross_entropy", [logits, target], {}, one)
+def _step_vjp(backend, step: Step, g, kwargs, autocast=None):
+    """The gradients of one tape step for cotangent ``g`` (of the step's result dtype), each in the dtype of the
+    input it belongs to: the output cast's VJP, the op's VJP in the dtype it computed in (rounded to the low
+    type where emulated), the input casts' VJPs."""
+    if step.compute is None:
+        return backend.vjp(step.op, step.inputs, kwargs, g)
+    if step.result != step.compute:
+        g = autocast.cast(backend, g, step.compute)
+    grads = backend.vjp(step.op, step.inputs, kwargs, g)
+    if autocast.emulated(backend, step.compute):
+        grads = [autocast.cast(backend, gi, step.compute) for gi in grads]
+    wanted = [d for x, d in zip(step.inputs, step.dtypes) if x is not None and d is not None]
+    return [gi if d == step.compute else autocast.cast(backend, gi, d) for gi, d in zip(grads, wanted)]
+
+
+def _manual_gradients(backend, tape, loss_step, seed, autocast=None):
+    """Backpropagation by hand: the loss's VJP for the cotangent ``seed`` (1, or the loss scale), then every
+    layer's VJP in reverse order."""
+    (g, *_) = _step_vjp(backend, loss_step, seed, {}, autocast)
     grads = {}
-    for op, inputs, layer in reversed(tape):
-        gx, *gparams = backend.vjp(op, inputs, layer.kwargs, g)
-        grads.update(zip(layer.params, gparams))
+    for step in reversed(tape):
+        gx, *gparams = _step_vjp(backend, step, g, step.layer.kwargs, autocast)
+        grads.update(zip(step.layer.params, gparams))
         g = gx
     return grads
 
@@ -348,13 +404,42 @@ def _dtype_of(backend, x):
     return str(x.dtype).removeprefix("torch.")
 
 
+def _unscale(backend, grads: dict, scaler) -> tuple[dict, bool]:
+    """GradScaler's unscale: every gradient times 1/scale (float32), and whether any is inf or NaN."""
+    inverse = scaler.inverse()
+    unscaled = {k: g * inverse for k, g in grads.items()}
+    found_inf = any(not np.all(np.isfinite(np.asarray(backend.to_numpy(g), dtype=np.float64)))
+                    for g in unscaled.values())  # fmt: skip
+    return unscaled, found_inf
+
+
 def classifier(
-    backend, model: str, *, device="cpu", dtype="float64", steps=None, grad="manual", optimizer="sgd", batch=None
+    backend,
+    model: str,
+    *,
+    device="cpu",
+    dtype="float64",
+    steps=None,
+    grad="manual",
+    optimizer="sgd",
+    batch=None,
+    amp=None,
+    loss_scale=None,
+    emulate_amp=False,
 ) -> TrainResult:
-    """Mini-batch training with cross-entropy, then the eval-mode loss and accuracy on held-out data."""
+    """Mini-batch training with cross-entropy, then the eval-mode loss and accuracy on held-out data.
+
+    ``amp`` ("bfloat16" or "float16"): the parameters stay in ``dtype`` (float32 master weights) and every op
+    runs under autocast to that type (:class:`reference.amp.Autocast`, torch's op lists); ``loss_scale``: a dict
+    of GradScaler settings (``{}`` for torch's defaults) -- the loss is scaled before the backward pass, the
+    gradients unscaled, and a step whose gradients hold inf or NaN is skipped (``extra["skipped_steps"]``).
+    ``emulate_amp``: the low type emulated even where the backend has it (the reference run's autocast semantics:
+    every low-type op exact between low-type values)."""
     layers = {"mlp": MLP, "cnn": CNN}[model]
     steps = steps or CLASSIFIER_DEFAULTS[model]["steps"]
     batch = batch or CLASSIFIER_DEFAULTS[model]["batch"]
+    autocast = None if amp is None else reference_amp.Autocast(amp, device, dtype, emulate_amp)
+    scaler = reference_amp.scaler_from(loss_scale)
     data = classifier_data(model)
     hyper = dict(OPTIMIZER_DEFAULTS[optimizer])
     lr = hyper.pop("lr")
@@ -372,38 +457,57 @@ def classifier(
     ]
     losses = []
     names = list(params)
+    context = {"autocast": autocast, "device": device, "dtype": dtype}
+
+    def loss_of_logits(logits, logits_dtype, y):
+        return _run(backend, "cross_entropy", [logits, y], [logits_dtype, None], {}, autocast=autocast, device=device)
 
     def loss_and_grads(x, y):
+        scale = 1.0 if scaler is None else scaler.scale
         if grad == "auto":
 
             def loss_of(*values):
-                logits = _forward(backend, layers, x, dict(zip(names, values)), running, training=True)
-                return backend.run("cross_entropy", [logits, y])
+                logits, logits_dtype = _forward(backend, layers, x, dict(zip(names, values)), running, training=True,
+                                                **context)  # fmt: skip
+                loss = loss_of_logits(logits, logits_dtype, y)[0]
+                return loss if scaler is None else loss * scale
 
             loss, gs = backend.value_and_grad(loss_of, [opt.params[n] for n in names])
-            return loss, dict(zip(names, gs))
+            return (loss if scaler is None else loss * (1.0 / scale)), dict(zip(names, gs))
         tape = []
-        logits = _forward(backend, layers, x, opt.params, running, training=True, tape=tape)
-        loss = backend.run("cross_entropy", [logits, y])
-        return loss, _manual_gradients(backend, tape, logits, y)
+        logits, logits_dtype = _forward(backend, layers, x, opt.params, running, training=True, tape=tape, **context)
+        loss, loss_dtype, loss_step = loss_of_logits(logits, logits_dtype, y)
+        seed_dtype = dtype if autocast is not None and autocast.emulated(backend, loss_dtype) else loss_dtype
+        seed = backend.asarray(np.full((), scale), seed_dtype, device)
+        return loss, _manual_gradients(backend, tape, replace(loss_step, layer=None), seed, autocast)
 
     def run():
         first = None
-        for x, y in batches:
+        for k, (x, y) in enumerate(batches):
             loss, grads = loss_and_grads(x, y)
+            found_inf = False
+            if scaler is not None:
+                grads, found_inf = _unscale(backend, grads, scaler)
+                scaler.update(k, found_inf)
             first = first or grads
             losses.append(loss)
-            opt.step(grads)
+            if not found_inf:
+                opt.step(grads)
         return first
 
     first, seconds = _timed(backend, device, run)
     x_eval = backend.asarray(data["x_eval"], dtype, device)
-    logits = _forward(backend, layers, x_eval, opt.params, running, training=False)
+    logits, logits_dtype = _forward(backend, layers, x_eval, opt.params, running, training=False, **context)
     y_eval = backend.asarray(data["y_eval"], "int64", device)
-    eval_loss = float(backend.to_numpy(backend.run("cross_entropy", [logits, y_eval])))
-    accuracy = float(np.mean(np.argmax(backend.to_numpy(logits), axis=1) == data["y_eval"]))
+    eval_loss = float(np.asarray(backend.to_numpy(loss_of_logits(logits, logits_dtype, y_eval)[0]), dtype=np.float64))
+    predicted = np.argmax(np.asarray(backend.to_numpy(logits), dtype=np.float64), axis=1)
+    accuracy = float(np.mean(predicted == data["y_eval"]))
     final = {**_host(backend, opt.params), **_host(backend, running)}
     extra = {"optimizer": optimizer, "eval_loss": eval_loss, "eval_accuracy": accuracy}
+    if amp is not None:
+        extra["amp"] = amp
+    if scaler is not None:
+        extra.update(skipped_steps=list(scaler.skipped), loss_scales=list(scaler.scales), final_scale=scaler.scale)
     return _result(model, backend, device, dtype, grad, steps, seconds, losses, final, first, extra)
 
 

@@ -38,6 +38,19 @@ UNIT_ROUNDOFF: Mapping[str, float] = {
     "float16": 2.0**-11,
     "bfloat16": 2.0**-8,
 }
+# Gradients in the half types are compared norm-wise as well as element-wise: the check allows, on top of the
+# element-wise tolerance, HALF_GRAD_NORMWISE * rtol * max|expected gradient|.  Why: a backward pass in a half
+# type starts from the forward's outputs rounded to that type (torch saves tanh's, sigmoid's, exp's, softmax's
+# outputs) and rounds the cotangent's products and sums again, so an element of a gradient carries absolute
+# errors of ~u times the gradient's scale, not times itself: tanh' = 1 - y**2 from y rounded (relative error u)
+# is off by 2 y**2 u absolutely -- 30 u relative where y = 0.96 -- and a sum of n cotangent terms by ~log2(n) u
+# times their magnitudes.  An element-wise bound of 2u (float16's rtol 1e-3) is unattainable there for any
+# implementation; 2 rtol = 4u (float16) / 8u (bfloat16) of the largest element is what two such roundings of the
+# scale cost.  A wrong gradient (a missing term, a wrong sign, a factor) is off by O(1) of the scale and fails.
+HALF_GRAD_NORMWISE = 2.0
+DTYPES = tuple(DEFAULT_TOLERANCES)
+# Entries computed in every dtype; optimizers and loops stay in float32/float64 (see OptimizerSpec).
+OP_DTYPES = ("float64", "float32", "float16", "bfloat16")
 
 
 def _fmt(value) -> str:
@@ -72,6 +85,13 @@ class Special:
     ``expected`` is written by hand (or from Python's ``math``), never produced by
     the code under test.  ``grads`` (with its ``cotangent``) states the gradient
     convention at the point, e.g. at a kink or a tie.
+
+    ``dtypes`` scopes a special value to the dtypes where it means something (float16's overflow at 65504,
+    a bfloat16 rounding of an integer); ``expected`` is then the value *in those dtypes*: the exact result
+    rounded to the dtype (inf where it overflows), and the reference is checked at each of them, its float64
+    result on the rounded inputs rounded to the dtype.  None: every dtype of the entry.  ``tolerance``
+    overrides the entry's for this special value, with its reason (e.g. exactness for a subnormal result,
+    which any default atol would hide).
     """
 
     label: str
@@ -82,6 +102,12 @@ class Special:
     cotangent: Any = None
     grads: tuple | None = None
     note: str = ""
+    dtypes: tuple[str, ...] | None = None
+    tolerance: Tolerance | None = None
+
+    def applies_to(self, dtype: str) -> bool:
+        """Whether this special value is checked at ``dtype``."""
+        return self.dtypes is None or dtype in self.dtypes
 
     def arrays(self) -> tuple[np.ndarray | None, ...]:
         """The inputs: integer arrays (class indices) as int64, the rest as float64, None kept."""
@@ -107,6 +133,9 @@ class OptimizerSpec:
     steps: int = 50
     kind: str = "optimizer"
     category: str = "optimizer"
+    # not the half types: an update lr * g below half an ulp of the parameter is lost (lr 0.05, g 1e-3 against
+    # p = 1: 5e-5 < 2**-11 in float16), so half-precision training keeps float32 master weights -- the
+    # mixed-precision loops (LoopSpec.amp) check exactly that.
     dtypes: tuple[str, ...] = ("float32", "float64")
     specials: tuple = ()
     notes: str = ""
@@ -134,7 +163,24 @@ class LoopSpec:
     quadratics of poly and linreg at these learning rates, and measured for mlp/cnn, where float32
     drifts at most ~1.2 k u |loss| after k steps, an order of magnitude inside the bound.  After k
     steps the allowance is (k + 1) * roundings * u * (largest |value| of the reference trajectory).
+
+    Mixed precision (cases with ``amp``: float32 master weights, autocast to float16 or bfloat16, ``loss_scale``
+    for GradScaler) is checked at float32 against the reference run *under the same autocast* (NumPy, float64,
+    every low-type op exact between low-type inputs and a low-type result: :mod:`reference.amp`).  A backend
+    computes each low-type op in float32 or better and rounds once; where its float32 value and the exact one
+    straddle a rounding boundary of the low type, its result lands one low-type ulp away -- a perturbation of the
+    same kind and size as the low type's rounding itself, which training then carries (with BatchNorm and
+    momentum it grows: the cnn in bfloat16 moves its loss by 1% where the mlp moves it by 1e-7).  So the allowance
+    is the float32 one above plus AMP_EFFECTS times the low type's own effect on the reference trajectory,
+    measured: the running maximum of |reference under autocast - reference without| up to step k (the same, per
+    array, for the parameters), and for the first-step gradient, which no step has amplified yet, one low-type ulp
+    of each element more (a rounding that went the other way).  AMP_EFFECTS = 4: on this machine the backends'
+    runs differ from the reference under autocast by at most 1.6 times the low type's effect (torch's cnn in
+    bfloat16, the BatchNorm bias after 30 steps), so 4 leaves a margin of 2.5 for other machines' roundings.  A
+    run that does not train, or trains on a wrong gradient, is off by the size of the loss and fails.
     """
+
+    AMP_EFFECTS = 4.0
 
     name: str
     run: Callable[..., Any]
@@ -149,6 +195,21 @@ class LoopSpec:
     def allowance(self, dtype: str, steps: int, scale: float) -> np.ndarray:
         """Extra absolute error allowed after each of ``steps`` steps."""
         return np.arange(1, steps + 1) * self.roundings * UNIT_ROUNDOFF[dtype] * scale
+
+    @classmethod
+    def amp_allowance(cls, with_amp, without, per_step: bool = False) -> np.ndarray | float:
+        """Mixed precision's part (see the class doc): AMP_EFFECTS times the low type's effect on the reference,
+        ``|with_amp - without|``: its running maximum per step (``per_step``, for losses), else its largest
+        element (for an array)."""
+        effect = np.abs(np.asarray(with_amp, dtype=np.float64) - np.asarray(without, dtype=np.float64))
+        return cls.AMP_EFFECTS * (np.maximum.accumulate(effect) if per_step else float(np.max(effect, initial=0.0)))
+
+    @staticmethod
+    def case_problem(params, dtype: str) -> str | None:
+        """Why a case does not run at ``dtype``: mixed precision keeps float32 master weights."""
+        if params.get("amp") and dtype != "float32":
+            return "mixed precision trains float32 master weights under autocast: its cases run at float32"
+        return None
 
 
 @dataclass(frozen=True)
@@ -166,6 +227,15 @@ class OpSpec:
         ``(ceil(log2 terms) + 2) * u * magnitude`` more absolute error (Higham's bound for
         pairwise/blocked summation, plus the final operations), so tolerances grow with
         the number of summed terms instead of being guessed.
+    summation
+        True when that allowance is the error of one sum of products and nothing else (sum, mean, matmul,
+        linear, conv2d): a backend promising a wider accumulator than the dtype is then held to the wider
+        accumulator's bound (see :meth:`extra_atol`).  Entries whose allowance also covers elementwise steps
+        computed in the dtype (softmax's exp, a norm's division) keep the dtype's.
+    products_vjp
+        True when the VJP is a sum of products of the cotangent and the inputs (add, sub, mul, div, matmul,
+        outer, linear, conv2d, sum, mean, avg_pool2d): its gradients then get the accumulation allowance of
+        :meth:`grad_extra_atol` (a broadcast operand's gradient sums the cotangent over the broadcast axes).
     fd_step
         central-difference step; 1.0 is exact for ops that are (bi)linear in their inputs.
     """
@@ -176,10 +246,12 @@ class OpSpec:
     cases: tuple[Case, ...]
     domain: str = "real"
     kind: str = "op"
-    dtypes: tuple[str, ...] = ("float32", "float64")
+    dtypes: tuple[str, ...] = OP_DTYPES
     tolerances: Mapping[str, Tolerance] = field(default_factory=dict)
     grad_tolerances: Mapping[str, Tolerance] = field(default_factory=dict)
     accumulation: Accumulation | None = None
+    summation: bool = False
+    products_vjp: bool = False
     fd_step: float = 1e-6
     fd_step_reason: str = "central differences, truncation O(eps^2), rounding O(u/eps)"
     kinks: str = ""
@@ -207,11 +279,43 @@ class OpSpec:
         overrides = self.grad_tolerances if grad else self.tolerances
         return overrides.get(dtype, DEFAULT_TOLERANCES[dtype])
 
-    def extra_atol(self, dtype: str, inputs, params) -> np.ndarray | float:
-        """Absolute error allowed on top of the tolerance for accumulated rounding (see class doc)."""
+    def grad_extra_atol(self, dtype: str, cotangent, inputs, params, accumulator: str | None = None) -> tuple:
+        """Per differentiable input, the absolute error allowed on its gradient for accumulated rounding, where
+        the VJP is a sum of products (``products_vjp``): every gradient element sums at most ``cotangent.size``
+        products, whose magnitudes the VJP itself gives at ``(|g|, |inputs|)`` (each term's sign drops out
+        of a product), so the bound is ``(ceil(log2 n) + 2) u |VJP(|g|, |x|)|`` (at the promised accumulator's
+        ``u``, as :meth:`extra_atol`).  Zeros where the VJP is not of that form."""
+        wanted = [i for i, d in enumerate(self.differentiable(inputs)) if d]
+        if not self.products_vjp:
+            return (0.0,) * len(wanted)
+        n = max(int(np.size(cotangent)), 1)
+        steps = math.ceil(math.log2(n)) if n > 1 else 0
+        factor = (steps + 2) * self._unit_roundoff(dtype, accumulator, True)
+        absolute = [None if x is None or np.asarray(x).dtype.kind in "iu" else np.asarray(np.abs(x)) for x in inputs]
+        with np.errstate(all="ignore"):
+            magnitudes = self.vjp(np.asarray(np.abs(cotangent)), *absolute, **params)
+        bounds = (factor * np.abs(np.asarray(m, dtype=np.float64)) for m in magnitudes)
+        return tuple(np.where(np.isfinite(b), b, 0.0) for b in bounds)  # inf/NaN gradients: compared by masks
+
+    def extra_atol(self, dtype: str, inputs, params, accumulator: str | None = None) -> np.ndarray | float:
+        """Absolute error allowed on top of the tolerance for accumulated rounding (see class doc).
+
+        ``accumulator``: the type a backend promises to accumulate ``dtype`` sums in (``Backend.accumulator``).
+        Where it is wider than ``dtype`` and the entry's allowance is one sum of products (``summation``), the
+        bound is the accumulator's, ``(ceil(log2 n) + 2) u_acc M``: the sum (bias and division by n included)
+        is computed in the accumulator and rounded to ``dtype`` once, which the dtype's rtol (>= 2u) covers.
+        A backend promising float32 accumulation is held to that, whatever n is.
+        """
         if self.accumulation is None:
             return 0.0
         with np.errstate(all="ignore"):
             terms, magnitude = self.accumulation(inputs, params)
         steps = math.ceil(math.log2(terms)) if terms > 1 else 0
-        return (steps + 2) * UNIT_ROUNDOFF[dtype] * np.asarray(magnitude, dtype=np.float64)
+        magnitude = np.asarray(magnitude, dtype=np.float64)
+        return (steps + 2) * self._unit_roundoff(dtype, accumulator, self.summation) * magnitude
+
+    @staticmethod
+    def _unit_roundoff(dtype: str, accumulator: str | None, applies: bool) -> float:
+        """u of the promised accumulator where it is wider and the bound is one sum of products, else dtype's."""
+        u = UNIT_ROUNDOFF[dtype]
+        return min(u, UNIT_ROUNDOFF[accumulator]) if applies and accumulator is not None else u

@@ -173,3 +173,14 @@ def test_run_report_has_the_audit_section(tmp_path, capsys):
     assert "## Audit: the reference against torch" in (out / "report.md").read_text()
     audit = json.loads((out / "report.json").read_text())["audit"]
     assert "exp" in audit["entries"] and audit["entries"]["exp"]["configurations"] > 0
+
+
+def test_train_runs_a_classifier_under_autocast_with_loss_scaling(capsys):
+    """``parity train mlp --amp float16 --loss-scale 2**24``: the scaled gradients overflow float16 for the first
+    eight steps (tests/test_mixed_precision.py derives why), which the line reports."""
+    args = ["train", "mlp", "--dtype", "float32", "--amp", "float16", "--loss-scale", str(2.0**24), "--steps", "10"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "amp=float16" in out and "8 step(s) skipped by the loss scaler [0, 1, 2, 3, 4, 5, 6, 7]" in out
+    assert main(["train", "poly", "--amp", "bfloat16"]) == 2
+    assert "--amp runs the classifiers" in capsys.readouterr().err

@@ -3,6 +3,7 @@
 from parity.suite.test_contract import (  # noqa: F401 - the shipped suite's tests, collected here
     test_asarray_rejects_unknown_dtype_and_device,
     test_backend_implements_or_declares_every_entry,
+    test_backend_keeps_its_accumulation_promise,
     test_backend_rejects,
     test_backend_rejects_a_cotangent_of_the_wrong_shape,
     test_backend_rejects_foreign_arrays,

@@ -85,6 +85,28 @@ def _unwrap_index(key):
     return key
 
 
+def cupy_loop(cupy_ufunc, operands) -> tuple[list[np.dtype], np.dtype] | None:
+    """The loop CuPy's ufunc picks for these operands: the first of its ``types`` (``"ee->e"``, ``"e->d"``, ...)
+    whose inputs every array operand casts to safely (Python scalars adapt, as in CuPy), as (input dtypes,
+    output dtype); None when the operands are not all arrays and scalars, or when it has a single output.
+    This is what makes float16 honest on the emulated device: ``cupyx.scipy.special.erf`` has only
+    ``e->d``, ``f->f`` and ``d->d``, so CuPy's erf of float16 is float64, whatever NumPy would do."""
+    arrays = [x.dtype if isinstance(x, np.ndarray) else None for x in operands]
+    if not any(d is not None for d in arrays):
+        return None
+    for signature in getattr(cupy_ufunc, "types", ()):
+        ins, _, outs = signature.partition("->")
+        if len(ins) != len(operands) or len(outs) != 1:
+            continue
+        try:
+            loop = [np.dtype(c) for c in ins]
+        except TypeError:
+            continue
+        if all(d is None or np.can_cast(d, t, "safe") for d, t in zip(arrays, loop)):
+            return loop, np.dtype(outs)
+    return None
+
+
 class EmulatedArray(NDArrayOperatorsMixin):
     """A NumPy array that behaves, protocol-wise, like a ``cupy.ndarray`` (see the module docstring)."""
 
@@ -163,6 +185,12 @@ class EmulatedArray(NDArrayOperatorsMixin):
                 )
         raw = _unwrap(inputs, ufunc.__name__)
         kwargs = _unwrap(kwargs, ufunc.__name__)
+        if method == "__call__" and "dtype" not in kwargs and "out" not in kwargs:
+            loop = cupy_loop(cupy_ufunc, raw)
+            if loop is not None:  # CuPy's own loop for these operands: its input casts and its output dtype
+                ins, out = loop
+                cast = [x.astype(t) if isinstance(x, np.ndarray) and x.dtype != t else x for x, t in zip(raw, ins)]
+                return _wrap(np.asarray(ufunc(*cast, **kwargs)).astype(out, copy=False))
         return _wrap(getattr(ufunc, method)(*raw, **kwargs))
 
     def __array_function__(self, func, types, args, kwargs):

@@ -27,6 +27,7 @@ from parity.inputs import round_to  # noqa: E402
 from parity.ladder import DTYPES, ladder_rungs  # noqa: E402
 from parity.pytest_plugin import GPU_DEVICES, SELECTION  # noqa: E402
 from reference import CATALOG, loops  # noqa: E402
+from reference.floats import to_numpy_dtype  # noqa: E402
 
 # simulators measure Python, not the hardware they stand in for
 SIMULATED_DEVICES = {"emulated", "cudasim"}
@@ -100,8 +101,8 @@ def _run_timed(benchmark, timed, **info):
 
 def test_ladder(benchmark, parity_backends, rung, name, device, dtype, variant):
     backend = _usable(parity_backends, name, device, dtype, rung.entry)
-    host = [
-        None if x is None else np.asarray(x, dtype=dtype if x.dtype.kind == "f" else x.dtype)
+    host = [  # the host arrays a NumPy caller would hold (bfloat16 as ml_dtypes'), for the transfer variant
+        None if x is None else to_numpy_dtype(x, dtype) if x.dtype.kind == "f" else x
         for x in round_to(rung.inputs(), dtype)
     ]
     arrays = _to_backend(backend, host, dtype, device)

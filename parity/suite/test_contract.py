@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from impls.declare import problems
+from parity.accumulation import promise_problems
 from reference import CATALOG, get_spec
+from reference.floats import HALF_DTYPES
 
 F64 = "float64"
 BAD_INPUTS = [
@@ -136,8 +138,10 @@ def test_backend_implements_or_declares_every_entry(selected_backend_class, pari
 
 
 @pytest.mark.cpu
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32", "float64"])
 def test_parity_asarray_never_aliases_its_input(selected_backend, dtype):
+    if dtype not in selected_backend.dtypes:
+        pytest.skip(f"{selected_backend.name} has no {dtype}")
     x = np.arange(4.0)
     arr = selected_backend.asarray(x, dtype, selected_backend.host_device)
     x[0] = 99.0
@@ -212,3 +216,14 @@ def test_non_contiguous_inputs_give_the_reference_result(selected_backend, op, p
     got = selected_backend.to_numpy(selected_backend.run(op, args, params))
     expected = get_spec(op).forward(*([base.T, base] if op == "matmul" else [base.T]), **params)
     np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+@pytest.mark.cpu
+@pytest.mark.parametrize("dtype", HALF_DTYPES)
+def test_backend_keeps_its_accumulation_promise(selected_backend, dtype):
+    """A backend promising to accumulate a half type's sums in float32 (``Backend.accumulates``) is held to the
+    float32-accumulation bound by every tolerance: it must actually do so (measured: ``parity.accumulation``)."""
+    if dtype not in selected_backend.dtypes:
+        pytest.skip(f"{selected_backend.name} has no {dtype}: {selected_backend.unsupported_dtypes.get(dtype, '')}")
+    problems = promise_problems(selected_backend, dtype, selected_backend.host_device)
+    assert not problems, "; ".join(problems)

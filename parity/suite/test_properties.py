@@ -3,16 +3,34 @@
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import given  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from parity.checks import compare_forward  # noqa: E402
 from parity.strategies import op_inputs  # noqa: E402
 
+# the half columns: a quarter of the loaded profile's examples, at least 10 (dev 25 and ci 40: 10; thorough: 250)
+HALF_EXAMPLES = max(10, settings().max_examples // 4)
 
-@pytest.mark.parity(check="property", over="ops")
+
+@pytest.mark.parity(check="property", over="ops", dtypes=("float32", "float64"))
 @given(data=st.data())
 def test_backend_matches_reference_on_generated_inputs(cell, backend, record, data):
+    _check_generated(cell, backend, record, data)
+
+
+@pytest.mark.parity(check="property", over="ops", dtypes=("float16", "bfloat16"))
+@settings(max_examples=HALF_EXAMPLES)
+@given(data=st.data())
+def test_backend_matches_reference_on_generated_inputs_in_half_types(cell, backend, record, data):
+    """The half columns draw HALF_EXAMPLES examples, a quarter of the profile's: what hypothesis explores --
+    shapes, axes, parameters -- runs the same backend code in every dtype, and the float32/float64 columns explore
+    it at full strength; what the half types add is their rounding, which the seeded cases, the special values and
+    the branches check at full strength in every half column."""
+    _check_generated(cell, backend, record, data)
+
+
+def _check_generated(cell, backend, record, data):
     inputs, params = data.draw(op_inputs(cell.spec, cell.dtype), label="inputs, params")
     record(
         compare_forward(

@@ -291,3 +291,25 @@ class OptimizerIgnoresLrSchedule(NumpyBackend):
 
     def run_optimizer(self, name, param0, grads, lrs, hyper, dtype, device):
         return super().run_optimizer(name, param0, grads, [lrs[0]] * len(lrs), hyper, dtype, device)
+
+
+class Float16SumAccumulatesInFloat16(_Planted):
+    """Promises float32 accumulation for float16 (as torch does) but sums pairwise in float16, every partial sum
+    rounded: within float16's own (pairwise) accumulation bound, outside the float32 bound it promised; the sum
+    of 4096 ones stays exact (partial sums of ones are powers of two), so only the promise catches it."""
+
+    name, op = "planted-float16-accumulation", "sum"
+    accumulates = {"float16": "float32"}
+
+    def bad_forward(self, x, axis=None, keepdims=False):
+        if x.dtype != np.float16:
+            return None
+        axes = reductions.normalize_axes(axis, x.ndim)
+        rest = [d for i, d in enumerate(x.shape) if i not in axes]
+        rows = np.moveaxis(x, axes, tuple(range(len(axes)))).reshape((-1, *rest))
+        while rows.shape[0] > 1:  # pairwise: halve the rows, adding in float16
+            odd = rows[-1:] if rows.shape[0] % 2 else rows[:0]
+            even = rows[: rows.shape[0] - len(odd)]
+            rows = np.concatenate([even[0::2] + even[1::2], odd])
+        total = rows[0] if rows.shape[0] else np.zeros(rest, dtype=np.float16)
+        return np.expand_dims(total, axes) if keepdims else total

@@ -55,6 +55,32 @@ def test_specials_have_consistent_shapes(spec):
             assert len(special.grads) == sum(spec.differentiable(special.arrays()))
 
 
+@pytest.mark.parametrize("spec", CATALOG.values(), ids=list(CATALOG))
+def test_specials_scoped_to_dtypes_name_dtypes_of_the_entry_and_reasoned_tolerances(spec):
+    """A special value scoped to dtypes (float16's overflow, bfloat16's rounding) names dtypes the entry is checked
+    in, and its stated values are values of those dtypes (inf where they overflow); an own tolerance says why."""
+    from reference.floats import round_values
+
+    for special in spec.specials:
+        if special.tolerance is not None:
+            assert special.tolerance.reason and "default" not in special.tolerance.reason, special.label
+        if special.dtypes is None:
+            continue
+        assert special.dtypes and set(special.dtypes) <= set(spec.dtypes), (special.label, special.dtypes)
+        for dtype in special.dtypes:
+            stated = np.asarray(special.expected, dtype=np.float64)
+            assert np.array_equal(round_values(stated, dtype), stated, equal_nan=True), (special.label, dtype)
+
+
+def test_a_special_scoped_to_an_unknown_dtype_is_refused():
+    from dataclasses import replace
+
+    spec = CATALOG["exp"]
+    bad = replace(spec.specials[0], dtypes=("float8",))
+    with pytest.raises(AssertionError):
+        test_specials_scoped_to_dtypes_name_dtypes_of_the_entry_and_reasoned_tolerances(replace(spec, specials=(bad,)))
+
+
 @pytest.mark.parametrize("name", list(BACKENDS))
 def test_builtin_backends_are_registered_under_their_own_name(name):
     assert backend_class(name).name == name

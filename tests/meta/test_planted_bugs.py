@@ -86,3 +86,22 @@ def test_every_planted_bug_is_caught_by_some_check(cls):
     backend = cls()
     checks = ((c, dtype) for c in ("forward", "special", "vjp") for dtype in ("float32", "float64"))
     assert any(mismatches(backend, c, dtype) for c, dtype in checks), f"{cls.name} passed every check"
+
+
+def test_float16_sum_accumulating_in_float16_is_caught_where_float32_is_promised():
+    """The promise is what makes the difference: the same sums pass under float16's own accumulation bound and
+    fail under the float32 bound the backend promised; the measured fact and the promise check say so too."""
+    from parity.accumulation import measure, promise_problems
+
+    planted_backend = planted.Float16SumAccumulatesInFloat16()
+    promised = mismatches(planted_backend, "forward", "float16")
+    assert promised, "a float16-accumulating sum passed the float32-accumulation bound it promised"
+    assert all("sum [forward] on planted-float16-accumulation/cpu/float16" in str(e) for e in promised)
+
+    class NoPromise(planted.Float16SumAccumulatesInFloat16):
+        accumulates = {}
+
+    assert mismatches(NoPromise(), "forward", "float16") == []  # within float16's own (pairwise) bound
+    assert measure(planted_backend, "float16", "cpu")["sum"] == "float16"
+    (problem, *_) = promise_problems(planted_backend, "float16", "cpu")
+    assert "sum accumulated in float16, but the backend promises float32" in problem

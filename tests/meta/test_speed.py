@@ -148,3 +148,16 @@ def test_speed_notes_name_real_entries_the_backend_runs_with_measured_numbers(ba
         assert entry in CATALOG, f"{backend}.speed_notes names {entry!r}, which is not a catalog entry"
         assert entry not in cls.unsupported, f"{backend}.speed_notes explains {entry!r}, which it does not run"
         assert any(ch.isdigit() for ch in reason), f"{backend}.speed_notes[{entry!r}] has no measured number"
+
+
+def test_half_types_are_timed_against_float32_of_the_same_backend():
+    from parity.speed import half_ratios
+
+    def rec(dtype, size, median):
+        return {**_ladder("torch", size, median), "dtype": dtype}
+
+    records = [rec("float32", 100, 1.0), rec("float16", 100, 9.0), rec("float32", 10_000, 2.0),
+               rec("float16", 10_000, 6.0), rec("bfloat16", 10_000, 1.0)]  # fmt: skip
+    ratios = half_ratios(records)
+    assert ratios == {("exp", "torch/cpu/float16"): 3.0, ("exp", "torch/cpu/bfloat16"): 0.5}  # the largest size
+    assert any("half types against float32" in line for line in render_speed(records))
