@@ -25,6 +25,8 @@ BACKENDS: dict[str, str] = {
     "numba": "impls.numba_backend:NumbaBackend",
     "numba_cuda": "impls.numba_cuda_backend:NumbaCudaBackend",
     "cupy": "impls.cupy_backend:CupyBackend",
+    "jax": "impls.jax_backend:JaxBackend",
+    "jax_jit": "impls.jax_backend:JaxJitBackend",
 }
 
 # backends loaded by a module:Class path in this process: their name -> the path (for reproduce lines)
