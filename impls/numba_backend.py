@@ -522,6 +522,13 @@ class NumbaOptimizer:
             "centered": False,
             "maximize": False,
         },
+        "adagrad": {
+            "lr_decay": 0.0,
+            "weight_decay": 0.0,
+            "initial_accumulator_value": 0.0,
+            "eps": 1e-10,
+            "maximize": False,
+        },
     }
 
     def __init__(self, kernels, name, params, lr, hyper):
@@ -529,6 +536,9 @@ class NumbaOptimizer:
         self.hyper = {**self.DEFAULTS[name], **hyper}
         self.params = {k: np.array(v, copy=True) for k, v in params.items()}
         self.state = {k: {"step": 0, **{s: np.zeros_like(v) for s in ("a", "b", "c")}} for k, v in self.params.items()}
+        if name == "adagrad":  # the sum of squares starts at initial_accumulator_value
+            for s in self.state.values():
+                s["a"].fill(self.hyper["initial_accumulator_value"])
 
     def step(self, grads):
         h, K = self.hyper, self.K
@@ -566,6 +576,9 @@ class NumbaOptimizer:
                     self.name == "adamw",
                     s["step"],
                 )
+            elif self.name == "adagrad":
+                clr = self.lr / (1.0 + (s["step"] - 1) * h["lr_decay"])  # Python floats, as torch
+                new = K.adagrad_step(p, g, s["a"], clr, h["eps"], h["weight_decay"])
             else:
                 new = K.rmsprop_step(
                     p,

@@ -415,4 +415,21 @@ def _rmsprop(b, p, g, state, lr, h):
     return e("p - lr * g / avg", p=p, lr=lr, g=g, avg=avg), new_state
 
 
-FUSED = {"sgd": _sgd, "adam": _adam, "adamw": lambda *a: _adam(*a, decoupled=True), "rmsprop": _rmsprop}
+def _adagrad(b, p, g, state, lr, h):
+    e = lambda expr, **kw: b.evaluate(expr, p.dtype, **kw)  # noqa: E731
+    if h["weight_decay"]:
+        g = e("g + wd * p", g=g, p=p, wd=h["weight_decay"])
+    step = state.get("step", 0) + 1
+    clr = lr / (1.0 + (step - 1) * h["lr_decay"])  # Python floats, as torch
+    start = state["sum"] if "sum" in state else np.full_like(p, h["initial_accumulator_value"])
+    total = e("s + g * g", s=start, g=g)
+    return e("p - clr * (g / (sqrt(s) + eps))", p=p, clr=clr, g=g, s=total, eps=h["eps"]), {"step": step, "sum": total}
+
+
+FUSED = {
+    "sgd": _sgd,
+    "adam": _adam,
+    "adamw": lambda *a: _adam(*a, decoupled=True),
+    "rmsprop": _rmsprop,
+    "adagrad": _adagrad,
+}

@@ -395,7 +395,7 @@ class TorchBackend(Backend):
     def _forward(self, spec, inputs, params):
         return self.ops[spec.name](*inputs, **params)
 
-    OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop"}
+    OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "adagrad": "Adagrad"}
 
     def value_and_grad(self, fn, params):
         """torch.autograd over the whole function: one graph, one backward."""

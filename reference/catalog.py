@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from reference import binary, catalog_nn, elementwise, layers, linalg, loops, optim, reductions, shape
+from reference import binary, catalog_nn, catalog_train, elementwise, layers, linalg, loops, optim, reductions, shape
 from reference.loops import LOOPS as LOOPS_BY_NAME
 from reference.spec import Case, LoopSpec, OpSpec, OptimizerSpec, Special, Tolerance
 
@@ -809,6 +809,7 @@ OPTIMIZER_SPECS: dict[str, OptimizerSpec] = {
             ),
         ),
     )
+    + catalog_train.OPTIMIZERS
 }
 
 ENTRY_GROUPS = {"ops": CATALOG, "optimizers": OPTIMIZER_SPECS}

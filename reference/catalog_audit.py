@@ -235,6 +235,13 @@ OPTIMIZER_HYPER = {
     },
 }
 OPTIMIZER_HYPER["adamw"] = OPTIMIZER_HYPER["adam"]
+OPTIMIZER_HYPER["adagrad"] = {
+    "lr_decay": _unit(0.0, 1.0),
+    "weight_decay": _unit(0.0, 0.1),
+    "initial_accumulator_value": _unit(0.0, 1.0),
+    "eps": st.floats(1e-10, 1e-2),
+    "maximize": st.booleans(),
+}
 
 
 def _optimizer_plan(spec) -> AuditPlan:

@@ -115,7 +115,38 @@ def rmsprop(
     return param - lr * grad / avg, state
 
 
-OPTIMIZERS: dict[str, Callable] = {"sgd": sgd, "adam": adam, "adamw": adamw, "rmsprop": rmsprop}
+def adagrad(
+    param,
+    grad,
+    state,
+    *,
+    lr,
+    lr_decay=0.0,
+    weight_decay=0.0,
+    initial_accumulator_value=0.0,
+    eps=1e-10,
+    maximize=False,
+):
+    """torch.optim.Adagrad (its single-tensor form): step k (from 1) uses clr = lr / (1 + (k - 1) lr_decay),
+    sum += g * g (starting at ``initial_accumulator_value``), p -= clr * g / (sqrt(sum) + eps), with eps added
+    after the root; weight_decay is L2 (g += wd p) and ``maximize`` negates g first of all."""
+    grad = _check(param, grad, lr, maximize)
+    lr_decay = require_real(lr_decay, "lr_decay", minimum=0.0)
+    weight_decay = require_real(weight_decay, "weight_decay", minimum=0.0)
+    initial = require_real(initial_accumulator_value, "initial_accumulator_value", minimum=0.0)
+    require_real(eps, "eps", minimum=0.0)
+    state = dict(state)
+    step = state.get("step", 0) + 1
+    if weight_decay:
+        grad = grad + weight_decay * param
+    clr = lr / (1.0 + (step - 1) * lr_decay)  # Python floats, as torch (its step counter is read as a float)
+    accumulated = state["sum"] if "sum" in state else np.full_like(param, initial)
+    accumulated = accumulated + grad * grad
+    state.update(step=step, sum=accumulated)
+    return param - clr * (grad / (np.sqrt(accumulated) + eps)), state
+
+
+OPTIMIZERS: dict[str, Callable] = {"sgd": sgd, "adam": adam, "adamw": adamw, "rmsprop": rmsprop, "adagrad": adagrad}
 
 
 def trajectory(name: str, param0: np.ndarray, grads: Sequence[np.ndarray], lrs: Sequence[float], hyper: dict):

@@ -14,6 +14,8 @@ from reference import optim
         ("adam", {"betas": (0.9, 1.0)}, ValueError, r"betas\[1\] must be in \[0, 1\)"),
         ("adam", {"betas": 0.9}, TypeError, "betas must be a pair"),
         ("rmsprop", {"momentum": -0.1}, ValueError, "momentum must be >= 0"),
+        ("adagrad", {"lr_decay": -0.1}, ValueError, "lr_decay must be >= 0"),
+        ("adagrad", {"initial_accumulator_value": -1.0}, ValueError, "initial_accumulator_value must be >= 0"),
         ("sgd", {"lr_": 1.0}, TypeError, "unexpected keyword"),
     ],
 )

@@ -49,4 +49,8 @@ class RMSprop(Optimizer):
     rule = staticmethod(ref.rmsprop)
 
 
-OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop}
+class Adagrad(Optimizer):
+    rule = staticmethod(ref.adagrad)
+
+
+OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad}

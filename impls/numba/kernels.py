@@ -176,6 +176,18 @@ def rmsprop_step(p, g, sq, gavg, buf, lr, alpha, eps, weight_decay, momentum, ce
     return out
 
 
+@njit(cache=True, parallel=True)
+def adagrad_step(p, g, acc, clr, eps, weight_decay):
+    """torch.optim.Adagrad's step at the step's decayed learning rate ``clr``; ``acc`` (sum of squares) in place."""
+    out = np.empty_like(p)
+    for i in prange(p.size):
+        grad = g.flat[i] + weight_decay * p.flat[i]
+        s = acc.flat[i] + grad * grad
+        acc.flat[i] = s
+        out.flat[i] = p.flat[i] - clr * (grad / (math.sqrt(s) + eps))
+    return out
+
+
 # ---------------------------------------------------------------- the poly loop, compiled as a whole
 # fastmath is limited to {"reassoc", "contract"}: reordering the 100-term sums and fusing multiply-adds
 # changes rounding by a few u per step, inside the loop's trajectory allowance ((k+1) * 16 u * scale);
