@@ -189,6 +189,15 @@ class EngineOptimizer:
         self.params = {k: engine.Tensor(v.data.copy(), requires_grad=True) for k, v in params.items()}
         self.optimizer = engine.optim.OPTIMIZERS[name](list(self.params.values()), lr=lr, **hyper)
 
+    @property
+    def lr(self) -> float:
+        """The learning rate of the next step (a schedule sets it per step)."""
+        return self.optimizer.lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self.optimizer.lr = value
+
     def step(self, grads):
         for key, param in self.params.items():
             param.grad = grads[key]

@@ -16,6 +16,8 @@ from reference._checks import normalize_axes, normalize_axis
 MOVES_DATA = "data movement: numba arrays are NumPy arrays, so this would be NumPy's own op, not a numba kernel"
 UNSUPPORTED = {
     **{op: MOVES_DATA for op in ("transpose", "reshape", "concatenate", "slice")},
+    "transformer": "its attention splits and merges heads with reshape and transpose, which numba leaves to NumPy "
+    "(data movement, above)",
 }
 LAYERS = ("conv2d", "max_pool2d", "avg_pool2d", "batch_norm", "batch_norm_eval", "layer_norm", "flatten")
 REDUCTIONS = ("sum", "mean", "var", "max", "min", "logsumexp")

@@ -312,6 +312,16 @@ class TorchOptimizer:
         self.optimizer = cls(list(self.params.values()), lr=lr, **hyper)
         self.torch = torch
 
+    @property
+    def lr(self) -> float:
+        """The learning rate of the next step (a schedule sets it per step, as torch's schedulers do)."""
+        return self.optimizer.param_groups[0]["lr"]
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        for group in self.optimizer.param_groups:
+            group["lr"] = value
+
     def step(self, grads):
         for key, param in self.params.items():
             param.grad = grads[key].detach()

@@ -871,5 +871,6 @@ LOOP_SPECS: dict[str, LoopSpec] = {
             roundings=32,
         ),
     )
+    + catalog_train.LOOPS
 }
 ENTRY_GROUPS["loops"] = LOOP_SPECS

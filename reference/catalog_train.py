@@ -7,8 +7,8 @@ tests/test_schedules.py) and :mod:`reference.transformer` (the model, its hand-d
 
 from __future__ import annotations
 
-from reference import optim
-from reference.spec import Case, OptimizerSpec
+from reference import loops, optim
+from reference.spec import Case, LoopSpec, OptimizerSpec
 
 
 def _configs(*hypers, shape=(3, 4)):
@@ -28,5 +28,17 @@ OPTIMIZERS = (
         + _configs({"lr_decay": 0.1}, shape=(5,)),
         notes="the step's learning rate lr / (1 + (k - 1) lr_decay) at step k (from 1); eps is added after the square "
         "root of the running sum of squares, which starts at initial_accumulator_value; weight_decay is L2",
+    ),
+)
+
+LOOPS = (
+    LoopSpec(
+        "transformer",
+        loops.LOOPS["transformer"],
+        (Case((), {"grad": "manual"}), Case((), {"grad": "auto"})),
+        roundings=32,
+        notes="a 1-block, 2-head causal transformer LM (vocabulary 16, sequences of 8, batch 4, d_model 16, tied "
+        "output layer), 40 AdamW steps with linear warmup + cosine decay and clipping to global norm 1; "
+        "see reference/transformer.py",
     ),
 )

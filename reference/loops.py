@@ -511,10 +511,19 @@ def classifier(
     return _result(model, backend, device, dtype, grad, steps, seconds, losses, final, first, extra)
 
 
+def _transformer(backend, **kw) -> TrainResult:
+    """The causal transformer language model (:mod:`reference.transformer`, imported when first run: it imports
+    this module)."""
+    from reference.transformer import transformer
+
+    return transformer(backend, **kw)
+
+
 LOOPS = {
     "poly": poly,
     "linreg": linreg,
     "linreg-large": lambda backend, **kw: linreg(backend, features=10_000_000, **kw),
     "mlp": lambda backend, **kw: classifier(backend, "mlp", **kw),
     "cnn": lambda backend, **kw: classifier(backend, "cnn", **kw),
+    "transformer": _transformer,
 }

@@ -115,8 +115,12 @@ def test_warmup_cosine_at_its_landmarks():
     ("name", "config", "error", "match"),
     [
         ("warmup_cosine", {"base_lr": 0.1, "warmup_steps": 5, "total_steps": 5}, ValueError, "warmup_steps < total"),
-        ("warmup_cosine", {"base_lr": 0.1, "warmup_steps": 1, "total_steps": 5, "start_factor": 1.5}, ValueError,
-         "start_factor must be in"),
+        (
+            "warmup_cosine",
+            {"base_lr": 0.1, "warmup_steps": 1, "total_steps": 5, "start_factor": 1.5},
+            ValueError,
+            "start_factor must be in",
+        ),
         ("warmup_cosine", {"base_lr": 0.1, "warmup_steps": 1.0, "total_steps": 5}, TypeError, "warmup_steps must be"),
         ("step", {"base_lr": 0.1, "step_size": 0}, ValueError, "step_size must be >= 1"),
         ("step", {"base_lr": -0.1, "step_size": 2}, ValueError, "base_lr must be >= 0"),

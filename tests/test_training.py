@@ -27,7 +27,7 @@ def test_reference_classifiers_learn():
         assert result.losses[-5:].mean() < 0.6 * result.losses[:5].mean(), model
 
 
-@pytest.mark.parametrize("loop", ["poly", "linreg", "mlp", "cnn"])
+@pytest.mark.parametrize("loop", ["poly", "linreg", "mlp", "cnn", "transformer"])
 def test_loops_never_assign_into_backend_arrays(loop):
     """docs/backend-api.md promises loops need no item assignment: a backend with read-only arrays trains."""
     from tests.meta.planted import ReadOnlyArrays

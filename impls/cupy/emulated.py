@@ -85,21 +85,28 @@ def _unwrap_index(key):
     return key
 
 
-def cupy_loop(cupy_ufunc, operands) -> tuple[list[np.dtype], np.dtype] | None:
+def cupy_loop(cupy_ufunc, operands) -> tuple[tuple[np.dtype, ...], np.dtype] | None:
     """The loop CuPy's ufunc picks for these operands: the first of its ``types`` (``"ee->e"``, ``"e->d"``, ...)
     whose inputs every array operand casts to safely (Python scalars adapt, as in CuPy), as (input dtypes,
     output dtype); None when the operands are not all arrays and scalars, or when it has a single output.
     This is what makes float16 honest on the emulated device: ``cupyx.scipy.special.erf`` has only
     ``e->d``, ``f->f`` and ``d->d``, so CuPy's erf of float16 is float64, whatever NumPy would do."""
-    arrays = [x.dtype if isinstance(x, np.ndarray) else None for x in operands]
+    arrays = tuple(x.dtype if isinstance(x, np.ndarray) else None for x in operands)
     if not any(d is not None for d in arrays):
         return None
+    return _loop_for(cupy_ufunc, arrays)
+
+
+@functools.lru_cache(maxsize=4096)
+def _loop_for(cupy_ufunc, arrays: tuple) -> tuple[tuple[np.dtype, ...], np.dtype] | None:
+    """:func:`cupy_loop` for the operands' dtypes (None: a scalar), remembered: the search through ``types``
+    was most of the emulated device's time per ufunc call."""
     for signature in getattr(cupy_ufunc, "types", ()):
         ins, _, outs = signature.partition("->")
-        if len(ins) != len(operands) or len(outs) != 1:
+        if len(ins) != len(arrays) or len(outs) != 1:
             continue
         try:
-            loop = [np.dtype(c) for c in ins]
+            loop = tuple(np.dtype(c) for c in ins)
         except TypeError:
             continue
         if all(d is None or np.can_cast(d, t, "safe") for d, t in zip(arrays, loop)):
