@@ -38,7 +38,7 @@ LOOPS = (
         (Case((), {"grad": "manual"}), Case((), {"grad": "auto"})),
         roundings=32,
         notes="a 1-block, 2-head causal transformer LM (vocabulary 16, sequences of 8, batch 4, d_model 16, tied "
-        "output layer), 40 AdamW steps with linear warmup + cosine decay and clipping to global norm 1; "
+        "output layer), 30 AdamW steps with linear warmup + cosine decay and clipping to global norm 1; "
         "see reference/transformer.py",
     ),
 )
