@@ -13,8 +13,10 @@ import numpy as np
 import pytest
 
 from impls import load_backend
-from parity.checks import reference_training
-from parity.compare import Context, assert_close, assert_same_names
+from impls.base import HostOptimizer
+from impls.numpy_backend import NumpyBackend
+from parity.checks import Cell, reference_training, run_check
+from parity.compare import Context, Mismatch, assert_close, assert_same_names
 from reference import LOOP_SPECS, loops, schedules
 from reference import transformer as T
 
@@ -130,3 +132,45 @@ def test_the_loops_clipping_is_the_references(bad):
         for name, value in expected.items():
             context = Context("transformer", "numpy", "cpu", "float64", "train", f"clipped {name}")
             assert_close(ours[name], value, dtype="float64", rtol=1e-15, atol=0.0, signed_zero=True, context=context)
+
+
+# ---------------------------------------------------------------- the matrix's check catches a wrong run
+class _ConstantLrOptimizer(HostOptimizer):
+    """Ignores the schedule: keeps the rate it was made with."""
+
+    @property
+    def lr(self):
+        return self._lr
+
+    @lr.setter
+    def lr(self, value):
+        self._lr = getattr(self, "_lr", value)
+
+
+class ScheduleIgnored(NumpyBackend):
+    name = "planted-schedule-ignored"
+
+    def make_optimizer(self, name, params, lr, hyper):
+        return _ConstantLrOptimizer(self, name, params, lr, hyper)
+
+
+class TanhGeluGradient(NumpyBackend):
+    """The exact GELU forward with the tanh approximation's derivative (a ~1e-3 relative slip)."""
+
+    name = "planted-tanh-gelu-gradient"
+
+    def _vjp(self, spec, inputs, params, cotangent):
+        if spec.name != "gelu":
+            return super()._vjp(spec, inputs, params, cotangent)
+        (x,) = inputs
+        inner = np.sqrt(2.0 / np.pi) * (x + 0.044715 * x**3)
+        t = np.tanh(inner)
+        d_inner = np.sqrt(2.0 / np.pi) * (1.0 + 3 * 0.044715 * x**2)
+        return (cotangent * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * d_inner),)
+
+
+@pytest.mark.parametrize("backend", [ScheduleIgnored(), TanhGeluGradient()], ids=lambda b: b.name)
+def test_the_train_check_catches_a_wrong_transformer_run(backend):
+    """A schedule the optimizer ignores, a GELU gradient 1e-3 off: both move the losses far outside the allowance."""
+    with pytest.raises(Mismatch, match=r"transformer \[train\] on planted-.* \(loss at each step\)"):
+        run_check(Cell("train", "transformer", backend.name, "cpu", "float64", case=0), backend)
