@@ -113,6 +113,16 @@ BAD_INPUTS = [
         ValueError,
         r"input and pos_weight cannot be broadcast together",
     ),
+    # linear algebra (reference/catalog_linalg.py)
+    ("inv", [(3, 4)], [F64], {}, ValueError, r"\ba must be a square matrix"),
+    ("solve", [(3, 3), (4,)], [F64, F64], {}, ValueError, r"\bb of shape \(4,\) does not match a"),
+    ("solve", [(2, 3, 3), (2, 3)], [F64, F64], {}, ValueError, r"\bb of shape \(2, 3\) is ambiguous"),
+    ("det", [(3,)], [F64], {}, ValueError, r"\ba must have at least 2 dimension"),
+    ("cholesky", [(3, 3)], [F64], {}, ValueError, r"\ba is not positive definite"),
+    ("einsum", [(3, 4), (5, 6)], [F64, F64], {"subscripts": "ij,jk->ik"}, ValueError, r"arrays\[1\]: subscript 'j'"),
+    ("einsum", [(3, 4)], [F64], {"subscripts": "...j->j"}, ValueError, r"\bsubscripts=.*ellipsis"),
+    ("tensordot", [(3, 4), (5, 6)], [F64, F64], {"axes": 1}, ValueError, r"a's axis 1 \(size 4\) and b's axis 0"),
+    ("matrix_norm", [(3, 4)], [F64], {"ord": 3}, ValueError, r"\bord=3 is not supported"),
 ]
 IDS = [f"{op}-{i}" for i, (op, *_rest) in enumerate(BAD_INPUTS)]
 
