@@ -111,6 +111,29 @@ class MaxIgnoresNan(_Planted):
         return np.asarray(np.nanmax(x, axis=reductions.normalize_axes(axis, x.ndim), keepdims=keepdims))
 
 
+class InvVjpWithoutTransposes(_Planted):
+    """-a^-1 g a^-1 for inv's gradient: right for symmetric a only (the transposes of -a^-T g a^-T dropped)."""
+
+    name, op = "planted-inv-vjp", "inv"
+
+    def bad_vjp(self, g, a):
+        y = np.linalg.inv(a)
+        return (-(y @ g @ y),)
+
+
+class DetGradientVanishesWhereSingular(_Planted):
+    """det's gradient g det(a) a^-T, with 0 wherever det(a) = 0 (torch 2.13's behaviour): right wherever a is
+    invertible, wrong at singular matrices, where the derivative is the (finite) cofactor matrix."""
+
+    name, op = "planted-det-singular", "det"
+
+    def bad_vjp(self, g, a):
+        d = np.linalg.det(a)
+        if np.any(d == 0):
+            return (np.zeros_like(a),)
+        return (g[..., None, None] * d[..., None, None] * np.swapaxes(np.linalg.inv(a), -1, -2),)
+
+
 ALL = [
     SigmoidVjpOffByTwo,
     TransposedMatmul,
@@ -120,6 +143,8 @@ ALL = [
     ReluGradOneAtZero,
     AbsKeepsNegativeZero,
     MaxIgnoresNan,
+    InvVjpWithoutTransposes,
+    DetGradientVanishesWhereSingular,
 ]
 
 
