@@ -23,7 +23,9 @@ NO_LAPACK_KERNELS = (
 NO_CONTRACTION = "numba's nopython mode types neither np.einsum nor np.tensordot; no kernel is written for it"
 UNSUPPORTED = {
     **{op: MOVES_DATA for op in ("transpose", "reshape", "concatenate", "slice")},
-    **dict.fromkeys(("solve", "inv", "det", "cholesky", "matrix_norm"), NO_LAPACK_KERNELS),
+    **dict.fromkeys(
+        ("solve", "inv", "det", "slogdet_sign", "slogdet_logabsdet", "cholesky", "matrix_norm"), NO_LAPACK_KERNELS
+    ),
     **dict.fromkeys(("einsum", "tensordot"), NO_CONTRACTION),
 }
 LAYERS = ("conv2d", "max_pool2d", "avg_pool2d", "batch_norm", "batch_norm_eval", "layer_norm", "flatten")

@@ -34,8 +34,20 @@ UNSUPPORTED = {
     "cross_entropy": "needs log_softmax (a nested reduction), which numexpr cannot express",
     "cross_entropy_probs": "needs log_softmax (a nested reduction), which numexpr cannot express",
     "nll_loss": "needs a gather by class index, which numexpr cannot express",
-    **{op: NOT_ELEMENTWISE.format(what="linear algebra (factorisations, contractions)") for op in (
-        "solve", "inv", "det", "cholesky", "einsum", "tensordot", "matrix_norm")},
+    **{
+        op: NOT_ELEMENTWISE.format(what="linear algebra (factorisations, contractions)")
+        for op in (
+            "solve",
+            "inv",
+            "det",
+            "slogdet_sign",
+            "slogdet_logabsdet",
+            "cholesky",
+            "einsum",
+            "tensordot",
+            "matrix_norm",
+        )
+    },
 }
 for _name, _spec in CATALOG.items():
     if _spec.kind == "layer":

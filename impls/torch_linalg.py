@@ -37,6 +37,8 @@ def linalg_ops(torch) -> dict:
         "solve": _refusing_singular(torch, torch.linalg.solve, "a"),
         "inv": _refusing_singular(torch, torch.linalg.inv, "a"),
         "det": torch.linalg.det,
+        "slogdet_sign": lambda a: torch.linalg.slogdet(a).sign,
+        "slogdet_logabsdet": lambda a: torch.linalg.slogdet(a).logabsdet,
         "cholesky": functools.partial(_cholesky, torch),
         "einsum": lambda *arrays, subscripts: torch.einsum(subscripts, *arrays),
         "tensordot": lambda a, b, axes: torch.tensordot(
@@ -50,8 +52,22 @@ def _det_is_zero(inputs, params) -> bool:
     return bool(np.any(np.linalg.det(inputs[0]) == 0))
 
 
+def _has_nan(inputs, params) -> bool:
+    return bool(np.isnan(inputs[0]).any())
+
+
 # measured with torch 2.13 (CPU, float32 and float64)
 LINALG_DECLARATIONS = (
+    Divergence(
+        "slogdet_sign",
+        "torch's slogdet returns sign 0 for a matrix with a NaN (and logabsdet NaN); the reference's sign is NaN "
+        "there, as its determinant",
+        check="special",
+        variant="nan",
+        when=(version("torch", ">=2.13,<2.14"),),
+        returns=0.0,
+        inputs=_has_nan,
+    ),
     Divergence(
         "det",
         "torch's det backward returns a zero gradient wherever det(a) is exactly 0: at diag(0, 1) it gives 0 where "

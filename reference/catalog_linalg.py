@@ -37,6 +37,7 @@ MULTILINEAR = (
     "differences, so any step is exact"
 )
 
+
 def _condition(a):
     """kappa_2 of each matrix of a (the ratio of its extreme singular values), with a trailing (1, 1)."""
     s = np.linalg.svd(a, compute_uv=False)
@@ -172,6 +173,52 @@ ENTRIES = (
             ),
             Special("nan", ([[NAN, 0.0], [0.0, 1.0]],), NAN),
         ),
+    ),
+    _square(
+        "slogdet_sign",
+        linalg.slogdet_sign,
+        SQUARE_CASES,
+        (
+            Special("signs", ([[[2.0, 0.0], [0.0, 3.0]], [[0.0, 1.0], [1.0, 0.0]]],), [1.0, -1.0]),
+            Special(
+                "singular",
+                ([[1.0, 2.0], [2.0, 4.0]],),
+                0.0,
+                note="det 0: slogdet gives (0, -inf) (torch and NumPy)",
+            ),
+            Special("nan", ([[NAN, 0.0], [0.0, 1.0]],), NAN),
+        ),
+        notes="slogdet's first output (torch.linalg.slogdet(a).sign); its gradient is 0 (torch gives none)",
+    ),
+    _square(
+        "slogdet_logabsdet",
+        linalg.slogdet_logabsdet,
+        SQUARE_CASES,
+        (
+            Special(
+                "diagonal",
+                ([[2.0, 0.0], [0.0, -4.0]],),
+                math.log(8.0),
+                cotangent=1.0,
+                grads=([[0.5, 0.0], [0.0, -0.25]],),
+                note="log|det| = log 8; its gradient a^-T, signs included",
+            ),
+            Special(
+                "singular",
+                ([[1.0, 2.0], [2.0, 4.0]],),
+                -INF,
+                note="det 0: slogdet gives (0, -inf); the gradient there is infinite with the sign of det's zero, "
+                "which is rounding (torch: [[-inf, inf], [inf, -inf]] after a det of -0.0), so none is stated",
+            ),
+            Special(
+                "huge",
+                ([[1e30, 0.0], [0.0, 1e30]],),
+                60.0 * math.log(10.0),
+                note="det = 1e60 overflows float32, log|det| = 138.2 does not",
+            ),
+            Special("nan", ([[NAN, 0.0], [0.0, 1.0]],), NAN),
+        ),
+        notes="slogdet's second output (torch.linalg.slogdet(a).logabsdet)",
     ),
     _square(
         "cholesky",

@@ -127,6 +127,8 @@ CONFIGS = {
     "solve": _solve,
     "inv": _square,
     "det": lambda: _square(singular=True),
+    "slogdet_sign": lambda: _square(singular=True),
+    "slogdet_logabsdet": _square,
     "cholesky": _cholesky,
     "einsum": _einsum,
     "tensordot": _tensordot,

@@ -15,7 +15,7 @@ from impls.autograd import ops
 from impls.autograd.tensor import Tensor, make
 from reference import linalg as ref
 
-__all__ = ["solve", "inv", "det", "cholesky", "einsum", "tensordot", "matrix_norm"]
+__all__ = ["solve", "inv", "det", "slogdet_sign", "slogdet_logabsdet", "cholesky", "einsum", "tensordot", "matrix_norm"]
 
 
 def _mT(x):  # noqa: N802 - the transpose of the last two axes, named as torch's Tensor.mT
@@ -74,6 +74,29 @@ def det(a):
         return (g[..., None, None] * ref.cofactor(a.data),)
 
     return make(np.asarray(d, dtype=a.dtype), (a,), _first_order("det", back), "det")
+
+
+def slogdet_sign(a):
+    """The sign of det(a); a constant to the engine (its gradient is 0 wherever it has one)."""
+    a = ops.tensor(a)
+    sign = ref.nan_where_nan(np.linalg.slogdet(a.data)[0], a.data, 0)
+    return make(
+        np.asarray(sign, dtype=a.dtype),
+        (a,),
+        _first_order("slogdet_sign", lambda g: (np.zeros_like(a.data),)),
+        "slogdet_sign",
+    )
+
+
+def slogdet_logabsdet(a):
+    """log |det(a)|; ga = g a^-T."""
+    a = ops.tensor(a)
+    value = ref.nan_where_nan(np.linalg.slogdet(a.data)[1], a.data, 0)
+
+    def back(g):
+        return (g[..., None, None] * _mT(_linalg_call(np.linalg.inv, a.data)),)
+
+    return make(np.asarray(value, dtype=a.dtype), (a,), _first_order("slogdet_logabsdet", back), "slogdet_logabsdet")
 
 
 def cholesky(a):
