@@ -16,6 +16,7 @@ from impls.base import Backend, BackendUnavailable, HostArrays
 from impls.declare import Divergence
 from reference._checks import normalize_axes
 from reference.catalog import CATALOG
+from reference.catalog_linalg import CONTRACTIONS, LAPACK_ENTRIES
 
 NOT_ELEMENTWISE = "numexpr evaluates elementwise expressions and single-axis reductions; it has no {what}"
 UNSUPPORTED = {
@@ -36,17 +37,7 @@ UNSUPPORTED = {
     "nll_loss": "needs a gather by class index, which numexpr cannot express",
     **{
         op: NOT_ELEMENTWISE.format(what="linear algebra (factorisations, contractions)")
-        for op in (
-            "solve",
-            "inv",
-            "det",
-            "slogdet_sign",
-            "slogdet_logabsdet",
-            "cholesky",
-            "einsum",
-            "tensordot",
-            "matrix_norm",
-        )
+        for op in (*LAPACK_ENTRIES, *CONTRACTIONS)
     },
 }
 for _name, _spec in CATALOG.items():

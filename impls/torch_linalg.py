@@ -45,6 +45,14 @@ def linalg_ops(torch) -> dict:
             a, b, dims=axes if isinstance(axes, int) else [list(axes[0]), list(axes[1])]
         ),
         "matrix_norm": lambda x, ord: torch.linalg.matrix_norm(x, ord=ord),
+        # the factorisations' outputs, one entry each (reference/linalg.py); torch reads eigh's lower triangle
+        "svdvals": torch.linalg.svdvals,
+        "svd_u": lambda a: torch.linalg.svd(a, full_matrices=False).U,
+        "svd_vh": lambda a: torch.linalg.svd(a, full_matrices=False).Vh,
+        "eigvalsh": torch.linalg.eigvalsh,
+        "eigh_vectors": lambda a: torch.linalg.eigh(a).eigenvectors,
+        "qr_q": lambda a: torch.linalg.qr(a).Q,
+        "qr_r": lambda a: torch.linalg.qr(a).R,
     }
 
 

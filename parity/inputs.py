@@ -152,6 +152,16 @@ def _separated_norms(rng, shape):
             return x
 
 
+def _separated_spectrum(rng, shape):
+    """Symmetric Q diag(w) Q^T with eigenvalues at least SEPARATION apart, of both signs (simple eigenvalues: the
+    eigenvectors are unique up to sign and differentiable)."""
+    batch, n = shape[:-2], shape[-1]
+    w = -1.5 + np.cumsum(rng.uniform(SEPARATION + 0.25, 1.0, (*batch, n)), axis=-1)
+    q = _orthogonal(rng, batch, n)
+    a = (q * w[..., None, :]) @ np.swapaxes(q, -1, -2)
+    return (a + np.swapaxes(a, -1, -2)) / 2
+
+
 DOMAINS: dict[str, Sampler] = {
     "class_indices": _class_indices,
     "class_probabilities": _class_probabilities,
@@ -169,6 +179,7 @@ DOMAINS: dict[str, Sampler] = {
     "well_conditioned": _each(_well_conditioned),
     "symmetric_positive_definite": _each(_symmetric_positive_definite),
     "separated_norms": _each(_separated_norms),
+    "separated_spectrum": _each(_separated_spectrum),
 }
 
 

@@ -99,6 +99,31 @@ def _square(name, forward, cases, specials, domain="well_conditioned", **kw) -> 
     )
 
 
+SVD_CASES = (Case(((4, 3),)), Case(((2, 3, 5),)), Case(((3, 2, 2),)))
+EIGH_CASES = (Case(((2, 3, 3),)), Case(((1, 4, 4),)), Case(((3, 1, 1),)))
+QR_CASES = (Case(((4, 3),)), Case(((2, 5, 3),)), Case(((3, 2, 2),)))
+SVD_KINKS = (
+    "not differentiable where singular values repeat or vanish (the gradient divides by s_j^2 - s_i^2 and by s_i): "
+    "sampled 0.25 apart and >= 0.5; at exactly repeated values the reference's VJP raises ValueError (torch returns "
+    "inf or NaN)"
+)
+EIGH_KINKS = (
+    "the eigenvectors are not differentiable where eigenvalues repeat (the gradient divides by w_j - w_i): sampled "
+    "0.5 apart; at exactly repeated values the reference's VJP raises ValueError"
+)
+QR_KINKS = "R must be invertible (a of full column rank): sampled with singular values >= 0.5"
+
+
+def COLUMNS(out, a):  # noqa: N802 - a gauge, named for what it fixes
+    """Each column's largest element positive (singular vectors U, eigenvectors)."""
+    return linalg.column_signs(out, -2)
+
+
+def ROWS(out, a):  # noqa: N802
+    """Each row's largest element positive (Vh)."""
+    return linalg.column_signs(out, -1)
+
+
 SQUARE_CASES = (Case(((2, 3, 3),)), Case(((3, 1, 1),)), Case(((2, 1, 4, 4),)))
 DIAGONAL = [[2.0, 0.0], [0.0, 4.0]]
 
@@ -349,4 +374,150 @@ ENTRIES = (
         notes="ord 'fro', 'nuc', 2, 1 and inf over the last two axes (torch.linalg.matrix_norm); the 2 and nuclear "
         "norms of a matrix with a NaN or an infinity are a ValueError (its SVD is undefined; torch raises too)",
     ),
+    *(
+        OpSpec(
+            name,
+            forward,
+            "linalg",
+            cases,
+            domain=domain,
+            dtypes=LAPACK_DTYPES,
+            specials=specials,
+            notes=notes,
+            gauge=gauge,
+            kinks=kinks,
+        )
+        for name, forward, cases, domain, specials, notes, gauge, kinks in (
+            (
+                "svdvals",
+                linalg.svdvals,
+                SVD_CASES,
+                "separated_norms",
+                (
+                    Special(
+                        "diagonal",
+                        ([[3.0, 0.0], [0.0, -4.0]],),
+                        [4.0, 3.0],
+                        cotangent=[1.0, 0.0],
+                        grads=([[0.0, 0.0], [0.0, -1.0]],),
+                        note="d sigma_1 = u_1^T da v_1: u_1 v_1^T = -e2 e2^T",
+                    ),
+                ),
+                "the singular values (torch.linalg.svdvals), descending",
+                None,
+                SVD_KINKS,
+            ),
+            (
+                "svd_u",
+                linalg.svd_u,
+                SVD_CASES,
+                "separated_norms",
+                (
+                    Special(
+                        "diagonal",
+                        ([[3.0, 0.0], [0.0, -4.0]],),
+                        [[0.0, 1.0], [1.0, 0.0]],
+                        note="u_1 = +-e2 (sigma 4), u_2 = +-e1; canonical: each column's largest element positive",
+                    ),
+                ),
+                "U of the thin SVD (torch.linalg.svd(a, full_matrices=False).U), compared in the canonical form "
+                "(each column's largest element positive: reference.linalg.column_signs)",
+                COLUMNS,
+                SVD_KINKS,
+            ),
+            (
+                "svd_vh",
+                linalg.svd_vh,
+                SVD_CASES,
+                "separated_norms",
+                (
+                    Special(
+                        "diagonal",
+                        ([[3.0, 0.0], [0.0, -4.0]],),
+                        [[0.0, 1.0], [1.0, 0.0]],
+                        note="v_1 = +-e2, v_2 = +-e1 as rows; canonical: each row's largest element positive",
+                    ),
+                ),
+                "Vh of the thin SVD, in the canonical form (each row's largest element positive)",
+                ROWS,
+                SVD_KINKS,
+            ),
+            (
+                "eigvalsh",
+                linalg.eigvalsh,
+                EIGH_CASES,
+                "separated_spectrum",
+                (
+                    Special(
+                        "pair",
+                        ([[2.0, 1.0], [1.0, 2.0]],),
+                        [1.0, 3.0],
+                        cotangent=[1.0, 0.0],
+                        grads=([[0.5, -0.5], [-0.5, 0.5]],),
+                        note="dw_1 = v_1^T da v_1, v_1 = (1, -1) / sqrt 2",
+                    ),
+                ),
+                "eigenvalues of the symmetric part (a + a^T) / 2, ascending (torch.linalg.eigvalsh reads the lower "
+                "triangle: the same on symmetric input, the domain)",
+                None,
+                EIGH_KINKS,
+            ),
+            (
+                "eigh_vectors",
+                linalg.eigh_vectors,
+                EIGH_CASES,
+                "separated_spectrum",
+                (
+                    Special(
+                        "diagonal",
+                        ([[2.0, 0.0], [0.0, 1.0]],),
+                        [[0.0, 1.0], [1.0, 0.0]],
+                        note="w = (1, 2): v_1 = +-e2, v_2 = +-e1; canonical: each column's largest element positive",
+                    ),
+                ),
+                "eigenvectors (columns) of the symmetric part, in the canonical form (torch.linalg.eigh(a)"
+                ".eigenvectors)",
+                COLUMNS,
+                EIGH_KINKS,
+            ),
+            (
+                "qr_q",
+                linalg.qr_q,
+                QR_CASES,
+                "separated_norms",
+                (
+                    Special(
+                        "exact",
+                        ([[3.0, 1.0], [4.0, 2.0]],),
+                        [[0.6, -0.8], [0.8, 0.6]],
+                        note="Gram-Schmidt by hand: q_1 = (3, 4) / 5, q_2 = (-0.32, 0.24) / 0.4",
+                    ),
+                ),
+                "Q of the reduced QR (m >= n; torch.linalg.qr(a).Q), in the canonical form: diag(R) positive, "
+                "R = Q^T a (LAPACK's Householder QR leaves those signs free)",
+                lambda q, a: linalg.qr_q_gauge(q, a),
+                QR_KINKS,
+            ),
+            (
+                "qr_r",
+                linalg.qr_r,
+                QR_CASES,
+                "separated_norms",
+                (
+                    Special(
+                        "exact",
+                        ([[3.0, 1.0], [4.0, 2.0]],),
+                        [[5.0, 2.2], [0.0, 0.4]],
+                        note="r_11 = |(3, 4)| = 5, r_12 = q_1 . (1, 2) = 2.2, r_22 = 0.4",
+                    ),
+                ),
+                "R of the reduced QR (m >= n; torch.linalg.qr(a).R), in the canonical form: diag(R) positive",
+                lambda r, a: linalg.qr_r_gauge(r, a),
+                QR_KINKS,
+            ),
+        )
+    ),
 )
+# the entries computed by LAPACK (factorisations, solves, norms) and the contractions: what backends declare in bulk
+CONTRACTIONS = ("einsum", "tensordot")
+LAPACK_ENTRIES = tuple(spec.name for spec in ENTRIES if spec.name not in CONTRACTIONS)

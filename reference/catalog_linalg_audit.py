@@ -109,17 +109,44 @@ def _tensordot(draw):
     return Config(inputs, {"axes": axes}, draw(cotangent_seeds()))
 
 
+def _separated(rng, batch, m, n):
+    """U diag(s) V^T with singular values at least 0.25 apart, the smallest >= 0.5 (simple, nonzero)."""
+    k = min(m, n)
+    u = np.linalg.qr(rng.standard_normal((*batch, m, m)))[0][..., :k]
+    v = np.linalg.qr(rng.standard_normal((*batch, n, n)))[0][..., :k]
+    s = 0.5 + np.cumsum(rng.uniform(0.25, 1.0, (*batch, k)), axis=-1)
+    return (u * s[..., None, :]) @ np.swapaxes(v, -1, -2)
+
+
+@st.composite
+def _svd(draw):
+    shape = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    return Config((_separated(_rng(draw), _batch(draw), *shape),), {}, draw(cotangent_seeds()))
+
+
+@st.composite
+def _qr(draw):
+    m, n = draw(st.integers(1, 4)), draw(st.integers(1, 4))  # m < n: refused by the reference (declared below)
+    return Config((_separated(_rng(draw), _batch(draw), m, n),), {}, draw(cotangent_seeds()))
+
+
+@st.composite
+def _symmetric(draw):
+    rng, n = _rng(draw), draw(st.integers(1, 4))
+    batch = _batch(draw)
+    w = -2.0 + np.cumsum(rng.uniform(0.5, 1.5, (*batch, n)), axis=-1)
+    q = np.linalg.qr(rng.standard_normal((*batch, n, n)))[0]
+    a = (q * w[..., None, :]) @ np.swapaxes(q, -1, -2)
+    return Config(((a + np.swapaxes(a, -1, -2)) / 2,), {}, draw(cotangent_seeds()))
+
+
 @st.composite
 def _matrix_norm(draw):
     ord = draw(st.sampled_from(["fro", "nuc", 2, 1, math.inf]))
     m, n = draw(st.integers(1, 4)), draw(st.integers(1, 4))
     batch = _batch(draw)
-    if ord in ("nuc", 2):  # separated singular values: U diag(s) V^T, s at least 0.25 apart, the smallest >= 0.5
-        rng, k = _rng(draw), min(m, n)
-        u = np.linalg.qr(rng.standard_normal((*batch, m, m)))[0][..., :k]
-        v = np.linalg.qr(rng.standard_normal((*batch, n, n)))[0][..., :k]
-        s = 0.5 + np.cumsum(rng.uniform(0.25, 1.0, (*batch, k)), axis=-1)
-        return Config(((u * s[..., None, :]) @ np.swapaxes(v, -1, -2),), {"ord": ord}, draw(cotangent_seeds()))
+    if ord in ("nuc", 2):
+        return Config((_separated(_rng(draw), batch, m, n),), {"ord": ord}, draw(cotangent_seeds()))
     return Config((draw(arrays((*batch, m, n), values(1e3))),), {"ord": ord}, draw(cotangent_seeds()))
 
 
@@ -133,6 +160,13 @@ CONFIGS = {
     "einsum": _einsum,
     "tensordot": _tensordot,
     "matrix_norm": _matrix_norm,
+    "svdvals": _svd,
+    "svd_u": _svd,
+    "svd_vh": _svd,
+    "eigvalsh": _symmetric,
+    "eigh_vectors": _symmetric,
+    "qr_q": _qr,
+    "qr_r": _qr,
 }
 
 
@@ -141,7 +175,15 @@ def _batch_of_vectors(inputs, params) -> bool:
     return b.ndim == a.ndim - 1 and b.ndim > 1 and tuple(b.shape) == tuple(a.shape[:-1])
 
 
+def _wide(inputs, params) -> bool:
+    return inputs[0].shape[-2] < inputs[0].shape[-1]
+
+
+WIDE_QR = "the reduced QR of a wide matrix (m < n) is not supported by the reference; torch computes it"
+
 DECLARED = {
+    "qr_q": (Unsupported("qr_q", WIDE_QR, inputs=_wide),),
+    "qr_r": (Unsupported("qr_r", WIDE_QR, inputs=_wide),),
     "solve": (
         Unsupported(
             "solve",

@@ -432,3 +432,209 @@ def slogdet_logabsdet(a):
 def slogdet_logabsdet_vjp(g, a):
     # d log|det a| = tr(a^-1 da) (Giles 2008, 2.2.4): ga = g a^-T, the cofactor matrix over det(a)
     return (g[..., None, None] * cofactor(a) / np.linalg.det(a)[..., None, None],)
+
+
+# ---------------------------------------------------------------- factorisations unique up to signs: svd, eigh, qr
+# Each output is an entry of its own (the harness compares one array per entry); the VJP of the tuple is the sum of
+# the entries' VJPs.  Singular vectors, eigenvectors and QR factors are unique only up to the sign of each column
+# (and the matching row of the other factor): the entries' ``gauge`` (reference.spec.OpSpec) maps each to a
+# canonical form, and their VJPs are the gradients of gauge-invariant functions (reference.spec.OpSpec.gauge).
+def column_signs(x, axis: int = -2):
+    """A +-1 multiplier of x's shape making, in every column (``axis=-2``: each column's elements run along the
+    rows) or row (``axis=-1``), the element of largest magnitude positive (the first of equal ones); NaN where the
+    line holds a NaN."""
+    picked = np.take_along_axis(x, np.expand_dims(np.argmax(np.abs(x), axis=axis), axis), axis=axis)
+    signs = np.where(picked < 0, -1.0, 1.0)
+    return np.broadcast_to(np.where(np.isnan(picked), np.nan, signs), x.shape).astype(x.dtype)
+
+
+def _require_matrix(x, name: str) -> None:
+    require_float_array(x, name)
+    require_ndim(x, name, at_least=2)
+    if 0 in x.shape[-2:]:
+        raise ValueError(f"{name} of shape {tuple(x.shape)} has no rows or no columns: not supported")
+
+
+def _check_matrix(a) -> None:
+    _require_matrix(a, "a")
+
+
+def finite_svd(a):
+    """NumPy's thin SVD (U, s, Vh) of a matrix without NaN or infinity (ValueError otherwise)."""
+    if not bool(np.isfinite(a).all()):
+        raise ValueError("a has non-finite values: its SVD is undefined (LAPACK does not converge)")
+    return np.linalg.svd(a, full_matrices=False)
+
+
+def _reciprocal_gaps(values, what: str):
+    """F[i, j] = 1 / (values[j] - values[i]) off the diagonal, 0 on it; ValueError where two values are equal."""
+    gaps = values[..., None, :] - values[..., :, None]
+    eye = np.arange(values.shape[-1], like=values)
+    off = eye[:, None] != eye
+    if bool(np.any((gaps == 0) & off)):
+        raise ValueError(f"the gradient is undefined at repeated {what} (it divides by their difference)")
+    return np.where(off, 1.0 / np.where(off, gaps, 1.0), 0.0)
+
+
+def svd_grad(a, gu=None, gs=None, gvh=None):
+    """The VJP of the thin SVD a = U diag(s) V^T (k = min(m, n) singular values, simple and nonzero) for the
+    cotangents of U, s and Vh (None: zero), as torch's svd_backward and J. Townsend, "Differentiating the singular
+    value decomposition" (2016):
+    ga = U [J S + diag(gs) + S K] V^T + (I - U U^T) gU S^-1 V^T + U S^-1 gV^T (I - V V^T),
+    J = F o (U^T gU - gU^T U), K = F o (V^T gV - gV^T V), F_ij = 1 / (s_j^2 - s_i^2)."""
+    u, s, vh = finite_svd(a)
+    v = _mT(vh)
+    inner = np.zeros(s.shape + s.shape[-1:], dtype=a.dtype, like=a)
+    if gs is not None:
+        inner = inner + gs[..., None] * (np.arange(s.shape[-1], like=a)[:, None] == np.arange(s.shape[-1], like=a))
+    ga = np.zeros_like(a)
+    if gu is not None or gvh is not None:
+        f = _reciprocal_gaps(s * s, "singular values")
+    if gu is not None:
+        utg = np.matmul(_mT(u), gu)
+        inner = inner + (f * (utg - _mT(utg))) * s[..., None, :]
+        ga = ga + np.matmul(gu - np.matmul(u, utg), _mT(v) / s[..., :, None]) if a.shape[-2] > s.shape[-1] else ga
+    if gvh is not None:
+        gv = _mT(gvh)
+        vtg = np.matmul(_mT(v), gv)
+        inner = inner + s[..., :, None] * (f * (vtg - _mT(vtg)))
+        ga = ga + np.matmul(u / s[..., None, :], _mT(gv - np.matmul(v, vtg))) if a.shape[-1] > s.shape[-1] else ga
+    return ga + np.matmul(np.matmul(u, inner), vh)
+
+
+@reference_op(("a",), _check_matrix)
+def svdvals(a):
+    """The singular values of a (batched), descending; a with a NaN or an infinity is a ValueError."""
+    return finite_svd(a)[1]
+
+
+@vjp_of(svdvals)
+def svdvals_vjp(g, a):
+    return (svd_grad(a, gs=g),)  # U diag(g) V^T
+
+
+@reference_op(("a",), _check_matrix)
+def svd_u(a):
+    """U of the thin SVD a = U diag(s) Vh (m x min(m, n)); unique up to the sign of each column."""
+    return finite_svd(a)[0]
+
+
+@vjp_of(svd_u)
+def svd_u_vjp(g, a):
+    return (svd_grad(a, gu=g),)
+
+
+@reference_op(("a",), _check_matrix)
+def svd_vh(a):
+    """Vh of the thin SVD a = U diag(s) Vh (min(m, n) x n); unique up to the sign of each row."""
+    return finite_svd(a)[2]
+
+
+@vjp_of(svd_vh)
+def svd_vh_vjp(g, a):
+    return (svd_grad(a, gvh=g),)
+
+
+def symmetric_eigh(a):
+    """NumPy's eigendecomposition (w ascending, V) of (a + a^T) / 2, finite (ValueError otherwise)."""
+    symmetric = (a + _mT(a)) * 0.5
+    if not bool(np.isfinite(symmetric).all()):
+        raise ValueError("a has non-finite values: its eigendecomposition is undefined")
+    return np.linalg.eigh(symmetric)
+
+
+def eigh_grad(a, gw=None, gv=None):
+    """The VJP of a's symmetric eigendecomposition (a + a^T) / 2 = V diag(w) V^T (simple eigenvalues) for the
+    cotangents of w and V (Giles 2008, 3.1; torch's linalg_eig_backward for Hermitian input):
+    ga = sym(V (diag(gw) + F o (V^T gV)) V^T), F_ij = 1 / (w_j - w_i), sym(x) = (x + x^T) / 2 (a is read through its
+    symmetric part, so its gradient is symmetric, as torch's)."""
+    w, v = symmetric_eigh(a)
+    n = w.shape[-1]
+    inner = np.zeros(w.shape + (n,), dtype=a.dtype, like=a)
+    if gw is not None:
+        inner = inner + gw[..., None] * (np.arange(n, like=a)[:, None] == np.arange(n, like=a))
+    if gv is not None:
+        inner = inner + _reciprocal_gaps(w, "eigenvalues") * np.matmul(_mT(v), gv)
+    ga = np.matmul(np.matmul(v, inner), _mT(v))
+    return (ga + _mT(ga)) * 0.5
+
+
+def _check_square_matrix(a) -> None:
+    _require_square(a, "a")
+
+
+@reference_op(("a",), _check_square_matrix)
+def eigvalsh(a):
+    """The eigenvalues of the symmetric matrix (a + a^T) / 2 (batched), ascending."""
+    return symmetric_eigh(a)[0]
+
+
+@vjp_of(eigvalsh)
+def eigvalsh_vjp(g, a):
+    return (eigh_grad(a, gw=g),)
+
+
+@reference_op(("a",), _check_square_matrix)
+def eigh_vectors(a):
+    """The eigenvectors (columns, in the order of ascending eigenvalues) of the symmetric (a + a^T) / 2; unique up to
+    the sign of each column where the eigenvalues are simple."""
+    return symmetric_eigh(a)[1]
+
+
+@vjp_of(eigh_vectors)
+def eigh_vectors_vjp(g, a):
+    return (eigh_grad(a, gv=g),)
+
+
+def _check_qr(a) -> None:
+    _require_matrix(a, "a")
+    if a.shape[-2] < a.shape[-1]:
+        raise ValueError(
+            f"a of shape {tuple(a.shape)} has fewer rows than columns: the reduced QR of a wide matrix is not "
+            "supported (its R is not square, and its gradient needs the complete factorisation)"
+        )
+
+
+def qr_grad(a, gq=None, gr=None):
+    """The VJP of the reduced QR a = Q R (m >= n, R invertible): ga = (gQ + Q copyltu(M)) R^-T with
+    M = R gR^T - gQ^T Q and copyltu(M) = tril(M) + tril(M, -1)^T (M. Seeger et al., "Auto-differentiating linear
+    algebra", 2017; torch's linalg_qr_backward for m >= n)."""
+    q, r = np.linalg.qr(a)
+    gq = np.zeros_like(q) if gq is None else gq
+    m = -np.matmul(_mT(gq), q) if gr is None else np.matmul(r, _mT(gr)) - np.matmul(_mT(gq), q)
+    x = gq + np.matmul(q, np.tril(m) + _mT(np.tril(m, -1)))
+    return _mT(np.linalg.solve(r, _mT(x)))  # x R^-T
+
+
+@reference_op(("a",), _check_qr)
+def qr_q(a):
+    """Q of the reduced QR a = Q R (m >= n), orthonormal columns; unique up to the sign of each column."""
+    return np.linalg.qr(a)[0]
+
+
+@vjp_of(qr_q)
+def qr_q_vjp(g, a):
+    return (qr_grad(a, gq=g),)
+
+
+@reference_op(("a",), _check_qr)
+def qr_r(a):
+    """R of the reduced QR a = Q R (m >= n), upper triangular; unique up to the sign of each row."""
+    return np.linalg.qr(a)[1]
+
+
+@vjp_of(qr_r)
+def qr_r_vjp(g, a):
+    return (qr_grad(a, gr=g),)
+
+
+def qr_q_gauge(q, a):
+    """The multiplier making diag(R) = diag(Q^T a) positive, applied to Q's columns (LAPACK leaves its sign free)."""
+    d = np.diagonal(np.matmul(_mT(q), a), axis1=-2, axis2=-1)
+    return np.broadcast_to(np.where(d < 0, -1.0, 1.0)[..., None, :], q.shape).astype(q.dtype)
+
+
+def qr_r_gauge(r, a):
+    """The multiplier making diag(R) positive, applied to R's rows."""
+    d = np.diagonal(r, axis1=-2, axis2=-1)
+    return np.broadcast_to(np.where(d < 0, -1.0, 1.0)[..., :, None], r.shape).astype(r.dtype)

@@ -15,7 +15,24 @@ from impls.autograd import ops
 from impls.autograd.tensor import Tensor, make
 from reference import linalg as ref
 
-__all__ = ["solve", "inv", "det", "slogdet_sign", "slogdet_logabsdet", "cholesky", "einsum", "tensordot", "matrix_norm"]
+__all__ = [
+    "solve",
+    "inv",
+    "det",
+    "slogdet_sign",
+    "slogdet_logabsdet",
+    "cholesky",
+    "einsum",
+    "tensordot",
+    "matrix_norm",
+    "svdvals",
+    "svd_u",
+    "svd_vh",
+    "eigvalsh",
+    "eigh_vectors",
+    "qr_q",
+    "qr_r",
+]
 
 
 def _mT(x):  # noqa: N802 - the transpose of the last two axes, named as torch's Tensor.mT
@@ -172,3 +189,35 @@ def matrix_norm(x, ord="fro"):
     if ord in ("nuc", 2):
         return _spectral(x, ord)
     return ops.max(ops.sum_(ops.abs(x), axis=-2 if ord == 1 else -1), axis=-1)
+
+
+# ---------------------------------------------------------------- factorisations: one primitive per output
+def _factor(name, forward, grad, cotangent_of):
+    """A primitive returning one output of a factorisation (``forward(a)``), whose backward is the factorisation's
+    VJP with this output's cotangent and the others zero (``grad(a, **cotangent_of(g))``)."""
+
+    def op(a):
+        a = ops.tensor(a)
+        out = np.asarray(forward(a.data), dtype=a.dtype)
+
+        def back(g):
+            return (grad(a.data, **cotangent_of(g)).astype(a.dtype),)
+
+        return make(out, (a,), _first_order(name, back), name)
+
+    op.__name__ = name
+    op.__doc__ = f"{name}: the matching output of NumPy's factorisation; backward through reference.linalg's VJP."
+    return op
+
+
+def _svd(index):
+    return lambda x: ref.finite_svd(x)[index]
+
+
+svdvals = _factor("svdvals", _svd(1), ref.svd_grad, lambda g: {"gs": g})
+svd_u = _factor("svd_u", _svd(0), ref.svd_grad, lambda g: {"gu": g})
+svd_vh = _factor("svd_vh", _svd(2), ref.svd_grad, lambda g: {"gvh": g})
+eigvalsh = _factor("eigvalsh", lambda x: ref.symmetric_eigh(x)[0], ref.eigh_grad, lambda g: {"gw": g})
+eigh_vectors = _factor("eigh_vectors", lambda x: ref.symmetric_eigh(x)[1], ref.eigh_grad, lambda g: {"gv": g})
+qr_q = _factor("qr_q", lambda x: np.linalg.qr(x)[0], ref.qr_grad, lambda g: {"gq": g})
+qr_r = _factor("qr_r", lambda x: np.linalg.qr(x)[1], ref.qr_grad, lambda g: {"gr": g})

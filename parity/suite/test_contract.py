@@ -123,6 +123,9 @@ BAD_INPUTS = [
     ("einsum", [(3, 4)], [F64], {"subscripts": "...j->j"}, ValueError, r"\bsubscripts=.*ellipsis"),
     ("tensordot", [(3, 4), (5, 6)], [F64, F64], {"axes": 1}, ValueError, r"a's axis 1 \(size 4\) and b's axis 0"),
     ("matrix_norm", [(3, 4)], [F64], {"ord": 3}, ValueError, r"\bord=3 is not supported"),
+    ("qr_r", [(2, 3)], [F64], {}, ValueError, r"\ba of shape \(2, 3\) has fewer rows than columns"),
+    ("eigvalsh", [(3, 4)], [F64], {}, ValueError, r"\ba must be a square matrix"),
+    ("svdvals", [(0, 3)], [F64], {}, ValueError, r"\ba of shape \(0, 3\) has no rows"),
 ]
 IDS = [f"{op}-{i}" for i, (op, *_rest) in enumerate(BAD_INPUTS)]
 

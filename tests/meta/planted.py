@@ -9,7 +9,7 @@ import numpy as np
 
 from impls.declare import Divergence, fact_is
 from impls.numpy_backend import NumpyBackend
-from reference import elementwise, reductions
+from reference import elementwise, linalg, reductions
 
 
 class _Planted(NumpyBackend):
@@ -132,6 +132,52 @@ class DetGradientVanishesWhereSingular(_Planted):
         if np.any(d == 0):
             return (np.zeros_like(a),)
         return (g[..., None, None] * d[..., None, None] * np.swapaxes(np.linalg.inv(a), -1, -2),)
+
+
+class SvdUFlipsSigns(_Planted):
+    """svd_u with the sign of every other column flipped, and its VJP consistent with that choice: another valid
+    SVD (U D, Vh D with D = diag(+-1)), which the gauge must accept."""
+
+    name, op = "planted-svd-u-signs", "svd_u"
+
+    @staticmethod
+    def _flips(u):
+        return np.where(np.arange(u.shape[-1]) % 2 == 0, -1.0, 1.0).astype(u.dtype)
+
+    def bad_forward(self, a):
+        u = linalg.svd_u(a)
+        return u * self._flips(u)
+
+    def bad_vjp(self, g, a):
+        return linalg.svd_u.vjp(g * self._flips(g), a)
+
+
+class SvdUMixesVectors(_Planted):
+    """svd_u with its first two columns rotated by 45 degrees: still orthonormal columns spanning the same space, but
+    not singular vectors (no sign flip can undo it)."""
+
+    name, op = "planted-svd-u-mixed", "svd_u"
+
+    def bad_forward(self, a):
+        u = linalg.svd_u(a).copy()
+        if u.shape[-1] > 1:
+            first, second = u[..., 0].copy(), u[..., 1].copy()
+            u[..., 0], u[..., 1] = (first + second) / np.sqrt(2), (second - first) / np.sqrt(2)
+        return u
+
+
+class SvdUVjpWithoutProjection(_Planted):
+    """svd_u's gradient without the term (I - U U^T) gU S^-1 V^T, which only a tall matrix (m > n) has."""
+
+    name, op = "planted-svd-u-vjp", "svd_u"
+
+    def bad_vjp(self, g, a):
+        u, s, vh = linalg.finite_svd(a)
+        full = linalg.svd_grad(a, gu=g)
+        if a.shape[-2] > s.shape[-1]:
+            utg = np.swapaxes(u, -1, -2) @ g
+            full = full - (g - u @ utg) @ (vh / s[..., :, None])
+        return (full,)
 
 
 ALL = [
