@@ -1,5 +1,14 @@
-"""Catalog entries for linear algebra beyond matmul/outer (issue #15): solve, inv, det, cholesky, einsum,
-tensordot and matrix_norm.  The references and their VJPs are in :mod:`reference.linalg`.
+"""Catalog entries for linear algebra beyond matmul/outer (issue #15): solve, inv, det, slogdet (slogdet_sign,
+slogdet_logabsdet), cholesky, einsum, tensordot, matrix_norm, and the factorisations svd (svdvals, svd_u, svd_vh),
+eigh (eigvalsh, eigh_vectors) and qr (qr_q, qr_r).  The references and their VJPs are in :mod:`reference.linalg`.
+
+One entry per output.  The harness compares one array per entry, so a factorisation's outputs are entries of their
+own; the VJP of the tuple is the sum of theirs.  Singular vectors, eigenvectors and QR factors are unique only up
+to signs: their ``gauge`` (:class:`reference.spec.OpSpec`) maps each side's output to a canonical form (each
+column's or row's largest element positive; diag(R) positive), and their gradients are those of the
+gauge-invariant ``<g, canonical(f(x))>``.  Where singular values or eigenvalues repeat, the vectors' gradients are
+undefined: the samplers keep them apart (``separated_norms``, ``separated_spectrum``) and the reference's VJP
+raises ValueError at exactly repeated values.
 
 Inputs.  The square-matrix ops draw from ``well_conditioned`` (U diag(s) V^T, |s| in [1, 2.5]: condition number
 at most 2.5) or ``symmetric_positive_definite`` (eigenvalues in [0.5, 3]), the norms from ``separated_norms``
