@@ -63,3 +63,16 @@ def test_canonical_forms_are_fixed_points_of_the_gauges():
     q, r = get_spec("qr_q").canonical_forward(a), get_spec("qr_r").canonical_forward(a)
     np.testing.assert_allclose(q @ r, a, atol=1e-12)  # the canonical factors still multiply to a
     assert np.all(np.diagonal(r, axis1=-2, axis2=-1) > 0) and linalg.qr_r(a).shape == r.shape
+
+
+def test_signs_flipped_in_one_factor_only_break_the_invariant_check():
+    """The per-entry gauge accepts U with other signs; the invariant U diag(s) Vh = a (parity/suite/test_contract.py)
+    is what notices that this backend's U and Vh do not belong together."""
+    from parity.suite.test_contract import FACTORISATIONS
+
+    entries, assemble, domain, shape = FACTORISATIONS["svd"]
+    (a,) = sample(domain, (shape,), 7)
+    backend = planted.SvdUFlipsSigns()
+    factors = [backend.to_numpy(backend.run(e, [backend.asarray(a, "float64", "cpu")])) for e in entries]
+    assert not np.allclose(assemble(*factors), a)
+    np.testing.assert_allclose(assemble(*(get_spec(e).forward(a) for e in entries)), a, atol=1e-12)
