@@ -10,6 +10,7 @@ from impls.numpy_backend import FLOAT16_DIVERGENCES
 
 def _ops():
     from impls.autograd import functional as F
+    from impls.autograd import linalg as LA
     from impls.autograd import ops as O
 
     unary = (*SAME_NAME_UNARY, "gelu")
@@ -34,6 +35,7 @@ def _ops():
             "concatenate": O.concatenate,
             "slice": O.getitem,
             "cross_entropy_probs": F.cross_entropy,
+            **{name: getattr(LA, name) for name in LA.__all__},
         }
     )
     table.update(

@@ -12,12 +12,22 @@ import numpy as np
 
 from impls.base import Backend, BackendUnavailable, HostArrays
 from reference._checks import normalize_axes, normalize_axis
+from reference.catalog_linalg import CONTRACTIONS, LAPACK_ENTRIES
 
 MOVES_DATA = "data movement: numba arrays are NumPy arrays, so this would be NumPy's own op, not a numba kernel"
+# measured with numba 0.68 in nopython mode: np.einsum and np.tensordot do not type; np.linalg.solve of a 3-D array
+# does not type (numba's np.linalg takes single 2-D matrices)
+NO_LAPACK_KERNELS = (
+    "numba compiles np.linalg for single 2-D matrices only (a batched solve does not type in nopython mode); a "
+    "loop over the batch and hand-written backward kernels (further solves) are not written"
+)
+NO_CONTRACTION = "numba's nopython mode types neither np.einsum nor np.tensordot; no kernel is written for it"
 UNSUPPORTED = {
     **{op: MOVES_DATA for op in ("transpose", "reshape", "concatenate", "slice")},
     "transformer": "its attention splits and merges heads with reshape and transpose, which numba leaves to NumPy "
     "(data movement, above)",
+    **dict.fromkeys(LAPACK_ENTRIES, NO_LAPACK_KERNELS),
+    **dict.fromkeys(CONTRACTIONS, NO_CONTRACTION),
 }
 LAYERS = ("conv2d", "max_pool2d", "avg_pool2d", "batch_norm", "batch_norm_eval", "layer_norm", "flatten")
 REDUCTIONS = ("sum", "mean", "var", "max", "min", "logsumexp")

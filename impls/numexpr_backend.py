@@ -16,6 +16,7 @@ from impls.base import Backend, BackendUnavailable, HostArrays
 from impls.declare import Divergence
 from reference._checks import normalize_axes
 from reference.catalog import CATALOG
+from reference.catalog_linalg import CONTRACTIONS, LAPACK_ENTRIES
 
 NOT_ELEMENTWISE = "numexpr evaluates elementwise expressions and single-axis reductions; it has no {what}"
 UNSUPPORTED = {
@@ -34,6 +35,10 @@ UNSUPPORTED = {
     "cross_entropy": "needs log_softmax (a nested reduction), which numexpr cannot express",
     "cross_entropy_probs": "needs log_softmax (a nested reduction), which numexpr cannot express",
     "nll_loss": "needs a gather by class index, which numexpr cannot express",
+    **{
+        op: NOT_ELEMENTWISE.format(what="linear algebra (factorisations, contractions)")
+        for op in (*LAPACK_ENTRIES, *CONTRACTIONS)
+    },
 }
 for _name, _spec in CATALOG.items():
     if _spec.kind == "layer":

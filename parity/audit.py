@@ -231,20 +231,27 @@ class _Auditor:
         ref = _attempt(lambda: self.reference.forward(*config.inputs, **config.params))
         params = bind_params(spec, config.inputs, config.params)  # plans draw only the signature's parameters
         got = _attempt(lambda: oracle.to_numpy(oracle._forward(spec, self._native(config.inputs), params)))
+        # an entry with a gauge (reference.spec.OpSpec.gauge): each side's output in its canonical form, each
+        # side's gradient that of <g, canonical(f)>, at g times its own output's multiplier
+        gauged = spec.gauge is not None and ref.error is None and got.error is None
         if self.rejection("forward", ref, got, config):
             return
         with warnings.catch_warnings():  # empty slices: NumPy warns, the allowance is 0 there
             warnings.simplefilter("ignore")
             extra = _finite(spec.extra_atol(DTYPE, config.inputs, params))
-        self.compare("forward", got.value, ref.value, config, atol=extra, signed_zero=self.plan.signed_zero)
+        ref_gauge = spec.gauge_of(ref.value, config.inputs, params) if gauged else 1.0
+        got_gauge = spec.gauge_of(got.value, config.inputs, params) if gauged else 1.0
+        got_value, ref_value = (got.value * got_gauge, ref.value * ref_gauge) if gauged else (got.value, ref.value)
+        self.compare("forward", got_value, ref_value, config, atol=extra, signed_zero=self.plan.signed_zero)
         if not any(spec.differentiable(config.inputs)):
             return
         g = np.random.default_rng(config.cotangent_seed).standard_normal(np.shape(ref.value))
-        ref_grads = _attempt(lambda: self.reference.vjp(g, *config.inputs, **config.params))
+        ref_g, got_g = (g * ref_gauge, g * got_gauge) if gauged else (g, g)
+        ref_grads = _attempt(lambda: self.reference.vjp(ref_g, *config.inputs, **config.params))
         got_grads = _attempt(
             lambda: [
                 oracle.to_numpy(x)
-                for x in oracle._vjp(spec, self._native(config.inputs), params, oracle.native(np.asarray(g)))
+                for x in oracle._vjp(spec, self._native(config.inputs), params, oracle.native(np.asarray(got_g)))
             ]
         )
         if self.rejection("vjp", ref_grads, got_grads, config):

@@ -128,13 +128,14 @@ def compare_forward(
     rounded = round_to(inputs, dtype)
     params = bind_params(spec, rounded, params)
     if expected is None:
-        expected = spec.forward(*rounded, **params)
+        expected = spec.canonical_forward(*rounded, **params)
     out = backend.run(spec.name, _to_backend(backend, rounded, dtype, device), params)
     backend.wait(out, device)
     tolerance = tolerance or spec.tolerance(dtype)
     atol = tolerance.atol + spec.extra_atol(dtype, rounded, params, backend.accumulator(dtype, device))
+    actual = backend.to_numpy(out)
     return assert_close(
-        backend.to_numpy(out),
+        actual * spec.gauge_of(actual, rounded, params) if spec.gauge else actual,  # its own canonical form
         expected,
         dtype=dtype,
         rtol=tolerance.rtol,
@@ -166,10 +167,12 @@ def compare_vjp(
     params = bind_params(spec, rounded, params)
     (g,) = round_to((cotangent,), dtype)
     if expected is None:
-        expected = spec.vjp(g, *rounded, **params)
-    grads = backend.vjp(
-        spec.name, _to_backend(backend, rounded, dtype, device), params, backend.asarray(g, dtype, device)
-    )
+        expected = spec.canonical_vjp(g, *rounded, **params)
+    arrays = _to_backend(backend, rounded, dtype, device)
+    if spec.gauge is not None:  # <g, canonical(f)>: the backend's VJP at g times its own output's multiplier
+        out = backend.to_numpy(backend.run(spec.name, arrays, params))
+        (g,) = round_to((g * spec.gauge_of(out, rounded, params),), dtype)
+    grads = backend.vjp(spec.name, arrays, params, backend.asarray(g, dtype, device))
     backend.wait(grads, device)
     tolerance = tolerance or spec.tolerance(dtype, grad=True)
     worst = Measurement()
@@ -312,7 +315,7 @@ def check_reference_special(cell: Cell, backend: Backend | None = None) -> Measu
         inputs = round_to(inputs, cell.dtype)
     params = bind_params(spec, inputs, special.params)
     tolerance = special.tolerance or spec.tolerance("float64")
-    value = spec.forward(*inputs, **params)
+    value = spec.canonical_forward(*inputs, **params)
     measured = assert_close(
         value if special.dtypes is None else round_values(value, cell.dtype),
         special.expected,
@@ -324,7 +327,7 @@ def check_reference_special(cell: Cell, backend: Backend | None = None) -> Measu
     )
     if special.grads is not None:
         (cotangent,) = round_to((special.cotangent,), cell.dtype if special.dtypes else "float64")
-        grads = spec.vjp(cotangent, *inputs, **params)
+        grads = spec.canonical_vjp(cotangent, *inputs, **params)
         assert_count(grads, len(special.grads), what="gradients from the reference VJP", context=cell.context())
         for grad, stated in zip(grads, special.grads):
             measured = measured.worst(
@@ -340,15 +343,27 @@ def check_reference_special(cell: Cell, backend: Backend | None = None) -> Measu
     return measured
 
 
+def _canonical(spec):
+    """The reference forward and VJP, or for an entry with a gauge those of the gauge-invariant
+    ``<v, canonical(f)>`` (:attr:`reference.spec.OpSpec.gauge`), with the forward's input names."""
+    if spec.gauge is None:
+        return spec.forward, spec.vjp
+
+    def forward(*inputs, **params):
+        return spec.canonical_forward(*inputs, **params)
+
+    forward.arg_names, forward.nondiff = spec.forward.arg_names, spec.forward.nondiff
+    return forward, spec.canonical_vjp
+
+
 def check_reference_vjp(cell: Cell, backend: Backend | None = None) -> Measurement:
     """The reference VJP against central finite differences (projected, or the full Jacobian)."""
     spec, case, inputs = _case_inputs(cell)
     params = bind_params(spec, inputs, case.params)
+    forward, vjp = _canonical(spec)
     if cell.check == "vjp_fd_full":
-        return check_vjp_full(spec.forward, spec.vjp, inputs, params, eps=spec.fd_step, context=cell.context())
-    return check_vjp_projected(
-        spec.forward, spec.vjp, inputs, params, eps=spec.fd_step, seed=cell.seed(), context=cell.context()
-    )
+        return check_vjp_full(forward, vjp, inputs, params, eps=spec.fd_step, context=cell.context())
+    return check_vjp_projected(forward, vjp, inputs, params, eps=spec.fd_step, seed=cell.seed(), context=cell.context())
 
 
 def check_trajectory(cell: Cell, backend: Backend) -> Measurement:

@@ -110,6 +110,58 @@ def _dropout(rng, shapes):
     return _real(rng, x), (rng.uniform(size=mask) > 0.3).astype(np.float64)
 
 
+# ---------------------------------------------------------------- linear algebra (reference/catalog_linalg.py)
+def _orthogonal(rng, batch, n):
+    """Haar-distributed orthogonal matrices (QR of a Gaussian matrix with the signs of R's diagonal fixed)."""
+    q, r = np.linalg.qr(rng.standard_normal((*batch, n, n)))
+    return q * np.sign(np.diagonal(r, axis1=-2, axis2=-1))[..., None, :]
+
+
+def _well_conditioned(rng, shape):
+    """Square matrices U diag(s) V^T with singular values in [1, 2.5] and a random sign (condition number at
+    most 2.5, determinant at least 1 in magnitude); any other shape (a right-hand side): uniform in [-3, 3]."""
+    if len(shape) < 2 or shape[-1] != shape[-2]:
+        return _real(rng, shape)
+    batch, n = shape[:-2], shape[-1]
+    s = rng.uniform(1.0, 2.5, (*batch, n)) * rng.choice([-1.0, 1.0], (*batch, n))
+    return _orthogonal(rng, batch, n) @ (s[..., None] * _orthogonal(rng, batch, n))
+
+
+def _symmetric_positive_definite(rng, shape):
+    """Q diag(w) Q^T with eigenvalues w in [0.5, 3] (condition number at most 6), exactly symmetric."""
+    batch, n = shape[:-2], shape[-1]
+    q = _orthogonal(rng, batch, n)
+    a = (q * rng.uniform(0.5, 3.0, (*batch, 1, n))) @ np.swapaxes(q, -1, -2)
+    return (a + np.swapaxes(a, -1, -2)) / 2
+
+
+SEPARATION = 0.25  # the gap the linalg samplers keep between the values a max or an SVD picks from
+
+
+def _separated_norms(rng, shape):
+    """U diag(s) V^T with singular values at least SEPARATION apart (the largest simple, the smallest >= 0.5)
+    and the largest column and row sums of |x| at least SEPARATION above the others (redrawn until so): every
+    matrix norm is smooth there."""
+    batch, (m, n) = shape[:-2], shape[-2:]
+    k = min(m, n)
+    while True:
+        s = 0.5 + np.cumsum(rng.uniform(SEPARATION, 1.0, (*batch, k)), axis=-1)[..., ::-1]
+        x = _orthogonal(rng, batch, m)[..., :k] @ (s[..., None] * _orthogonal(rng, batch, n)[..., :k, :])
+        lines = [np.sort(np.abs(x).sum(axis=axis), axis=-1) for axis in (-2, -1)]
+        if all(line.shape[-1] < 2 or np.all(line[..., -1] - line[..., -2] >= SEPARATION) for line in lines):
+            return x
+
+
+def _separated_spectrum(rng, shape):
+    """Symmetric Q diag(w) Q^T with eigenvalues at least SEPARATION apart, of both signs (simple eigenvalues: the
+    eigenvectors are unique up to sign and differentiable)."""
+    batch, n = shape[:-2], shape[-1]
+    w = -1.5 + np.cumsum(rng.uniform(SEPARATION + 0.25, 1.0, (*batch, n)), axis=-1)
+    q = _orthogonal(rng, batch, n)
+    a = (q * w[..., None, :]) @ np.swapaxes(q, -1, -2)
+    return (a + np.swapaxes(a, -1, -2)) / 2
+
+
 DOMAINS: dict[str, Sampler] = {
     "class_indices": _class_indices,
     "class_probabilities": _class_probabilities,
@@ -124,6 +176,10 @@ DOMAINS: dict[str, Sampler] = {
     "pow": _pow,
     "distinct_pair": _distinct_pair,
     "no_ties": _no_ties,
+    "well_conditioned": _each(_well_conditioned),
+    "symmetric_positive_definite": _each(_symmetric_positive_definite),
+    "separated_norms": _each(_separated_norms),
+    "separated_spectrum": _each(_separated_spectrum),
 }
 
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from impls.declare import Divergence, Unsupported
-from reference import catalog, optim
+from reference import catalog, catalog_linalg_audit, optim
 from reference._checks import normalize_axes
 from reference.audit_kit import (
     AuditPlan,
@@ -306,6 +306,8 @@ def _plan(spec) -> AuditPlan:
         return _softmax_plan(spec)
     if spec.category == "reduction":
         return _reduction_plan(spec)
+    if spec.name in catalog_linalg_audit.PLANS:
+        return catalog_linalg_audit.PLANS[spec.name]
     if spec.name in SHAPED:
         return AuditPlan(SHAPED[spec.name], declarations=DECLARED.get(spec.name, ()), signed_zero=_signed_zero(spec))
     raise KeyError(f"no audit plan for {spec.name!r}: add one to {__name__}")

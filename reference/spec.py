@@ -238,6 +238,15 @@ class OpSpec:
         :meth:`grad_extra_atol` (a broadcast operand's gradient sums the cotangent over the broadcast axes).
     fd_step
         central-difference step; 1.0 is exact for ops that are (bi)linear in their inputs.
+    gauge
+        for an output unique only up to a sign per column or row (singular vectors, eigenvectors, QR factors):
+        ``gauge(out, *inputs, **params)`` returns a +-1 multiplier of ``out``'s shape that maps it to a canonical
+        form, ``out * gauge(out, ...)``, the same for every correct implementation (e.g. each column's largest
+        element positive).  Every comparison -- forward values, special values, properties, the audit -- compares
+        canonical forms, each side's output mapped by its own multiplier; every gradient check differentiates the
+        gauge-invariant ``<g, canonical(f(x))>``, whose gradient is well defined: the multiplier is locally
+        constant, so it is the VJP at the cotangent ``g * multiplier``, again with each side's own multiplier
+        (:meth:`canonical_forward`, :meth:`canonical_vjp`).  A backend off by a sign passes; a wrong vector fails.
     """
 
     name: str
@@ -257,6 +266,7 @@ class OpSpec:
     kinks: str = ""
     specials: tuple[Special, ...] = ()
     notes: str = ""
+    gauge: Callable[..., np.ndarray] | None = None
 
     @property
     def vjp(self) -> Callable[..., tuple[np.ndarray, ...]]:
@@ -269,6 +279,26 @@ class OpSpec:
     @property
     def arg_names(self) -> tuple[str, ...]:
         return self.forward.arg_names
+
+    def gauge_of(self, out, inputs, params):
+        """The multiplier mapping ``out`` (any side's output, as a NumPy array) to the canonical form; 1.0 for an
+        entry without a gauge."""
+        if self.gauge is None:
+            return 1.0
+        with np.errstate(all="ignore"):
+            return self.gauge(np.asarray(out), *inputs, **params)
+
+    def canonical_forward(self, *inputs, **params):
+        """The reference's output in the canonical form (the forward itself for an entry without a gauge)."""
+        out = self.forward(*inputs, **params)
+        return out if self.gauge is None else out * self.gauge_of(out, inputs, params)
+
+    def canonical_vjp(self, g, *inputs, **params):
+        """The gradient of ``<g, canonical_forward(inputs)>``: the VJP at ``g`` times the reference's multiplier."""
+        if self.gauge is None:
+            return self.vjp(g, *inputs, **params)
+        out = self.forward(*inputs, **params)
+        return self.vjp(g * self.gauge_of(out, inputs, params), *inputs, **params)
 
     def differentiable(self, inputs) -> tuple[bool, ...]:
         """Which of ``inputs`` get a gradient."""

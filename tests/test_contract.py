@@ -9,6 +9,7 @@ from parity.suite.test_contract import (  # noqa: F401 - the shipped suite's tes
     test_backend_rejects_foreign_arrays,
     test_class_index_out_of_range_is_refused,
     test_declarations_name_real_cells,
+    test_factors_from_separate_entries_multiply_back_to_the_matrix,
     test_non_contiguous_inputs_give_the_reference_result,
     test_parity_asarray_never_aliases_its_input,
     test_parity_to_numpy_never_aliases_the_backend_array,

@@ -71,6 +71,8 @@ def _wrap(value):
         return EmulatedArray(value)
     if isinstance(value, np.generic):
         return EmulatedArray(np.asarray(value))
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # NumPy's named results (SVDResult, ...)
+        return type(value)(*(_wrap(v) for v in value))
     if isinstance(value, (list, tuple)):
         return type(value)(_wrap(v) for v in value)
     return value

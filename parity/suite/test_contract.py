@@ -7,6 +7,8 @@ import pytest
 
 from impls.declare import problems
 from parity.accumulation import promise_problems
+from parity.compare import Context, assert_close
+from parity.inputs import sample
 from reference import CATALOG, get_spec
 from reference.floats import HALF_DTYPES
 
@@ -113,6 +115,19 @@ BAD_INPUTS = [
         ValueError,
         r"input and pos_weight cannot be broadcast together",
     ),
+    # linear algebra (reference/catalog_linalg.py)
+    ("inv", [(3, 4)], [F64], {}, ValueError, r"\ba must be a square matrix"),
+    ("solve", [(3, 3), (4,)], [F64, F64], {}, ValueError, r"\bb of shape \(4,\) does not match a"),
+    ("solve", [(2, 3, 3), (2, 3)], [F64, F64], {}, ValueError, r"\bb of shape \(2, 3\) is ambiguous"),
+    ("det", [(3,)], [F64], {}, ValueError, r"\ba must have at least 2 dimension"),
+    ("cholesky", [(3, 3)], [F64], {}, ValueError, r"\ba is not positive definite"),
+    ("einsum", [(3, 4), (5, 6)], [F64, F64], {"subscripts": "ij,jk->ik"}, ValueError, r"arrays\[1\]: subscript 'j'"),
+    ("einsum", [(3, 4)], [F64], {"subscripts": "...j->j"}, ValueError, r"\bsubscripts=.*ellipsis"),
+    ("tensordot", [(3, 4), (5, 6)], [F64, F64], {"axes": 1}, ValueError, r"a's axis 1 \(size 4\) and b's axis 0"),
+    ("matrix_norm", [(3, 4)], [F64], {"ord": 3}, ValueError, r"\bord=3 is not supported"),
+    ("qr_r", [(2, 3)], [F64], {}, ValueError, r"\ba of shape \(2, 3\) has fewer rows than columns"),
+    ("eigvalsh", [(3, 4)], [F64], {}, ValueError, r"\ba must be a square matrix"),
+    ("svdvals", [(0, 3)], [F64], {}, ValueError, r"\ba of shape \(0, 3\) has no rows"),
 ]
 IDS = [f"{op}-{i}" for i, (op, *_rest) in enumerate(BAD_INPUTS)]
 
@@ -227,3 +242,34 @@ def test_backend_keeps_its_accumulation_promise(selected_backend, dtype):
         pytest.skip(f"{selected_backend.name} has no {dtype}: {selected_backend.unsupported_dtypes.get(dtype, '')}")
     problems = promise_problems(selected_backend, dtype, selected_backend.host_device)
     assert not problems, "; ".join(problems)
+
+
+# a factorisation's entries (reference/catalog_linalg.py: one per output) and how its factors multiply back to a
+FACTORISATIONS = {
+    "svd": (("svd_u", "svdvals", "svd_vh"), lambda u, s, vh: (u * s[..., None, :]) @ vh, "separated_norms", (2, 4, 3)),
+    "eigh": (
+        ("eigh_vectors", "eigvalsh"),
+        lambda v, w: (v * w[..., None, :]) @ np.swapaxes(v, -1, -2),
+        "separated_spectrum",
+        (2, 3, 3),
+    ),
+    "qr": (("qr_q", "qr_r"), lambda q, r: q @ r, "separated_norms", (2, 4, 3)),
+}
+
+
+@pytest.mark.cpu
+@pytest.mark.parametrize("factorisation", FACTORISATIONS)
+def test_factors_from_separate_entries_multiply_back_to_the_matrix(selected_backend, factorisation):
+    """The gauge lets a backend's factors differ from the reference's by signs, each compared on its own; the
+    invariant ties them together: the backend's own factors (U diag(s) Vh, V diag(w) V^T, Q R) give back a."""
+    entries, assemble, domain, shape = FACTORISATIONS[factorisation]
+    for entry in entries:
+        skip_if_unsupported(selected_backend, entry)
+    (a,) = sample(domain, (shape,), 7)
+    device = selected_backend.host_device
+    factors = [
+        selected_backend.to_numpy(selected_backend.run(entry, [selected_backend.asarray(a, "float64", device)]))
+        for entry in entries
+    ]
+    context = Context(factorisation, selected_backend.name, device, "float64", "invariant", "the factors' product")
+    assert_close(assemble(*factors), a, dtype="float64", rtol=1e-7, atol=1e-12, context=context)

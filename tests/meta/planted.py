@@ -9,7 +9,7 @@ import numpy as np
 
 from impls.declare import Divergence, fact_is
 from impls.numpy_backend import NumpyBackend
-from reference import elementwise, reductions
+from reference import elementwise, linalg, reductions
 
 
 class _Planted(NumpyBackend):
@@ -111,6 +111,75 @@ class MaxIgnoresNan(_Planted):
         return np.asarray(np.nanmax(x, axis=reductions.normalize_axes(axis, x.ndim), keepdims=keepdims))
 
 
+class InvVjpWithoutTransposes(_Planted):
+    """-a^-1 g a^-1 for inv's gradient: right for symmetric a only (the transposes of -a^-T g a^-T dropped)."""
+
+    name, op = "planted-inv-vjp", "inv"
+
+    def bad_vjp(self, g, a):
+        y = np.linalg.inv(a)
+        return (-(y @ g @ y),)
+
+
+class DetGradientVanishesWhereSingular(_Planted):
+    """det's gradient g det(a) a^-T, with 0 wherever det(a) = 0 (torch 2.13's behaviour): right wherever a is
+    invertible, wrong at singular matrices, where the derivative is the (finite) cofactor matrix."""
+
+    name, op = "planted-det-singular", "det"
+
+    def bad_vjp(self, g, a):
+        d = np.linalg.det(a)
+        if np.any(d == 0):
+            return (np.zeros_like(a),)
+        return (g[..., None, None] * d[..., None, None] * np.swapaxes(np.linalg.inv(a), -1, -2),)
+
+
+class SvdUFlipsSigns(_Planted):
+    """svd_u with the sign of every other column flipped, and its VJP consistent with that choice: another valid
+    SVD (U D, Vh D with D = diag(+-1)), which the gauge must accept."""
+
+    name, op = "planted-svd-u-signs", "svd_u"
+
+    @staticmethod
+    def _flips(u):
+        return np.where(np.arange(u.shape[-1]) % 2 == 0, -1.0, 1.0).astype(u.dtype)
+
+    def bad_forward(self, a):
+        u = linalg.svd_u(a)
+        return u * self._flips(u)
+
+    def bad_vjp(self, g, a):
+        return linalg.svd_u.vjp(g * self._flips(g), a)
+
+
+class SvdUMixesVectors(_Planted):
+    """svd_u with its first two columns rotated by 45 degrees: still orthonormal columns spanning the same space, but
+    not singular vectors (no sign flip can undo it)."""
+
+    name, op = "planted-svd-u-mixed", "svd_u"
+
+    def bad_forward(self, a):
+        u = linalg.svd_u(a).copy()
+        if u.shape[-1] > 1:
+            first, second = u[..., 0].copy(), u[..., 1].copy()
+            u[..., 0], u[..., 1] = (first + second) / np.sqrt(2), (second - first) / np.sqrt(2)
+        return u
+
+
+class SvdUVjpWithoutProjection(_Planted):
+    """svd_u's gradient without the term (I - U U^T) gU S^-1 V^T, which only a tall matrix (m > n) has."""
+
+    name, op = "planted-svd-u-vjp", "svd_u"
+
+    def bad_vjp(self, g, a):
+        u, s, vh = linalg.finite_svd(a)
+        full = linalg.svd_grad(a, gu=g)
+        if a.shape[-2] > s.shape[-1]:
+            utg = np.swapaxes(u, -1, -2) @ g
+            full = full - (g - u @ utg) @ (vh / s[..., :, None])
+        return (full,)
+
+
 ALL = [
     SigmoidVjpOffByTwo,
     TransposedMatmul,
@@ -120,6 +189,8 @@ ALL = [
     ReluGradOneAtZero,
     AbsKeepsNegativeZero,
     MaxIgnoresNan,
+    InvVjpWithoutTransposes,
+    DetGradientVanishesWhereSingular,
 ]
 
 

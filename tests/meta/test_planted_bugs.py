@@ -81,6 +81,21 @@ def test_max_dropping_nan_is_caught():
     assert any("NaN mask differs" in str(e) for e in failures)
 
 
+def test_inv_gradient_without_transposes_is_caught_on_every_case_of_matrices_larger_than_1x1():
+    """The sampled matrices are not symmetric, so -a^-1 g a^-1 differs from -a^-T g a^-T wherever n > 1."""
+    cases = [i for i, case in enumerate(get_spec("inv").cases) if case.shapes[0][-1] > 1]
+    found = mismatches(planted.InvVjpWithoutTransposes(), "vjp")
+    caught = {i for i in cases if any(f"--case {i} " in str(error) for error in found)}
+    assert len(cases) == 2 and caught == set(cases)
+
+
+def test_det_gradient_vanishing_at_singular_matrices_is_caught_only_by_the_singular_special_value():
+    backend = planted.DetGradientVanishesWhereSingular()
+    assert mismatches(backend, "vjp") == []  # the sampled matrices are invertible: Jacobi's formula holds
+    (failure,) = mismatches(backend, "special")
+    assert "det [special]" in str(failure) and "gradient with respect to a" in str(failure)
+
+
 @pytest.mark.parametrize("cls", planted.ALL, ids=lambda c: c.name)
 def test_every_planted_bug_is_caught_by_some_check(cls):
     backend = cls()
