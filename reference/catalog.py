@@ -11,7 +11,19 @@ from dataclasses import replace
 
 import numpy as np
 
-from reference import binary, catalog_linalg, catalog_nn, catalog_train, elementwise, layers, linalg, loops, optim, reductions, shape
+from reference import (
+    binary,
+    catalog_linalg,
+    catalog_nn,
+    catalog_train,
+    elementwise,
+    layers,
+    linalg,
+    loops,
+    optim,
+    reductions,
+    shape,
+)
 from reference.loops import LOOPS as LOOPS_BY_NAME
 from reference.spec import Case, LoopSpec, OpSpec, OptimizerSpec, Special, Tolerance
 
