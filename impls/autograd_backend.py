@@ -11,6 +11,7 @@ from impls.numpy_backend import FLOAT16_DIVERGENCES
 def _ops():
     from impls.autograd import functional as F
     from impls.autograd import ops as O
+    from impls.autograd import reductions
 
     unary = (*SAME_NAME_UNARY, "gelu")
     table = {name: getattr(O, name) for name in unary}
@@ -57,6 +58,7 @@ def _ops():
             )
         }
     )
+    table.update(reductions.OPS)  # prod, std, vector_norm, nansum, nanmean (#14)
     return table
 
 

@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from impls import numexpr_reductions
 from impls.base import Backend, BackendUnavailable, HostArrays
 from impls.declare import Divergence
 from reference._checks import normalize_axes
@@ -34,6 +35,7 @@ UNSUPPORTED = {
     "cross_entropy": "needs log_softmax (a nested reduction), which numexpr cannot express",
     "cross_entropy_probs": "needs log_softmax (a nested reduction), which numexpr cannot express",
     "nll_loss": "needs a gather by class index, which numexpr cannot express",
+    **numexpr_reductions.UNSUPPORTED,
 }
 for _name, _spec in CATALOG.items():
     if _spec.kind == "layer":
@@ -221,7 +223,7 @@ class NumexprBackend(HostArrays, Backend):
         numexpr.set_num_threads(numexpr.detect_number_of_cores())
 
     def implemented_ops(self):
-        return set(UNARY) | set(BINARY) | set(LOSSES) | {"sum", "mean", "var", "max", "min"}
+        return set(UNARY) | set(BINARY) | set(LOSSES) | {"sum", "mean", "var", "max", "min", *numexpr_reductions.OPS}
 
     # ---------------------------------------------------------------- evaluation helpers
     def evaluate(self, expression: str, dtype, **arrays) -> np.ndarray:
@@ -297,6 +299,8 @@ class NumexprBackend(HostArrays, Backend):
         return self.evaluate(expression, x.dtype, x=x, t=t, g=g, w=weight, n=x.size, **extra)
 
     def _reduction(self, name, x, params):
+        if name in numexpr_reductions.OPS:
+            return numexpr_reductions.forward(self, name, x, params)
         axes = normalize_axes(params.get("axis"), x.ndim)
         keep = params.get("keepdims", False)
         if name in ("max", "min"):
@@ -313,6 +317,8 @@ class NumexprBackend(HostArrays, Backend):
         return self.evaluate("s / d", x.dtype, s=squares, d=dof if dof > 0 else 0)
 
     def _reduction_grad(self, name, x, params, g):
+        if name in numexpr_reductions.OPS:
+            return numexpr_reductions.gradient(self, name, x, params, g)
         axes = normalize_axes(params.get("axis"), x.ndim)
         kept = g if params.get("keepdims", False) else g.reshape([1 if i in axes else n for i, n in enumerate(x.shape)])
         count = math.prod(x.shape[a] for a in axes)

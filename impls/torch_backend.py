@@ -16,6 +16,8 @@ import numpy as np
 
 from impls.base import SAME_NAME_UNARY, Backend, BackendUnavailable
 from impls.declare import Divergence, at_least
+from impls.torch_reductions import DECLARATIONS as REDUCTION_DECLARATIONS
+from impls.torch_reductions import reduction_ops
 from reference._checks import normalize_axes
 from reference.floats import numpy_dtype, round_values
 
@@ -107,6 +109,7 @@ def _ops(torch) -> dict:
         "concatenate": lambda *xs, axis: torch.cat(xs, dim=axis),
         "slice": lambda x, index: _slice(torch, x, index),
         **_nn_ops(torch),
+        **reduction_ops(torch, _reduction),
     }
 
 
@@ -301,6 +304,7 @@ DECLARATIONS = (
         when=(at_least("torch.onednn_isa", "avx512_core"),),
         returns=[NAN, NAN],
     ),
+    *REDUCTION_DECLARATIONS,
 )
 
 

@@ -126,8 +126,10 @@ def _reduction_plan(spec) -> AuditPlan:
         shape = draw(shapes(max_dims=3))
         x = draw(arrays(shape))
         params = {"axis": _axis(draw, len(shape)), "keepdims": draw(st.booleans())}
-        if spec.name == "var":
+        if spec.name in ("var", "std"):
             params["correction"] = draw(st.one_of(st.integers(0, 3), st.sampled_from([0.5, 1.5])))
+        if spec.name == "vector_norm":  # every order torch accepts; the reference's are 1, 2 and inf (declared)
+            params["ord"] = draw(st.sampled_from([1, 2, math.inf, 1.0, 2.0, 0, 3, 0.5, -1, -math.inf]))
         if spec.name in ("max", "min", "logsumexp") and x.ndim:
             x = mask_rows(draw, x, draw(st.integers(0, x.ndim - 1)))
         return Config((x,), params, draw(cotangent_seeds()))
@@ -266,7 +268,18 @@ def _beyond_torch_threshold(inputs, params):
     return bool(np.any(params.get("beta", 1.0) * x > 20))
 
 
+def _norm_order_beyond_reference(inputs, params):
+    return params.get("ord", 2) not in (1, 2, math.inf)
+
+
 DECLARED = {
+    "vector_norm": (
+        Unsupported(
+            "vector_norm",
+            "ord other than 1, 2 and inf is not supported (torch accepts any real order, 0 and -inf included)",
+            inputs=_norm_order_beyond_reference,
+        ),
+    ),
     "softplus": (
         Unsupported(
             "softplus",
