@@ -11,7 +11,7 @@ from impls.numpy_backend import FLOAT16_DIVERGENCES
 def _ops():
     from impls.autograd import functional as F
     from impls.autograd import ops as O
-    from impls.autograd import reductions
+    from impls.autograd import reductions, scans
 
     unary = (*SAME_NAME_UNARY, "gelu")
     table = {name: getattr(O, name) for name in unary}
@@ -59,6 +59,7 @@ def _ops():
         }
     )
     table.update(reductions.OPS)  # prod, std, vector_norm, nansum, nanmean (#14)
+    table.update(scans.OPS)  # cumsum, cumprod (#14)
     return table
 
 

@@ -427,7 +427,7 @@ class JaxBackend(Backend):
     dtypes = ("float32", "float64")
     autograd = True
     declarations = EAGER_DECLARATIONS
-    unsupported = dict.fromkeys(("prod", "std", "vector_norm", "nansum", "nanmean"), "not mapped to jax yet (#14)")
+    unsupported = dict.fromkeys(("prod", "std", "vector_norm", "nansum", "nanmean", "cumsum", "cumprod"), "#14: to do")
 
     def __init__(self):
         try:

@@ -17,9 +17,9 @@ MOVES_DATA = "data movement: numba arrays are NumPy arrays, so this would be Num
 UNSUPPORTED = {
     **{op: MOVES_DATA for op in ("transpose", "reshape", "concatenate", "slice")},
     **{
-        op: "no numba row kernel for it yet (#14: prod, std, vector_norm, nansum, nanmean were added to the catalog "
+        op: "no numba row kernel for it yet (#14: these reductions and scans were added to the catalog "
         "after the numba kernels; the row-reduction layout of impls/numba/reductions.py would take them)"
-        for op in ("prod", "std", "vector_norm", "nansum", "nanmean")
+        for op in ("prod", "std", "vector_norm", "nansum", "nanmean", "cumsum", "cumprod")
     },
 }
 LAYERS = ("conv2d", "max_pool2d", "avg_pool2d", "batch_norm", "batch_norm_eval", "layer_norm", "flatten")

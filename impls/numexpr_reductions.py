@@ -14,6 +14,8 @@ OPS = ("std", "nansum", "nanmean")
 UNSUPPORTED = {
     "prod": "the gradient is the product of the other elements, which needs prefix and suffix (cumulative) "
     "products: numexpr has no cumulative operation, and prod / x is 0/0 at a zero",
+    "cumsum": "numexpr has no cumulative (scan) operation: only elementwise expressions and whole-axis reductions",
+    "cumprod": "numexpr has no cumulative (scan) operation: only elementwise expressions and whole-axis reductions",
     "vector_norm": "the inf-norm and the 2-norm's rescaling need a NaN-propagating max, and numexpr's max() "
     "reduction skips NaN (see the max entry's declared divergence)",
 }

@@ -18,6 +18,8 @@ from impls.base import SAME_NAME_UNARY, Backend, BackendUnavailable
 from impls.declare import Divergence, at_least
 from impls.torch_reductions import DECLARATIONS as REDUCTION_DECLARATIONS
 from impls.torch_reductions import reduction_ops
+from impls.torch_scans import DECLARATIONS as SCAN_DECLARATIONS
+from impls.torch_scans import scan_ops
 from reference._checks import normalize_axes
 from reference.floats import numpy_dtype, round_values
 
@@ -110,6 +112,7 @@ def _ops(torch) -> dict:
         "slice": lambda x, index: _slice(torch, x, index),
         **_nn_ops(torch),
         **reduction_ops(torch, _reduction),
+        **scan_ops(torch),
     }
 
 
@@ -305,6 +308,7 @@ DECLARATIONS = (
         returns=[NAN, NAN],
     ),
     *REDUCTION_DECLARATIONS,
+    *SCAN_DECLARATIONS,
 )
 
 

@@ -98,6 +98,9 @@ def op_inputs(draw, spec: OpSpec, dtype: str):
             params["correction"] = draw(st.sampled_from([0, 1]))
         if name == "vector_norm":
             params["ord"] = draw(st.sampled_from([1, 2, math.inf]))
+    elif category == "scan":  # (#14) cumsum, cumprod: one axis, 0-d included
+        shapes = [draw(_shape())]
+        params = {"axis": draw(st.integers(-max(len(shapes[0]), 1), max(len(shapes[0]), 1) - 1))}
     elif name == "matmul":
         shapes = list(
             draw(

@@ -15,6 +15,7 @@ from reference import (
     binary,
     catalog_nn,
     catalog_reductions,
+    catalog_scans,
     elementwise,
     layers,
     linalg,
@@ -764,6 +765,7 @@ CATALOG: dict[str, OpSpec] = {
     spec.name: _with_half_support(spec)
     for spec in UNARY + BINARY + REDUCTIONS + LINALG_AND_SHAPE + catalog_nn.LAYERS + catalog_nn.LOSSES
     + list(catalog_reductions.ENTRIES)
+    + list(catalog_scans.ENTRIES)
 }
 
 

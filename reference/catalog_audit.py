@@ -142,6 +142,17 @@ def _reduction_plan(spec) -> AuditPlan:
     )
 
 
+def _scan_plan(spec) -> AuditPlan:
+    @st.composite
+    def configs(draw):
+        shape = draw(shapes(max_dims=3))
+        ndim = max(len(shape), 1)
+        axis = draw(st.integers(-ndim - 1, ndim))  # sometimes out of range: both sides must reject it
+        return Config((draw(arrays(shape)),), {"axis": axis}, draw(cotangent_seeds()))
+
+    return AuditPlan(configs, declarations=DECLARED.get(spec.name, ()), signed_zero=_signed_zero(spec))
+
+
 def _softmax_plan(spec) -> AuditPlan:
     @st.composite
     def configs(draw):
@@ -312,6 +323,8 @@ def _plan(spec) -> AuditPlan:
         return _softmax_plan(spec)
     if spec.category == "reduction":
         return _reduction_plan(spec)
+    if spec.category == "scan":
+        return _scan_plan(spec)
     if spec.name in SHAPED:
         return AuditPlan(SHAPED[spec.name], declarations=DECLARED.get(spec.name, ()), signed_zero=_signed_zero(spec))
     raise KeyError(f"no audit plan for {spec.name!r}: add one to {__name__}")
