@@ -11,7 +11,7 @@ from impls.numpy_backend import FLOAT16_DIVERGENCES
 def _ops():
     from impls.autograd import functional as F
     from impls.autograd import ops as O
-    from impls.autograd import reductions, scans
+    from impls.autograd import order, reductions, scans
 
     unary = (*SAME_NAME_UNARY, "gelu")
     table = {name: getattr(O, name) for name in unary}
@@ -60,6 +60,7 @@ def _ops():
     )
     table.update(reductions.OPS)  # prod, std, vector_norm, nansum, nanmean (#14)
     table.update(scans.OPS)  # cumsum, cumprod (#14)
+    table.update(order.OPS)  # max_dim, min_dim, median, sort (#14)
     return table
 
 

@@ -16,6 +16,10 @@ UNSUPPORTED = {
     "products: numexpr has no cumulative operation, and prod / x is 0/0 at a zero",
     "cumsum": "numexpr has no cumulative (scan) operation: only elementwise expressions and whole-axis reductions",
     "cumprod": "numexpr has no cumulative (scan) operation: only elementwise expressions and whole-axis reductions",
+    **dict.fromkeys(
+        ("max_dim", "min_dim", "median", "sort"),
+        "needs the index of an element (an argmax, a sort): numexpr computes values, never positions",
+    ),
     "vector_norm": "the inf-norm and the 2-norm's rescaling need a NaN-propagating max, and numexpr's max() "
     "reduction skips NaN (see the max entry's declared divergence)",
 }

@@ -16,6 +16,7 @@ import numpy as np
 
 from impls.base import SAME_NAME_UNARY, Backend, BackendUnavailable
 from impls.declare import Divergence, at_least
+from impls.torch_order import order_ops
 from impls.torch_reductions import DECLARATIONS as REDUCTION_DECLARATIONS
 from impls.torch_reductions import reduction_ops
 from impls.torch_scans import DECLARATIONS as SCAN_DECLARATIONS
@@ -113,6 +114,7 @@ def _ops(torch) -> dict:
         **_nn_ops(torch),
         **reduction_ops(torch, _reduction),
         **scan_ops(torch),
+        **order_ops(torch),
     }
 
 

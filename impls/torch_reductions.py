@@ -56,30 +56,44 @@ def _has_nan(inputs, params) -> bool:
     return bool(np.isnan(inputs[0]).any())
 
 
-def _infinite_without_zero(inputs, params) -> bool:
-    """Some slice of prod holds an infinity and no zero: torch's backward divides the product by x there."""
-    (x,) = inputs
-    axes = normalize_axes(params.get("axis"), x.ndim)
-    return bool(np.any(np.any(np.isinf(x), axis=axes) & ~np.any(x == 0, axis=axes)))
+def divides_inexactly(x, axes, zeros_help: bool = True) -> bool:
+    """Some slice (reduced over ``axes``) has no zero (``zeros_help``: torch's prod takes another path there), and
+    its product divided by one of its elements is not that element's gradient: an element or the product is
+    infinite, NaN or subnormal (where prod / x loses digits)."""
+    tiny = np.finfo(np.float64).tiny
+    with np.errstate(all="ignore"):
+        out = np.prod(x, axis=axes, keepdims=True)
+        odd = ~np.isfinite(x) | ((x != 0) & (np.abs(x) < tiny)) | ~np.isfinite(out) | (np.abs(out) < tiny)
+    return bool(np.any(np.any(odd, axis=axes) & ~(zeros_help & np.any(x == 0, axis=axes))))
 
 
-def _sum_of_squares_overflows(inputs, params) -> bool:
-    """ord 2 where Σ x² overflows float64 but the norm need not: torch does not rescale."""
+def _prod_divides_inexactly(inputs, params) -> bool:
     (x,) = inputs
-    with np.errstate(over="ignore"):
-        return params.get("ord", 2) == 2 and bool(np.any(np.isinf(x * x) & np.isfinite(x)))
+    return divides_inexactly(x, normalize_axes(params.get("axis"), x.ndim))
+
+
+def _sum_of_squares_leaves_range(inputs, params) -> bool:
+    """ord 2 where some x² overflows or underflows (to a subnormal or 0) while x is a normal number's neighbour:
+    torch does not rescale, so its norm is inf, or loses digits down to 0 (and its gradient, masked at 0, is 0)."""
+    (x,) = inputs
+    with np.errstate(over="ignore", under="ignore"):
+        squares = x * x
+    tiny = np.finfo(np.float64).tiny
+    leaves = (np.isinf(squares) & np.isfinite(x)) | ((x != 0) & (np.abs(squares) < tiny))
+    return params.get("ord", 2) == 2 and bool(np.any(leaves))
 
 
 DECLARATIONS = (
     Divergence(
         "prod",
-        "torch's prod backward divides the product by x when a slice has no zero, so an infinite element gets "
-        "inf/inf = NaN where its gradient is the (finite) product of the others",
+        "torch's prod backward divides the product by x when a slice has no zero: an infinite element gets "
+        "inf/inf = NaN where its gradient is the (finite) product of the others, a lone NaN NaN/NaN where it is "
+        "the empty product 1, and a subnormal product loses digits ([5e-324, 1.5]: 2, not 1.5)",
         check="special",
         variant="inf",
         returns=INF,
         grads=([NAN, INF, INF],),
-        inputs=_infinite_without_zero,
+        inputs=_prod_divides_inexactly,
     ),
     Divergence(
         "vector_norm",
@@ -101,11 +115,11 @@ DECLARATIONS = (
     ),
     Divergence(
         "vector_norm",
-        "torch's 2-norm is sqrt(Σ x²) without rescaling: inf once Σ x² overflows (|x| ~ 1.3e154 in float64), "
-        "where the norm is finite",
+        "torch's 2-norm is sqrt(Σ x²) without rescaling: inf once Σ x² overflows (|x| ~ 1.3e154 in float64) "
+        "where the norm is finite, and digits lost (down to 0, with a 0 gradient) once x² underflows",
         check="special",
         variant="overflow",
         returns=INF,
-        inputs=_sum_of_squares_overflows,
+        inputs=_sum_of_squares_leaves_range,
     ),
 )

@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from impls.declare import Divergence
+from impls.torch_reductions import divides_inexactly
 
 NAN, INF = math.nan, math.inf
 
@@ -20,35 +21,40 @@ def scan_ops(torch) -> dict:
     }
 
 
-def _all_negative_zeros(inputs, params) -> bool:
+def _starts_with_negative_zero(inputs, params) -> bool:
+    """Some slice starts with -0.0, so its first running sum (at least) is -0.0, which torch gives as +0.0."""
     (x,) = inputs
-    return x.ndim > 0 and bool(np.any(np.all((x == 0) & np.signbit(x), axis=params["axis"])))
+    if x.ndim == 0:
+        return False
+    first = np.take(x, 0, axis=params["axis"]) if x.shape[params["axis"]] else np.ones(1)
+    return bool(np.any((first == 0) & np.signbit(first)))
 
 
-def _infinite_without_zero(inputs, params) -> bool:
+def _cumprod_divides_inexactly(inputs, params) -> bool:
     (x,) = inputs
-    return x.ndim > 0 and bool(np.any(np.any(np.isinf(x), axis=params["axis"]) & ~np.any(x == 0, axis=params["axis"])))
+    return x.ndim > 0 and divides_inexactly(x, (params["axis"] % x.ndim,), zeros_help=False)
 
 
 DECLARATIONS = (
     Divergence(
         "cumsum",
-        "torch's CPU cumsum starts its accumulator at +0.0, so a running sum of -0.0s is +0.0 (IEEE 754 and "
-        "np.cumsum: -0.0)",
+        "torch's CPU cumsum starts its accumulator at +0.0, so a running sum of -0.0s (from the first element "
+        "on) is +0.0 (IEEE 754 and np.cumsum: -0.0)",
         check="special",
         variant="signed-zero",
         device="cpu",
         returns=[0.0, 0.0],
-        inputs=_all_negative_zeros,
+        inputs=_starts_with_negative_zero,
     ),
     Divergence(
         "cumprod",
-        "torch's cumprod backward divides the output by x where a slice has no zero, so an infinite element gets "
-        "inf/inf = NaN where its gradient (1 + x1 + x1 x2 = 9) is finite",
+        "torch's cumprod backward divides the output by x (before a slice's first zero too), so an infinite "
+        "element gets inf/inf = NaN where its gradient (1 + x1 + x1 x2 = 9) is finite (and loses digits at "
+        "subnormals)",
         check="special",
         variant="inf",
         returns=[INF, INF, INF],
         grads=([NAN, INF, INF],),
-        inputs=_infinite_without_zero,
+        inputs=_cumprod_divides_inexactly,
     ),
 )

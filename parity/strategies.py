@@ -98,9 +98,11 @@ def op_inputs(draw, spec: OpSpec, dtype: str):
             params["correction"] = draw(st.sampled_from([0, 1]))
         if name == "vector_norm":
             params["ord"] = draw(st.sampled_from([1, 2, math.inf]))
-    elif category == "scan":  # (#14) cumsum, cumprod: one axis, 0-d included
-        shapes = [draw(_shape())]
+    elif category in ("scan", "order"):  # (#14) cumsum, cumprod, max_dim, median, sort: one axis, 0-d included
+        shapes = [draw(_shape(min_side=int(category == "order")))]  # a selection over nothing has no value
         params = {"axis": draw(st.integers(-max(len(shapes[0]), 1), max(len(shapes[0]), 1) - 1))}
+        if name in ("max_dim", "min_dim", "median"):
+            params["keepdims"] = draw(st.booleans())
     elif name == "matmul":
         shapes = list(
             draw(

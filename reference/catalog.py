@@ -14,6 +14,7 @@ import numpy as np
 from reference import (
     binary,
     catalog_nn,
+    catalog_order,
     catalog_reductions,
     catalog_scans,
     elementwise,
@@ -766,6 +767,7 @@ CATALOG: dict[str, OpSpec] = {
     for spec in UNARY + BINARY + REDUCTIONS + LINALG_AND_SHAPE + catalog_nn.LAYERS + catalog_nn.LOSSES
     + list(catalog_reductions.ENTRIES)
     + list(catalog_scans.ENTRIES)
+    + list(catalog_order.ENTRIES)
 }
 
 
