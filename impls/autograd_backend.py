@@ -12,6 +12,7 @@ def _ops():
     from impls.autograd import functional as F
     from impls.autograd import linalg as LA
     from impls.autograd import ops as O
+    from impls.autograd import order, reductions, scans
 
     unary = (*SAME_NAME_UNARY, "gelu")
     table = {name: getattr(O, name) for name in unary}
@@ -59,6 +60,9 @@ def _ops():
             )
         }
     )
+    table.update(reductions.OPS)  # prod, std, vector_norm, nansum, nanmean (#14)
+    table.update(scans.OPS)  # cumsum, cumprod (#14)
+    table.update(order.OPS)  # max_dim, min_dim, median, sort (#14)
     return table
 
 

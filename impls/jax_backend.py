@@ -428,6 +428,22 @@ class JaxBackend(Backend):
     dtypes = ("float32", "float64")
     autograd = True
     declarations = EAGER_DECLARATIONS
+    unsupported = dict.fromkeys(
+        (
+            "prod",
+            "std",
+            "vector_norm",
+            "nansum",
+            "nanmean",
+            "cumsum",
+            "cumprod",
+            "max_dim",
+            "min_dim",
+            "median",
+            "sort",
+        ),
+        "#14: to do",
+    )  # noqa: E501
 
     def __init__(self):
         try:

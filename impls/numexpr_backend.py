@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from impls import numexpr_reductions
 from impls.base import Backend, BackendUnavailable, HostArrays
 from impls.declare import Divergence
 from reference._checks import normalize_axes
@@ -39,6 +40,7 @@ UNSUPPORTED = {
         op: NOT_ELEMENTWISE.format(what="linear algebra (factorisations, contractions)")
         for op in (*LAPACK_ENTRIES, *CONTRACTIONS)
     },
+    **numexpr_reductions.UNSUPPORTED,
 }
 for _name, _spec in CATALOG.items():
     if _spec.kind == "layer":
@@ -226,7 +228,7 @@ class NumexprBackend(HostArrays, Backend):
         numexpr.set_num_threads(numexpr.detect_number_of_cores())
 
     def implemented_ops(self):
-        return set(UNARY) | set(BINARY) | set(LOSSES) | {"sum", "mean", "var", "max", "min"}
+        return set(UNARY) | set(BINARY) | set(LOSSES) | {"sum", "mean", "var", "max", "min", *numexpr_reductions.OPS}
 
     # ---------------------------------------------------------------- evaluation helpers
     def evaluate(self, expression: str, dtype, **arrays) -> np.ndarray:
@@ -302,6 +304,8 @@ class NumexprBackend(HostArrays, Backend):
         return self.evaluate(expression, x.dtype, x=x, t=t, g=g, w=weight, n=x.size, **extra)
 
     def _reduction(self, name, x, params):
+        if name in numexpr_reductions.OPS:
+            return numexpr_reductions.forward(self, name, x, params)
         axes = normalize_axes(params.get("axis"), x.ndim)
         keep = params.get("keepdims", False)
         if name in ("max", "min"):
@@ -318,6 +322,8 @@ class NumexprBackend(HostArrays, Backend):
         return self.evaluate("s / d", x.dtype, s=squares, d=dof if dof > 0 else 0)
 
     def _reduction_grad(self, name, x, params, g):
+        if name in numexpr_reductions.OPS:
+            return numexpr_reductions.gradient(self, name, x, params, g)
         axes = normalize_axes(params.get("axis"), x.ndim)
         kept = g if params.get("keepdims", False) else g.reshape([1 if i in axes else n for i, n in enumerate(x.shape)])
         count = math.prod(x.shape[a] for a in axes)

@@ -17,6 +17,11 @@ import numpy as np
 from impls.base import SAME_NAME_UNARY, Backend, BackendUnavailable
 from impls.declare import Divergence, at_least
 from impls.torch_linalg import LINALG_DECLARATIONS, linalg_ops
+from impls.torch_order import order_ops
+from impls.torch_reductions import DECLARATIONS as REDUCTION_DECLARATIONS
+from impls.torch_reductions import reduction_ops
+from impls.torch_scans import DECLARATIONS as SCAN_DECLARATIONS
+from impls.torch_scans import scan_ops
 from reference._checks import normalize_axes
 from reference.floats import numpy_dtype, round_values
 
@@ -109,6 +114,9 @@ def _ops(torch) -> dict:
         "slice": lambda x, index: _slice(torch, x, index),
         **_nn_ops(torch),
         **linalg_ops(torch),
+        **reduction_ops(torch, _reduction),
+        **scan_ops(torch),
+        **order_ops(torch),
     }
 
 
@@ -304,6 +312,8 @@ DECLARATIONS = (
         returns=[NAN, NAN],
     ),
     *LINALG_DECLARATIONS,
+    *REDUCTION_DECLARATIONS,
+    *SCAN_DECLARATIONS,
 )
 
 

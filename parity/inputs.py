@@ -34,6 +34,11 @@ def _real(rng, shape):
     return rng.uniform(-3.0, 3.0, shape)
 
 
+def _unit(rng, shape):
+    # |x| <= 1: every partial product of any number of them stays within range (prod: no order-dependent overflow)
+    return rng.uniform(-1.0, 1.0, shape)
+
+
 def _positive(rng, shape):
     return rng.uniform(0.1, 4.0, shape)
 
@@ -170,6 +175,7 @@ DOMAINS: dict[str, Sampler] = {
     "dropout": _dropout,
     "real": _each(_real),
     "positive": _each(_positive),
+    "unit": _each(_unit),
     "nonzero": _each(_nonzero),
     "above_minus_one": _each(_above_minus_one),
     "nonzero_denominator": _nonzero_denominator,

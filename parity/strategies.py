@@ -23,6 +23,7 @@ SUBNORMAL = 5e-324  # as a lower bound: the dtype's smallest subnormal (subnorma
 BOUNDS = {
     "real": (-30.0, 30.0),
     "positive": (SUBNORMAL, 1e3),
+    "unit": (-1.0, 1.0),
     "nonzero": (-1e3, 1e3),
     "above_minus_one": (-0.999, 1e3),
     "distinct_pair": (-30.0, 30.0),
@@ -93,8 +94,15 @@ def op_inputs(draw, spec: OpSpec, dtype: str):
     elif category == "reduction":
         shapes = [draw(_shape(min_side=1))]
         params = {"axis": _axis_param(draw, len(shapes[0])), "keepdims": draw(st.booleans())}
-        if name == "var":
+        if name in ("var", "std"):
             params["correction"] = draw(st.sampled_from([0, 1]))
+        if name == "vector_norm":
+            params["ord"] = draw(st.sampled_from([1, 2, math.inf]))
+    elif category in ("scan", "order"):  # (#14) cumsum, cumprod, max_dim, median, sort: one axis, 0-d included
+        shapes = [draw(_shape(min_side=int(category == "order")))]  # a selection over nothing has no value
+        params = {"axis": draw(st.integers(-max(len(shapes[0]), 1), max(len(shapes[0]), 1) - 1))}
+        if name in ("max_dim", "min_dim", "median"):
+            params["keepdims"] = draw(st.booleans())
     elif name == "matmul":
         shapes = list(
             draw(

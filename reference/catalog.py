@@ -15,6 +15,9 @@ from reference import (
     binary,
     catalog_linalg,
     catalog_nn,
+    catalog_order,
+    catalog_reductions,
+    catalog_scans,
     catalog_train,
     elementwise,
     layers,
@@ -763,8 +766,16 @@ def _with_half_support(spec: OpSpec) -> OpSpec:
 
 CATALOG: dict[str, OpSpec] = {
     spec.name: _with_half_support(spec)
-    for spec in UNARY + BINARY + REDUCTIONS + LINALG_AND_SHAPE + catalog_nn.LAYERS + catalog_nn.LOSSES
+    for spec in UNARY
+    + BINARY
+    + REDUCTIONS
+    + LINALG_AND_SHAPE
+    + catalog_nn.LAYERS
+    + catalog_nn.LOSSES
     + list(catalog_linalg.ENTRIES)
+    + list(catalog_reductions.ENTRIES)
+    + list(catalog_scans.ENTRIES)
+    + list(catalog_order.ENTRIES)
 }
 
 

@@ -98,6 +98,15 @@ def _centred_variance_vanishes(inputs, params):
 
 
 ORACLE_BUGS = {
+    "std": (
+        OracleBug(
+            "torch.std's backward divides by N - correction as it is (and by 2 std = inf), while its forward divides "
+            "by max(N - correction, 0): over a dim, where correction > N, the gradient of an infinite std is 0",
+            "tests/test_divergences_reductions.py::test_torch_std_gradient_ignores_the_clamp_of_its_forward",
+            _no_degrees_of_freedom,
+            check="vjp",
+        ),
+    ),
     "rmsprop": (
         OracleBug(
             "where centred RMSprop's variance estimate square_avg - grad_avg**2 vanishes (alpha ~ 0, repeated "
@@ -126,8 +135,10 @@ def _reduction_plan(spec) -> AuditPlan:
         shape = draw(shapes(max_dims=3))
         x = draw(arrays(shape))
         params = {"axis": _axis(draw, len(shape)), "keepdims": draw(st.booleans())}
-        if spec.name == "var":
+        if spec.name in ("var", "std"):
             params["correction"] = draw(st.one_of(st.integers(0, 3), st.sampled_from([0.5, 1.5])))
+        if spec.name == "vector_norm":  # every order torch accepts; the reference's are 1, 2 and inf (declared)
+            params["ord"] = draw(st.sampled_from([1, 2, math.inf, 1.0, 2.0, 0, 3, 0.5, -1, -math.inf]))
         if spec.name in ("max", "min", "logsumexp") and x.ndim:
             x = mask_rows(draw, x, draw(st.integers(0, x.ndim - 1)))
         return Config((x,), params, draw(cotangent_seeds()))
@@ -138,6 +149,20 @@ def _reduction_plan(spec) -> AuditPlan:
         signed_zero=_signed_zero(spec),
         oracle_bugs=ORACLE_BUGS.get(spec.name, ()),
     )
+
+
+def _scan_plan(spec) -> AuditPlan:
+    @st.composite
+    def configs(draw):
+        shape = draw(shapes(max_dims=3))
+        ndim = max(len(shape), 1)
+        axis = draw(st.integers(-ndim - 1, ndim))  # sometimes out of range: both sides must reject it
+        params = {"axis": axis}
+        if "keepdims" in keyword_parameters(spec.forward):
+            params["keepdims"] = draw(st.booleans())
+        return Config((draw(arrays(shape)),), params, draw(cotangent_seeds()))
+
+    return AuditPlan(configs, declarations=DECLARED.get(spec.name, ()), signed_zero=_signed_zero(spec))
 
 
 def _softmax_plan(spec) -> AuditPlan:
@@ -273,7 +298,38 @@ def _beyond_torch_threshold(inputs, params):
     return bool(np.any(params.get("beta", 1.0) * x > 20))
 
 
+def _nearly_constant_slice(inputs, params):
+    """Some slice of std is constant up to rounding: its std is 0 or a rounding residue, the kink where the
+    gradient is 0 by convention on one side and (x - mean) / (dof std) of residues on the other."""
+    (x,) = inputs
+    axes = normalize_axes(params.get("axis"), x.ndim)
+    if not x.size:
+        return False
+    spread = np.max(x, axis=axes, initial=-np.inf) - np.min(x, axis=axes, initial=np.inf)
+    scale = np.max(np.abs(x), axis=axes, initial=0.0)
+    return bool(np.any(~(spread > 1e-12 * scale)))
+
+
+def _norm_order_beyond_reference(inputs, params):
+    return params.get("ord", 2) not in (1, 2, math.inf)
+
+
 DECLARED = {
+    "std": (
+        Divergence(
+            "std",
+            "at a constant slice std is 0 and its gradient 0/0: 0 by convention (torch's too), but torch and the "
+            "reference round the mean differently, so one may see a residue where the other sees 0",
+            inputs=_nearly_constant_slice,
+        ),
+    ),
+    "vector_norm": (
+        Unsupported(
+            "vector_norm",
+            "ord other than 1, 2 and inf is not supported (torch accepts any real order, 0 and -inf included)",
+            inputs=_norm_order_beyond_reference,
+        ),
+    ),
     "softplus": (
         Unsupported(
             "softplus",
@@ -308,6 +364,8 @@ def _plan(spec) -> AuditPlan:
         return _reduction_plan(spec)
     if spec.name in catalog_linalg_audit.PLANS:
         return catalog_linalg_audit.PLANS[spec.name]
+    if spec.category in ("scan", "order"):  # (#14) one int axis
+        return _scan_plan(spec)
     if spec.name in SHAPED:
         return AuditPlan(SHAPED[spec.name], declarations=DECLARED.get(spec.name, ()), signed_zero=_signed_zero(spec))
     raise KeyError(f"no audit plan for {spec.name!r}: add one to {__name__}")

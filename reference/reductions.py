@@ -200,3 +200,149 @@ def log_softmax(x, axis=-1):
 def log_softmax_vjp(g, x, axis=-1):
     p = np.exp(_log_softmax(x, normalize_axis(axis, x.ndim)))
     return (g - p * np.sum(g, axis=axis, keepdims=True),)
+
+
+# ---------------------------------------------------------------- prod, std, vector norms, nansum, nanmean (#14)
+# Their catalog entries (cases, special values, tolerances and the backends' disagreements) are in
+# reference/catalog_reductions.py.
+def _rows_last(x, axes):
+    """``x`` with ``axes`` moved last and merged into one axis of ``n`` elements, and the permutation used."""
+    kept = [a for a in range(x.ndim) if a not in axes]
+    perm = kept + list(axes)
+    moved = np.transpose(x, perm)
+    n = math.prod(x.shape[a] for a in axes)
+    return moved.reshape(tuple(x.shape[a] for a in kept) + (n,)), perm
+
+
+def _rows_back(rows, x, perm):
+    """Undo :func:`_rows_last` for an array of ``rows``' shape: ``x``'s shape and axis order again."""
+    moved = rows.reshape(tuple(x.shape[a] for a in perm))
+    inverse = [perm.index(i) for i in range(x.ndim)]  # Python ints: a host np.argsort would not pass to CuPy
+    return np.transpose(moved, inverse)
+
+
+def _exclusive_products(rows):
+    """For every element of the last axis, the product of all the *other* elements of its row, without a
+    division: prefix product times suffix product.  Exact where prod / x is not: at zeros (0/0) and infinities."""
+    ones = np.ones_like(rows[..., :1])
+    before = np.concatenate([ones, np.cumprod(rows[..., :-1], axis=-1)], axis=-1)
+    flipped = np.flip(rows, axis=-1)
+    after = np.flip(np.concatenate([ones, np.cumprod(flipped[..., :-1], axis=-1)], axis=-1), axis=-1)
+    return before * after
+
+
+@reference_op(("x",), _check_reduce)
+def prod(x, axis=None, keepdims=False):
+    """Product over ``axis``; the empty product is 1."""
+    return np.prod(x, axis=_axes(x, axis), keepdims=keepdims)
+
+
+@vjp_of(prod)
+def prod_vjp(g, x, axis=None, keepdims=False):
+    # d prod / d x_i = the product of the other elements, formed without dividing the product by x_i: with one
+    # zero in a slice only that zero's gradient is nonzero, with two every gradient is 0, and an infinite
+    # element gets the (finite) product of the others, where prod / x gives 0/0 or inf/inf = NaN.
+    axes = _axes(x, axis)
+    rows, perm = _rows_last(x, axes)
+    others = _rows_back(_exclusive_products(rows), x, perm)
+    return (_keep(g, x, axis, keepdims) * others,)
+
+
+@reference_op(("x",), _check_var)
+def std(x, axis=None, *, correction, keepdims=False):
+    """sqrt(var(x, correction)): Σ(x - mean)² / max(N - correction, 0), square-rooted.  ``correction`` has no
+    default (np.std: ddof=0, torch.std: correction=1), as for :func:`var`."""
+    return np.sqrt(var(x, axis=axis, correction=correction, keepdims=keepdims))
+
+
+@vjp_of(std)
+def std_vjp(g, x, axis=None, *, correction, keepdims=False):
+    # d std = d var / (2 std) = (x - mean) / (dof * std); where std == 0 (a constant slice) that is 0/0, and the
+    # gradient is 0 there, as torch's std_backward masks it (the subgradient of a kink at its minimum).
+    axes = _axes(x, axis)
+    centred = x - np.mean(x, axis=axes, keepdims=True)
+    dof = _degrees_of_freedom(x, axis, correction)
+    s = std(x, axis=axis, correction=correction, keepdims=True)
+    return (np.where(s == 0, 0.0, _keep(g, x, axis, keepdims) * centred / (dof * s)),)
+
+
+NORM_ORDERS = (1, 2, math.inf)
+
+
+def _check_vector_norm(x, ord=2, axis=None, keepdims=False) -> None:  # noqa: A002 - torch's name
+    _check_reduce(x, axis, keepdims)
+    require_real(ord, "ord")
+    if ord not in NORM_ORDERS:
+        raise ValueError(f"ord={ord} is not supported: the reference's vector norms are ord = 1, 2 and inf")
+    if ord == math.inf:  # a maximum over nothing, as max: torch refuses it too
+        _check_nonempty_reduce(x, axis, keepdims)
+
+
+@reference_op(("x",), _check_vector_norm)
+def vector_norm(x, ord=2, axis=None, keepdims=False):  # noqa: A002 - torch's name
+    """The vector ``ord``-norm over ``axis`` (``torch.linalg.vector_norm``): Σ|x| (1), sqrt(Σ x²) (2, computed
+    scaled by max|x|, so it overflows only where the norm itself does) or max|x| (inf)."""
+    axes = _axes(x, axis)
+    magnitude = np.abs(x)
+    if ord == 1:
+        return _xp.sum_from_negative_zero(magnitude, axes, keepdims) + 0.0  # |x| >= +0: the sum is +0 at least
+    if ord == 2:
+        # scaled by the largest |x| (as LAPACK's nrm2), so that Σ x² overflows only where the norm does: torch's
+        # and NumPy's unscaled sqrt(Σ x²) is inf from |x| ~ 1.3e154 in float64 (1.8e19 float32, 256 float16)
+        largest = _xp.max_at_least(magnitude, axes, 0.0)
+        scale = np.where((largest > 0) & np.isfinite(largest), largest, 1.0)
+        scaled = x / scale
+        out = scale * np.sqrt(np.sum(scaled * scaled, axis=axes, keepdims=True))
+        return out if keepdims else np.squeeze(out, axis=axes)
+    return np.max(magnitude, axis=axes, keepdims=keepdims)
+
+
+@vjp_of(vector_norm)
+def vector_norm_vjp(g, x, ord=2, axis=None, keepdims=False):  # noqa: A002 - torch's name
+    # ord 1: g sign(x), 0 at 0.  ord 2: g x / norm, 0 where norm == 0 (torch masks the 0/0 of the zero vector).
+    # ord inf: the maximum's gradient, split evenly among the elements whose |x| ties for it, a NaN counted as the
+    # maximum (torch's rule): g sign(x) mask / count.  sign(NaN) is NaN here; torch's sgn(NaN) is 0.
+    g = _keep(g, x, axis, keepdims)
+    if ord == 1:
+        return (g * np.sign(x),)
+    norm = vector_norm(x, ord=ord, axis=axis, keepdims=True)
+    if ord == 2:
+        return (np.where(norm == 0, 0.0, g * x / norm),)
+    mask = (np.abs(x) == norm) | np.isnan(x)
+    count = np.sum(mask, axis=_axes(x, axis), keepdims=True)
+    return (np.where(mask, g * np.sign(x) / count, 0.0),)
+
+
+def _without_nan(x):
+    return np.where(np.isnan(x), -0.0, x)
+
+
+@reference_op(("x",), _check_reduce)
+def nansum(x, axis=None, keepdims=False):
+    """Sum over ``axis`` with NaN counted as zero (an all-NaN slice sums to zero); from -0.0, as :func:`sum`."""
+    return _xp.sum_from_negative_zero(_without_nan(x), _axes(x, axis), keepdims)
+
+
+@vjp_of(nansum)
+def nansum_vjp(g, x, axis=None, keepdims=False):
+    return (np.where(np.isnan(x), 0.0, _keep(g, x, axis, keepdims)),)
+
+
+def _count_numbers(x, axis):
+    return np.sum(~np.isnan(x), axis=_axes(x, axis), keepdims=True)
+
+
+@reference_op(("x",), _check_reduce)
+def nanmean(x, axis=None, keepdims=False):
+    """Mean of the elements that are not NaN over ``axis``; NaN for an all-NaN slice (0/0)."""
+    total = nansum(x, axis=axis, keepdims=True)
+    out = total / _count_numbers(x, axis)
+    return out if keepdims else np.squeeze(out, axis=_axes(x, axis))
+
+
+@vjp_of(nanmean)
+def nanmean_vjp(g, x, axis=None, keepdims=False):
+    # g / count at the numbers, 0 at the NaNs; an all-NaN slice has count 0 and its NaN mean a NaN gradient
+    # ((g / 0) * 0), which is what torch's nanmean (nansum / count, differentiated) gives too.
+    share = _keep(g, x, axis, keepdims) / _count_numbers(x, axis)
+    return (share * ~np.isnan(x),)

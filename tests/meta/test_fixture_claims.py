@@ -35,6 +35,7 @@ def test_cotangents_are_random_not_all_ones(shape):
 
 DOMAIN_CLAIMS = {
     "positive": lambda xs: all(np.all(x > 0) for x in xs),
+    "unit": lambda xs: all(np.all(np.abs(x) <= 1) for x in xs),
     "nonzero": lambda xs: all(np.all(np.abs(x) >= 0.1) for x in xs),
     "above_minus_one": lambda xs: all(np.all(x > -1) for x in xs),
     "nonzero_denominator": lambda xs: np.all(np.abs(xs[1]) >= 0.1),
