@@ -10,6 +10,7 @@ from impls.numpy_backend import FLOAT16_DIVERGENCES
 
 def _ops():
     from impls.autograd import functional as F
+    from impls.autograd import indexing
     from impls.autograd import ops as O
 
     unary = (*SAME_NAME_UNARY, "gelu")
@@ -57,6 +58,7 @@ def _ops():
             )
         }
     )
+    table.update(indexing.OPS)
     return table
 
 

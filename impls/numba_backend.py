@@ -15,7 +15,12 @@ from reference._checks import normalize_axes, normalize_axis
 
 MOVES_DATA = "data movement: numba arrays are NumPy arrays, so this would be NumPy's own op, not a numba kernel"
 UNSUPPORTED = {
-    **{op: MOVES_DATA for op in ("transpose", "reshape", "concatenate", "slice")},
+    **{op: MOVES_DATA for op in ("transpose", "reshape", "concatenate", "slice", "take_along_axis", "index_select")},
+    **{
+        op: "no numba kernel yet: a scatter-add loop (repeated indices accumulating in index order) and its gather "
+        "backward are not written; NumPy's np.add.at would not be a numba kernel"
+        for op in ("scatter_add", "index_add")
+    },
 }
 LAYERS = ("conv2d", "max_pool2d", "avg_pool2d", "batch_norm", "batch_norm_eval", "layer_norm", "flatten")
 REDUCTIONS = ("sum", "mean", "var", "max", "min", "logsumexp")

@@ -34,6 +34,8 @@ UNSUPPORTED = {
     "cross_entropy": "needs log_softmax (a nested reduction), which numexpr cannot express",
     "cross_entropy_probs": "needs log_softmax (a nested reduction), which numexpr cannot express",
     "nll_loss": "needs a gather by class index, which numexpr cannot express",
+    **{op: NOT_ELEMENTWISE.format(what="indexed reads or writes (gathers, scatter-adds)")
+       for op in ("take_along_axis", "index_select", "scatter_add", "index_add")},  # fmt: skip
 }
 for _name, _spec in CATALOG.items():
     if _spec.kind == "layer":

@@ -16,6 +16,7 @@ import numpy as np
 
 from impls.base import SAME_NAME_UNARY, Backend, BackendUnavailable
 from impls.declare import Divergence, at_least
+from impls.torch_indexing import indexing_ops
 from reference._checks import normalize_axes
 from reference.floats import numpy_dtype, round_values
 
@@ -107,6 +108,7 @@ def _ops(torch) -> dict:
         "concatenate": lambda *xs, axis: torch.cat(xs, dim=axis),
         "slice": lambda x, index: _slice(torch, x, index),
         **_nn_ops(torch),
+        **indexing_ops(torch),
     }
 
 

@@ -150,3 +150,19 @@ def round_to(arrays, dtype: str) -> tuple[np.ndarray, ...]:
     exactly; :func:`reference.floats.round_values`: to nearest, ties to even, subnormals, overflow to inf,
     bfloat16 included); integer arrays (class indices) pass through unchanged."""
     return tuple(a if a is None or np.asarray(a).dtype.kind in "iu" else round_values(a, dtype) for a in arrays)
+
+
+# ---------------------------------------------------------------- indices (reference/indexing.py, issue #14)
+def _indices(rng, shape, bound: int) -> np.ndarray:
+    """int64 indices in [0, bound): repeats wherever the index has more elements than ``bound``."""
+    return rng.integers(0, max(bound, 1), shape).astype(np.int64)
+
+
+def _index_second(rng, shapes):
+    # (x, index, src...): the index addresses x's shortest axis in full (catalog cases index that axis), so every
+    # index in range is drawn, and repeats whenever the index is longer than the axis
+    x, index, *rest = shapes
+    return (_real(rng, x), _indices(rng, index, min(x, default=1)), *(_real(rng, s) for s in rest))
+
+
+DOMAINS["index_second"] = _index_second

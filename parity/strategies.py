@@ -124,7 +124,7 @@ def op_inputs(draw, spec: OpSpec, dtype: str):
         params = {"index": tuple(_slice_for(draw, n) for n in shape[:depth])}
     elif name in GEOMETRY:
         shapes, params = draw(GEOMETRY[name]())
-    elif category in ("layer", "loss"):
+    elif category in ("layer", "loss", "indexing"):
         # shapes from the catalog's cases, values from the entry's seeded sampler with a drawn seed
         case = draw(st.sampled_from(spec.cases))
         inputs = sample(spec.domain, case.shapes, draw(st.integers(0, 2**32 - 1)))

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from reference import binary, catalog_nn, elementwise, layers, linalg, loops, optim, reductions, shape
+from reference import binary, catalog_indexing, catalog_nn, elementwise, layers, linalg, loops, optim, reductions, shape
 from reference.loops import LOOPS as LOOPS_BY_NAME
 from reference.spec import Case, LoopSpec, OpSpec, OptimizerSpec, Special, Tolerance
 
@@ -746,12 +746,17 @@ def _with_half_support(spec: OpSpec) -> OpSpec:
     spec = replace(spec, specials=spec.specials + HALF_SPECIALS.get(spec.name, ()))
     if spec.name in ADDED_ACCUMULATION and spec.accumulation is None:
         spec = replace(spec, accumulation=ADDED_ACCUMULATION[spec.name])
-    return replace(spec, summation=spec.name in SUMMATION, products_vjp=spec.name in PRODUCTS_VJP)
+    return replace(
+        spec,
+        summation=spec.summation or spec.name in SUMMATION,
+        products_vjp=spec.products_vjp or spec.name in PRODUCTS_VJP,
+    )
 
 
 CATALOG: dict[str, OpSpec] = {
     spec.name: _with_half_support(spec)
     for spec in UNARY + BINARY + REDUCTIONS + LINALG_AND_SHAPE + catalog_nn.LAYERS + catalog_nn.LOSSES
+    + list(catalog_indexing.ENTRIES)
 }
 
 

@@ -291,7 +291,7 @@ class OpSpec:
         n = max(int(np.size(cotangent)), 1)
         steps = math.ceil(math.log2(n)) if n > 1 else 0
         factor = (steps + 2) * self._unit_roundoff(dtype, accumulator, True)
-        absolute = [None if x is None or np.asarray(x).dtype.kind in "iu" else np.asarray(np.abs(x)) for x in inputs]
+        absolute = [x if x is None or np.asarray(x).dtype.kind in "iu" else np.asarray(np.abs(x)) for x in inputs]
         with np.errstate(all="ignore"):
             magnitudes = self.vjp(np.asarray(np.abs(cotangent)), *absolute, **params)
         bounds = (factor * np.abs(np.asarray(m, dtype=np.float64)) for m in magnitudes)

@@ -105,6 +105,14 @@ BAD_INPUTS = [
         TypeError,
         r"\bweight has dtype float32 but input has float64",
     ),
+    # indexing (reference/indexing.py): np.ones gives index 1, out of range along a size-1 axis
+    ("index_select", [(3, 1), (2,)], [F64, "int64"], {"axis": 1}, ValueError, r"\bindex holds index 1 outside \[0, 1"),
+    ("index_select", [(3, 2), (2, 1)], [F64, "int64"], {"axis": 1}, ValueError, r"\bindex must have 1 dimension"),
+    ("take_along_axis", [(3, 4), (3,)], [F64, "int64"], {"axis": 1}, ValueError, r"\bindices must have x's 2 dim"),
+    ("take_along_axis", [(3, 4), (3, 2)], [F64, F64], {"axis": 1}, TypeError, r"\bindices must hold int64 or int32"),
+    ("take_along_axis", [(3, 4), (4, 2)], [F64, "int64"], {"axis": 1}, ValueError, r"\bindices has size 4 in dim"),
+    ("scatter_add", [(3, 4), (3, 2), (3, 3)], [F64, "int64", F64], {"axis": 1}, ValueError, r"\bsrc must have index's"),
+    ("index_add", [(3, 4), (2,), (3, 2)], [F64, "int64", "float32"], {"axis": 1}, TypeError, r"\bsrc has dtype float3"),
     (
         "binary_cross_entropy_with_logits",
         [(4, 3), (4, 3), None, (4,)],
@@ -172,6 +180,19 @@ def test_class_index_out_of_range_is_refused(selected_backend):
         selected_backend.run("cross_entropy", [x, t])
     with pytest.raises(ValueError, match=r"\btarget holds class index 7 outside \[0, 3\)"):
         get_spec("cross_entropy").forward(np.zeros((2, 3)), np.array([0, 7]))
+
+
+@pytest.mark.cpu
+@pytest.mark.parametrize("index", [[0, -1], [0, 3]])
+def test_index_out_of_range_is_refused(selected_backend, index):
+    """A negative index (NumPy's take counts it from the end, torch raises) and one past the end: ValueError."""
+    skip_if_unsupported(selected_backend, "index_select")
+    x = selected_backend.asarray(np.zeros((2, 3)), "float64", selected_backend.host_device)
+    i = selected_backend.asarray(np.array(index), "int64", selected_backend.host_device)
+    with pytest.raises(ValueError, match=rf"\bindex holds index {index[1]} outside \[0, 3\) along axis 1"):
+        selected_backend.run("index_select", [x, i], {"axis": 1})
+    with pytest.raises(ValueError, match=rf"\bindex holds index {index[1]} outside \[0, 3\) along axis 1"):
+        get_spec("index_select").forward(np.zeros((2, 3)), np.array(index), axis=1)
 
 
 @pytest.mark.cpu

@@ -1,0 +1,205 @@
+"""Catalog entries of the indexing family (:mod:`reference.indexing`): gathers and accumulating scatters.
+
+Conventions every entry here shares:
+
+* index inputs are int64 arrays in ``[0, size)`` (torch's rule; a negative or too large index is a ``ValueError``
+  naming the argument, from the reference and every backend adapter, which run the same validation) and get no
+  gradient; the cases' indices come from the ``index_second`` sampler (parity.inputs): they address x's shortest
+  axis in full and repeat whenever the index is longer than it;
+* gathers move values without arithmetic (NaN, inf and -0.0 come through) and their VJPs scatter-add the
+  cotangent, so a repeated index accumulates its cotangents; scatters add, so a repeated index accumulates its
+  values, in an order the backend picks: on a GPU torch's scatter_add/index_add are atomic adds whose order
+  changes from run to run, so float32 sums there are not reproducible bit for bit (torch's documentation,
+  "Reproducibility"); the allowance below covers every order.
+
+Which backends disagree: none on values; torch refuses a negative index where NumPy's ``take`` counts it from the
+end (the reference follows torch); torch.index_select also accepts int32 indices, which the reference refuses
+(the audit declares it).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from reference import indexing
+from reference.spec import Case, OpSpec, Special
+
+INF, NAN = math.inf, math.nan
+MOVES_VALUES = "moves values without arithmetic: NaN, inf and -0.0 come through unchanged"
+
+
+def _scatter_terms(coordinates_of):
+    """The accumulation allowance of a scatter-add: every output element is x plus the src elements sent to it, a
+    sum of ``1 + (most repeats)`` terms whose magnitude is ``|x| + scatter_add(|src|)``.  The bound
+    (ceil(log2 n) + 2) u M is Higham's for pairwise sums; for sums in *any* order (GPU atomics) the bound is
+    (n - 1) u M, which it covers for n <= 5: the cases repeat an index at most 4 times."""
+
+    def terms(inputs, params):
+        x, index, src = inputs
+        axis = params["axis"] % x.ndim
+        coordinates = coordinates_of(index, axis)
+        scale = abs(params.get("alpha", 1.0))
+        magnitude = indexing.scatter_add_into(np.abs(x), coordinates, scale * np.abs(src))
+        counts = indexing.scatter_add_into(np.zeros(x.shape), coordinates, np.ones(src.shape))
+        return 1 + int(counts.max(initial=0.0)), magnitude
+
+    return terms
+
+
+def _selection(index, axis):
+    return (slice(None),) * axis + (index,)
+
+
+TAKE_ALONG_AXIS = OpSpec(
+    "take_along_axis",
+    indexing.take_along_axis,
+    "indexing",
+    (
+        Case(((5, 3), (5, 4)), {"axis": 1}),
+        Case(((2, 4), (3, 4)), {"axis": 0}),
+        Case(((6,), (8,)), {"axis": -1}),
+        Case(((4, 3, 2), (4, 3, 5)), {"axis": 2}),
+        Case(((5, 3), (2, 4)), {"axis": -1}),
+        Case(((4, 3), (4, 0)), {"axis": 1}),
+    ),
+    domain="index_second",
+    products_vjp=True,
+    fd_step=1.0,
+    fd_step_reason="linear in x: central differences are exact at any step",
+    specials=(
+        Special(
+            "ieee",
+            ([[NAN, -0.0, INF]], [[2, 1, 0, 1]]),
+            [[INF, -0.0, NAN, -0.0]],
+            params={"axis": 1},
+            signed_zero=True,
+            note=MOVES_VALUES,
+        ),
+        Special(
+            "repeated-grad",
+            ([1.0, 2.0, 3.0], [0, 0, 2, 0]),
+            [1.0, 1.0, 3.0, 1.0],
+            params={"axis": 0},
+            cotangent=[1.0, 2.0, 3.0, 4.0],
+            grads=([7.0, 0.0, 3.0],),
+            note="a gather's gradient scatter-adds the cotangent: x[0], read three times, gets 1 + 2 + 4",
+        ),
+    ),
+    notes="torch.gather(x, axis, indices); np.take_along_axis where indices has x's shape off axis (NumPy "
+    "broadcasts it, torch reads a smaller one's leading part: the reference follows torch and refuses broadcasting)",
+)
+
+INDEX_SELECT = OpSpec(
+    "index_select",
+    indexing.index_select,
+    "indexing",
+    (
+        Case(((5, 3), (4,)), {"axis": 1}),
+        Case(((2, 4), (5,)), {"axis": 0}),
+        Case(((3, 2, 4), (3,)), {"axis": -2}),
+        Case(((4,), (0,)), {"axis": 0}),
+    ),
+    domain="index_second",
+    products_vjp=True,
+    fd_step=1.0,
+    fd_step_reason="linear in x: central differences are exact at any step",
+    specials=(
+        Special(
+            "ieee",
+            ([NAN, -0.0, INF], [1, 1, 0, 2]),
+            [-0.0, -0.0, NAN, INF],
+            params={"axis": 0},
+            signed_zero=True,
+            note=MOVES_VALUES,
+        ),
+        Special(
+            "repeated-grad",
+            ([[1.0, 2.0, 3.0]], [2, 2, 0]),
+            [[3.0, 3.0, 1.0]],
+            params={"axis": 1},
+            cotangent=[[1.0, 2.0, 4.0]],
+            grads=([[4.0, 0.0, 3.0]],),
+            note="the column picked twice gets both cotangents, 1 + 2; the unpicked one 0",
+        ),
+    ),
+    notes="torch.index_select(x, axis, index); np.take(x, index, axis) agrees for indices in [0, size) (its "
+    "default mode='raise' also accepts negative ones, counting from the end, and modes 'wrap'/'clip' never raise)",
+)
+
+SCATTER_ADD = OpSpec(
+    "scatter_add",
+    indexing.scatter_add,
+    "indexing",
+    (
+        Case(((5, 3), (5, 4), (5, 4)), {"axis": 1}),
+        Case(((2, 4), (3, 4), (3, 4)), {"axis": 0}),
+        Case(((6,), (8,), (8,)), {"axis": 0}),
+        Case(((4, 3, 2), (2, 3, 3), (2, 3, 3)), {"axis": -1}),
+    ),
+    domain="index_second",
+    products_vjp=True,
+    accumulation=_scatter_terms(indexing.along_coordinates),
+    fd_step=1.0,
+    fd_step_reason="linear in x and src: central differences are exact at any step",
+    specials=(
+        Special(
+            "repeated",
+            ([0.5, 0.0, 0.0], [0, 0, 2, 0], [1.0, 2.0, 3.0, 4.0]),
+            [7.5, 0.0, 3.0],
+            params={"axis": 0},
+            cotangent=[1.0, 2.0, 3.0],
+            grads=([1.0, 2.0, 3.0], [1.0, 1.0, 3.0, 1.0]),
+            note="every repeat of an index adds (0.5 + 1 + 2 + 4); src[p]'s gradient reads the cotangent where it went",
+        ),
+        Special(
+            "ieee",
+            ([-0.0, INF, 1.0, -0.0], [0, 1, 1, 2], [-0.0, -INF, 2.0, NAN]),
+            [-0.0, NAN, NAN, -0.0],
+            params={"axis": 0},
+            signed_zero=True,
+            note="-0 + -0 = -0; inf + -inf is NaN whatever else is added; NaN propagates; an untouched -0 stays",
+        ),
+    ),
+    notes="Tensor.scatter_add(axis, index, src); index and src of one shape (torch accepts a larger src)",
+)
+
+INDEX_ADD = OpSpec(
+    "index_add",
+    indexing.index_add,
+    "indexing",
+    (
+        Case(((5, 3), (4,), (5, 4)), {"axis": 1, "alpha": 1.0}),
+        Case(((2, 4), (5,), (5, 4)), {"axis": 0, "alpha": -0.5}),
+        Case(((2, 3, 4), (3,), (3, 3, 4)), {"axis": 0, "alpha": 2.0}),
+    ),
+    domain="index_second",
+    products_vjp=True,
+    accumulation=_scatter_terms(_selection),
+    fd_step=1.0,
+    fd_step_reason="linear in x and src: central differences are exact at any step",
+    specials=(
+        Special(
+            "repeated",
+            ([1.0, 1.0], [1, 1, 1], [1.0, 2.0, 4.0]),
+            [1.0, 15.0],
+            params={"axis": 0, "alpha": 2.0},
+            cotangent=[1.0, 3.0],
+            grads=([1.0, 3.0], [6.0, 6.0, 6.0]),
+            note="1 + 2 (1 + 2 + 4); src's gradient is alpha times the cotangent it went to",
+        ),
+        Special(
+            "ieee",
+            ([-0.0, INF, -0.0], [0, 1, 1], [-0.0, -INF, 5.0]),
+            [-0.0, NAN, -0.0],
+            params={"axis": 0, "alpha": 1.0},
+            signed_zero=True,
+            note="-0 + -0 = -0; inf + -inf + 5 is NaN; the untouched -0 stays",
+        ),
+    ),
+    notes="torch.index_add(x, axis, index, src, alpha=alpha): alpha * src is rounded before it is added",
+)
+
+# every VJP is a sum of cotangent terms (a gather's where indices repeat), times alpha: products_vjp above
+ENTRIES = (TAKE_ALONG_AXIS, INDEX_SELECT, SCATTER_ADD, INDEX_ADD)

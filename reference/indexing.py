@@ -1,0 +1,193 @@
+"""Indexing ops with torch semantics: gathers (take_along_axis = torch.gather, index_select = torch.index_select)
+and scatters that accumulate (scatter_add = Tensor.scatter_add, index_add = torch.index_add), with hand-derived VJPs.
+
+Index inputs are int64 (or int32) arrays and get no gradient (``nondiff``).  A gather's VJP is the matching
+scatter-add of the cotangent into zeros and a scatter-add's VJP with respect to ``src`` is the matching gather of
+the cotangent, so repeated indices accumulate in both directions.  Indices must lie in ``[0, size)``, as torch
+requires (NumPy's ``take`` would also accept negative ones, counting from the end; torch raises): anything else is a
+``ValueError`` naming the argument, checked with array operations only so that a device array is checked where it
+lives.
+
+The scatters accumulate with ``np.add.at`` (``ufunc.at``: unbuffered, so repeated indices add up, which fancy
+assignment ``out[idx] += src`` would not); on CuPy arrays with ``cupyx.scatter_add``
+(:func:`reference._xp.scatter_add`), atomic adds whose order is not fixed on a GPU.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from reference import _xp
+from reference._checks import (
+    dtype_name,
+    normalize_axis,
+    require_float_array,
+    require_ndim,
+    require_real,
+    require_same_dtype,
+)
+from reference._op import reference_op, vjp_of
+
+INDEX_DTYPES = ("int64", "int32")  # what torch's gather, scatter_add, index_select and index_add accept
+
+
+# ---------------------------------------------------------------- validation shared by the ops (and every backend)
+def require_indices(index, name: str) -> None:
+    """``index`` must be an int64 or int32 array (torch's index dtypes; others are not supported)."""
+    if not (hasattr(index, "shape") and hasattr(index, "dtype")):
+        raise TypeError(f"{name} must be an array of int64 indices, got {type(index).__name__}")
+    if dtype_name(index) not in INDEX_DTYPES:
+        raise TypeError(f"{name} must hold int64 or int32 indices, got dtype {dtype_name(index)}: not supported")
+
+
+def require_in_range(index, size: int, name: str, where: str) -> None:
+    """Every element of ``index`` in ``[0, size)``; ``ValueError`` naming ``name`` and the first offender."""
+    bad = (index < 0) | (index >= size)
+    if bool(bad.any()):
+        raise ValueError(
+            f"{name} holds index {int(index[bad].reshape(-1)[0])} outside [0, {size}) {where}: an index out of range "
+            "is not supported (torch raises; NumPy's take would count a negative one from the end)"
+        )
+
+
+def _check_along(x, index, axis, index_name="indices", src=None) -> int:
+    """Checks of the gather/scatter pair along ``axis`` (torch.gather / Tensor.scatter_add): ``index`` has ``x``'s
+    rank and, off ``axis``, no larger a size; returns the normalised axis."""
+    require_float_array(x, "x")
+    require_ndim(x, "x", at_least=1)
+    require_indices(index, index_name)
+    axis = normalize_axis(axis, x.ndim)
+    if index.ndim != x.ndim:
+        raise ValueError(
+            f"{index_name} must have x's {x.ndim} dimension(s), got shape {tuple(index.shape)} (broadcasting an "
+            "index is not supported: torch.gather does not broadcast)"
+        )
+    if src is not None:
+        require_float_array(src, "src")
+        require_same_dtype((x, src), ("x", "src"))
+        if tuple(src.shape) != tuple(index.shape):
+            raise ValueError(
+                f"src must have {index_name}'s shape {tuple(index.shape)}, got {tuple(src.shape)} (torch also "
+                "accepts a larger src and reads its leading part: not supported)"
+            )
+    for d, (n, m) in enumerate(zip(index.shape, x.shape)):
+        if d != axis and n > m:
+            raise ValueError(f"{index_name} has size {n} in dimension {d}, larger than x's {m}")
+    require_in_range(index, x.shape[axis], index_name, f"along axis {axis} of x {tuple(x.shape)}")
+    return axis
+
+
+def _check_selection(x, index, axis, src=None, alpha=None) -> int:
+    """Checks of the index_select/index_add pair: a 1-D ``index`` into ``axis`` of ``x``."""
+    require_float_array(x, "x")
+    require_ndim(x, "x", at_least=1)
+    require_indices(index, "index")
+    require_ndim(index, "index", exactly=1)
+    axis = normalize_axis(axis, x.ndim)
+    if src is not None:
+        require_float_array(src, "src")
+        require_same_dtype((x, src), ("x", "src"))
+        expected = tuple(x.shape[:axis]) + (index.shape[0],) + tuple(x.shape[axis + 1 :])
+        if tuple(src.shape) != expected:
+            raise ValueError(f"src must have shape {expected} (x's with len(index) along axis {axis}), "
+                             f"got {tuple(src.shape)}")  # fmt: skip
+    if alpha is not None:
+        require_real(alpha, "alpha")
+    require_in_range(index, x.shape[axis], "index", f"along axis {axis} of x {tuple(x.shape)}")
+    return axis
+
+
+# ---------------------------------------------------------------- the index arithmetic
+def along_coordinates(index, axis: int) -> tuple:
+    """The full coordinates ``index`` addresses along ``axis``: position p of ``index`` points at p with its
+    ``axis`` coordinate replaced by ``index[p]`` (what torch.gather reads and Tensor.scatter_add writes).  Built from
+    ``np.arange(..., like=index)``, so that the coordinates live where ``index`` does."""
+    coordinates = []
+    for d, n in enumerate(index.shape):
+        if d == axis:
+            coordinates.append(index)
+            continue
+        shape = [1] * index.ndim
+        shape[d] = n
+        coordinates.append(np.arange(n, like=index).reshape(shape))
+    return tuple(coordinates)
+
+
+def _selection(index, axis: int) -> tuple:
+    return (slice(None),) * axis + (index,)
+
+
+def scatter_add_into(out, coordinates, values):
+    """``out`` with ``values`` added at ``coordinates``, repeated coordinates accumulating (in place; returned)."""
+    return _xp.scatter_add(out, coordinates, values)
+
+
+# ---------------------------------------------------------------- gathers
+def _check_take_along_axis(x, indices, axis):
+    _check_along(x, indices, axis)
+
+
+@reference_op(("x", "indices"), _check_take_along_axis, nondiff=("indices",))
+def take_along_axis(x, indices, axis):
+    """``out[p] = x[p with its axis coordinate replaced by indices[p]]``: torch.gather(x, axis, indices), and
+    np.take_along_axis for an ``indices`` of x's shape off ``axis``."""
+    return x[along_coordinates(indices, normalize_axis(axis, x.ndim))]
+
+
+@vjp_of(take_along_axis)
+def take_along_axis_vjp(g, x, indices, axis):
+    # d out[p] / d x[q] = 1 where q is p's source: the cotangent scattered back, repeated sources adding up
+    coordinates = along_coordinates(indices, normalize_axis(axis, x.ndim))
+    return (scatter_add_into(np.zeros_like(x), coordinates, g),)
+
+
+def _check_index_select(x, index, axis):
+    _check_selection(x, index, axis)
+
+
+@reference_op(("x", "index"), _check_index_select, nondiff=("index",))
+def index_select(x, index, axis):
+    """The slices ``index`` picks along ``axis``, in its order, repeats allowed: torch.index_select(x, axis, index),
+    np.take(x, index, axis) for indices in range."""
+    return x[_selection(index, normalize_axis(axis, x.ndim))]
+
+
+@vjp_of(index_select)
+def index_select_vjp(g, x, index, axis):
+    return (scatter_add_into(np.zeros_like(x), _selection(index, normalize_axis(axis, x.ndim)), g),)
+
+
+# ---------------------------------------------------------------- scatters that accumulate
+def _check_scatter_add(x, index, src, axis):
+    _check_along(x, index, axis, "index", src)
+
+
+@reference_op(("x", "index", "src"), _check_scatter_add, nondiff=("index",))
+def scatter_add(x, index, src, axis):
+    """A copy of ``x`` with ``src[p]`` added at p's position with its axis coordinate replaced by ``index[p]``; every
+    repeat adds: Tensor.scatter_add(axis, index, src)."""
+    return scatter_add_into(x.copy(), along_coordinates(index, normalize_axis(axis, x.ndim)), src)
+
+
+@vjp_of(scatter_add)
+def scatter_add_vjp(g, x, index, src, axis):
+    # out is x plus a sum of src elements: d/dx is the identity, d/dsrc[p] reads the cotangent where src[p] went
+    return g, g[along_coordinates(index, normalize_axis(axis, x.ndim))]
+
+
+def _check_index_add(x, index, src, axis, alpha=1.0):
+    _check_selection(x, index, axis, src, alpha)
+
+
+@reference_op(("x", "index", "src"), _check_index_add, nondiff=("index",))
+def index_add(x, index, src, axis, alpha=1.0):
+    """A copy of ``x`` with ``alpha * src``'s slices added to the slices ``index`` names along ``axis``, repeats
+    accumulating: torch.index_add(x, axis, index, src, alpha=alpha)."""
+    scaled = src if alpha == 1 else src * x.dtype.type(alpha)
+    return scatter_add_into(x.copy(), _selection(index, normalize_axis(axis, x.ndim)), scaled)
+
+
+@vjp_of(index_add)
+def index_add_vjp(g, x, index, src, axis, alpha=1.0):
+    picked = g[_selection(index, normalize_axis(axis, x.ndim))]
+    return g, picked if alpha == 1 else picked * g.dtype.type(alpha)
