@@ -6,6 +6,7 @@ import numpy as np
 
 from impls.base import SAME_NAME_UNARY, Backend
 from impls.numpy_backend import FLOAT16_DIVERGENCES
+from reference.catalog_integers import NAMES as INTEGER_ENTRIES
 
 
 def _ops():
@@ -120,9 +121,19 @@ class AutogradBackend(Backend):
     name = "autograd"
     devices = ("cpu",)
     dtypes = ("float16", "float32", "float64")
-    unsupported_dtypes = {"bfloat16": "the engine computes with NumPy arrays, and NumPy has no bfloat16 (see numpy)"}
+    unsupported_dtypes = {
+        "bfloat16": "the engine computes with NumPy arrays, and NumPy has no bfloat16 (see numpy)",
+        **dict.fromkeys(
+            ("int32", "int64", "bool"),
+            "the engine's Tensor holds floating-point data (it differentiates); integer and bool arithmetic on its "
+            "NumPy arrays would be NumPy's own, the numpy column",
+        ),
+    }
     autograd = True
     speed_notes = SPEED_NOTES
+    unsupported = dict.fromkeys(
+        INTEGER_ENTRIES, "the engine differentiates float Tensors; integer and bool arithmetic is plain NumPy's"
+    )
     declarations = FLOAT16_DIVERGENCES  # the engine's arrays are NumPy's: the same float16 arithmetic
 
     def __init__(self):

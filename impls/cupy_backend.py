@@ -43,7 +43,7 @@ class CupyBackend(ReferenceBodies, Backend):
 
     name = "cupy"
     devices = ("cuda", "emulated")
-    dtypes = ("float16", "float32", "float64")
+    dtypes = ("float16", "float32", "float64", "int32", "int64", "bool")
     unsupported_dtypes = {
         "bfloat16": "CuPy's kernels have no bfloat16 loops (cupy.exp.types: e, E, f, d, F, D; measured on CuPy 14.2)"
     }

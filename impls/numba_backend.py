@@ -12,6 +12,7 @@ import numpy as np
 
 from impls.base import Backend, BackendUnavailable, HostArrays
 from reference._checks import normalize_axes, normalize_axis
+from reference.catalog_integers import NAMES as INTEGER_ENTRIES
 
 MOVES_DATA = "data movement: numba arrays are NumPy arrays, so this would be NumPy's own op, not a numba kernel"
 UNSUPPORTED = {
@@ -21,6 +22,7 @@ UNSUPPORTED = {
         "backward are not written; NumPy's np.add.at would not be a numba kernel"
         for op in ("scatter_add", "index_add")
     },
+    **dict.fromkeys(INTEGER_ENTRIES, "integer kernels (wrap-around, floor division, division by zero) are not written"),
 }
 LAYERS = ("conv2d", "max_pool2d", "avg_pool2d", "batch_norm", "batch_norm_eval", "layer_norm", "flatten")
 REDUCTIONS = ("sum", "mean", "var", "max", "min", "logsumexp")
@@ -117,6 +119,11 @@ class NumbaBackend(HostArrays, Backend):
         "float16": "numba compiles no float16 arithmetic for the CPU (float16 is a CUDA-target type there), so "
         "these kernels exist in float32 and float64 only",
         "bfloat16": "numba has no bfloat16 type, and NumPy none to hand its kernels",
+        **dict.fromkeys(
+            ("int32", "int64", "bool"),
+            "the kernels here are float kernels; integer ones (wrap-around, floor division, division by zero) are "
+            "not written yet",
+        ),
     }
     unsupported = UNSUPPORTED
     speed_notes = SPEED_NOTES

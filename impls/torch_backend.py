@@ -17,6 +17,7 @@ import numpy as np
 from impls.base import SAME_NAME_UNARY, Backend, BackendUnavailable
 from impls.declare import Divergence, at_least
 from impls.torch_indexing import indexing_ops
+from impls.torch_integers import INTEGER_DECLARATIONS, integer_ops
 from reference._checks import normalize_axes
 from reference.floats import numpy_dtype, round_values
 
@@ -109,6 +110,7 @@ def _ops(torch) -> dict:
         "slice": lambda x, index: _slice(torch, x, index),
         **_nn_ops(torch),
         **indexing_ops(torch),
+        **integer_ops(torch),
     }
 
 
@@ -303,6 +305,7 @@ DECLARATIONS = (
         when=(at_least("torch.onednn_isa", "avx512_core"),),
         returns=[NAN, NAN],
     ),
+    *INTEGER_DECLARATIONS,
 )
 
 
@@ -326,7 +329,7 @@ class TorchBackend(Backend):
     name = "torch"
     devices = ("cpu", "cuda")
     autograd = True
-    dtypes = ("float16", "bfloat16", "float32", "float64")
+    dtypes = ("float16", "bfloat16", "float32", "float64", "int32", "int64", "bool")
     # torch computes half-type reductions, matmuls and convolutions in at::opmath_type<Half/BFloat16> = float, on
     # the CPU and in CUDA (ATen's OpMathType.h); parity.accumulation measures that it does
     accumulates = {"float16": "float32", "bfloat16": "float32"}

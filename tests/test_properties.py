@@ -54,7 +54,7 @@ def test_var_is_nonnegative_and_shift_invariant(x, shift):
     np.testing.assert_allclose(reductions.var(x + shift, correction=1), v, atol=1e-10 * scale)
 
 
-@pytest.mark.parametrize("name", list(CATALOG))
+@pytest.mark.parametrize("name", [n for n, s in CATALOG.items() if s.category != "integer"])  # integers: no VJP
 @given(data=st.data())
 def test_reference_vjp_is_linear_in_the_cotangent(name, data):
     """vjp(a g1 + g2) = a vjp(g1) + vjp(g2): a VJP that depends non-linearly on g is wrong."""
