@@ -132,7 +132,8 @@ class AutogradBackend(Backend):
     autograd = True
     speed_notes = SPEED_NOTES
     unsupported = dict.fromkeys(
-        INTEGER_ENTRIES, "the engine differentiates float Tensors; integer and bool arithmetic is plain NumPy's"
+        (*INTEGER_ENTRIES, "one_hot"),
+        "the engine differentiates float Tensors; integer and bool arithmetic is plain NumPy's",
     )
     declarations = FLOAT16_DIVERGENCES  # the engine's arrays are NumPy's: the same float16 arithmetic
 

@@ -16,7 +16,11 @@ from reference.catalog_integers import NAMES as INTEGER_ENTRIES
 
 MOVES_DATA = "data movement: numba arrays are NumPy arrays, so this would be NumPy's own op, not a numba kernel"
 UNSUPPORTED = {
-    **{op: MOVES_DATA for op in ("transpose", "reshape", "concatenate", "slice", "take_along_axis", "index_select")},
+    **{
+        op: MOVES_DATA
+        for op in ("transpose", "reshape", "concatenate", "slice", "take_along_axis", "index_select", "one_hot")
+    },
+    "embedding": MOVES_DATA + " (its backward, a scatter-add, has no numba kernel either)",
     **{
         op: "no numba kernel yet: a scatter-add loop (repeated indices accumulating in index order) and its gather "
         "backward are not written; NumPy's np.add.at would not be a numba kernel"

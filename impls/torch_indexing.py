@@ -12,4 +12,8 @@ def indexing_ops(torch) -> dict:
         "index_select": lambda x, index, axis: torch.index_select(x, axis, index),
         "scatter_add": lambda x, index, src, axis: torch.scatter_add(x, axis, index, src),
         "index_add": lambda x, index, src, axis, alpha: torch.index_add(x, axis, index, src, alpha=alpha),
+        "embedding": lambda weight, indices, padding_idx, scale_grad_by_freq: torch.nn.functional.embedding(
+            indices, weight, padding_idx, scale_grad_by_freq=scale_grad_by_freq
+        ),
+        "one_hot": lambda indices, num_classes: torch.nn.functional.one_hot(indices, num_classes),
     }

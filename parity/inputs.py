@@ -209,3 +209,14 @@ def _integer_divisors(rng, shapes):
 
 DOMAINS["integers"] = _each(_integers)
 DOMAINS["integer_divisors"] = _integer_divisors
+
+
+def _embedding(rng, shapes):
+    # (weight, indices): every row of weight named, with repeats when there are more indices than rows
+    weight, indices = shapes
+    return _real(rng, weight), _indices(rng, indices, weight[0])
+
+
+DOMAINS["embedding"] = _embedding
+# one_hot's classes: the cases take num_classes >= 3 (or -1, inferred)
+DOMAINS["class_labels"] = _each(lambda rng, shape: _indices(rng, shape, 3))

@@ -201,5 +201,74 @@ INDEX_ADD = OpSpec(
     notes="torch.index_add(x, axis, index, src, alpha=alpha): alpha * src is rounded before it is added",
 )
 
+EMBEDDING = OpSpec(
+    "embedding",
+    indexing.embedding,
+    "indexing",
+    (
+        Case(((5, 3), (4, 2))),
+        Case(((4, 6), (7,))),
+        Case(((3, 2), ())),
+        Case(((2, 4), (2, 0))),
+    ),
+    domain="embedding",
+    products_vjp=True,
+    fd_step=1.0,
+    fd_step_reason="linear in weight: central differences are exact at any step",
+    specials=(
+        Special(
+            "padding-and-repeats",
+            ([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], [0, 2, 0, 1]),
+            [[1.0, 2.0], [5.0, 6.0], [1.0, 2.0], [3.0, 4.0]],
+            params={"padding_idx": 0},
+            cotangent=[[1.0, 1.0], [2.0, 2.0], [3.0, 3.0], [4.0, 4.0]],
+            grads=([[0.0, 0.0], [4.0, 4.0], [2.0, 2.0]],),
+            note="the padding row is read like any other but gets no gradient (1 + 3 would have gone there); row 2 "
+            "gets 2, row 1 gets 4",
+        ),
+        Special(
+            "scale-grad-by-freq",
+            ([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], [0, 2, 0, 1]),
+            [[1.0, 2.0], [5.0, 6.0], [1.0, 2.0], [3.0, 4.0]],
+            params={"scale_grad_by_freq": True},
+            cotangent=[[1.0, 1.0], [2.0, 2.0], [3.0, 3.0], [4.0, 4.0]],
+            grads=([[2.0, 2.0], [4.0, 4.0], [2.0, 2.0]],),
+            note="row 0, read twice, gets (1 + 3) / 2",
+        ),
+        Special(
+            "ieee",
+            ([[NAN, -0.0], [INF, 1.0]], [1, 0]),
+            [[INF, 1.0], [NAN, -0.0]],
+            signed_zero=True,
+            note=MOVES_VALUES,
+        ),
+    ),
+    kinks="padding_idx and scale_grad_by_freq make the gradient torch's convention, not the derivative (the padding "
+    "row is read but gets none; a row read k times gets 1/k of its sum): finite differences would refute them, so "
+    "the cases leave them out and the special values (every backend) and the audit (against torch) check them",
+    notes="F.embedding(indices, weight, padding_idx, scale_grad_by_freq=...); max_norm (which renormalises weight in "
+    "place) and sparse gradients are not part of the entry",
+)
+
+ONE_HOT = OpSpec(
+    "one_hot",
+    indexing.one_hot,
+    "indexing",
+    (Case(((4, 2),), {"num_classes": 5}), Case(((6,),), {"num_classes": -1}), Case(((),), {"num_classes": 3})),
+    domain="class_labels",
+    dtypes=("int64",),
+    specials=(
+        Special("classes", ([2, 0, 2],), [[0, 0, 1], [1, 0, 0], [0, 0, 1]], params={"num_classes": 3},
+                dtypes=("int64",), note="int64 result (torch's); a 1 at each index's class"),
+        Special("inferred", ([[1], [0]],), [[[0, 1]], [[1, 0]]], dtypes=("int64",),
+                note="num_classes=-1: max(indices) + 1 = 2 classes"),
+    ),
+    notes="F.one_hot: int64 indices only, int64 result, no gradient; the int64 column compares it exactly",
+)
+
 # every VJP is a sum of cotangent terms (a gather's where indices repeat), times alpha: products_vjp above
-ENTRIES = (TAKE_ALONG_AXIS, INDEX_SELECT, SCATTER_ADD, INDEX_ADD)
+ENTRIES = (TAKE_ALONG_AXIS, INDEX_SELECT, SCATTER_ADD, INDEX_ADD, EMBEDDING, ONE_HOT)
+NOT_AUDITED = {
+    "one_hot": "an exact int64 result without gradients: checked against torch exactly in the int64 column; the "
+    "audit's float64 comparison does not apply"
+}

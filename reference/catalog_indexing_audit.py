@@ -11,14 +11,19 @@ from impls.declare import Unsupported
 from reference.audit_kit import AuditPlan, Config, arrays, cotangent_seeds, shapes, values
 
 
+def _now_and_then(draw, every: int) -> bool:
+    """True about once in ``every`` draws (hypothesis would pick the boundary of integers(0, n) far more often)."""
+    return draw(st.sampled_from([False] * (every - 1) + [True]))
+
+
 def _index_values(draw, shape, size: int) -> np.ndarray:
     """int64 indices in [0, size), now and then one out of range (size, or -1) or of another dtype."""
     count = int(np.prod(shape))
     picks = draw(st.lists(st.integers(0, max(size - 1, 0)), min_size=count, max_size=count))
     index = np.array(picks, dtype=np.int64).reshape(shape)
-    if index.size and draw(st.integers(0, 9)) == 0:  # out of range: both sides refuse
+    if index.size and _now_and_then(draw, 10):  # out of range: both sides refuse
         index.flat[0] = draw(st.sampled_from([size, -1]))
-    if draw(st.integers(0, 11)) == 0:  # int32, which torch accepts too; uint8 and int16 both sides refuse
+    if _now_and_then(draw, 12):  # int32, which torch accepts too; uint8 and int16 both sides refuse
         index = index.astype(draw(st.sampled_from([np.int32, np.int32, np.uint8, np.int16])))
     return index
 
@@ -105,3 +110,19 @@ PLANS: dict[str, AuditPlan] = {
         ("index_add", _selection(add=True)),
     )
 }
+
+
+@st.composite
+def _embedding(draw):
+    rows, dim = (0 if _now_and_then(draw, 8) else draw(st.integers(1, 4))), draw(st.integers(0, 3))
+    index_shape = draw(shapes(max_dims=2))
+    indices = _index_values(draw, index_shape, rows)
+    params = {"scale_grad_by_freq": draw(st.booleans())}
+    if rows and draw(st.booleans()):
+        wrong = _now_and_then(draw, 8)  # now and then out of range: both refuse
+        params["padding_idx"] = draw(st.sampled_from([rows, -rows - 1]) if wrong else st.integers(-rows, rows - 1))
+    weight = draw(arrays((rows, dim), values(wide=True)))
+    return Config((weight, indices), params, draw(cotangent_seeds()))
+
+
+PLANS["embedding"] = AuditPlan(_embedding, signed_zero=True)

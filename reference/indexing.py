@@ -21,12 +21,14 @@ from reference import _xp
 from reference._checks import (
     dtype_name,
     normalize_axis,
+    require_bool,
     require_float_array,
+    require_int,
     require_ndim,
     require_real,
     require_same_dtype,
 )
-from reference._op import reference_op, vjp_of
+from reference._op import no_gradient, reference_op, vjp_of
 
 INDEX_DTYPES = ("int64", "int32")  # what torch's gather, scatter_add, index_select and index_add accept
 
@@ -191,3 +193,65 @@ def index_add(x, index, src, axis, alpha=1.0):
 def index_add_vjp(g, x, index, src, axis, alpha=1.0):
     picked = g[_selection(index, normalize_axis(axis, x.ndim))]
     return g, picked if alpha == 1 else picked * g.dtype.type(alpha)
+
+
+# ---------------------------------------------------------------- embedding and one_hot
+def _check_embedding(weight, indices, padding_idx=None, scale_grad_by_freq=False):
+    require_float_array(weight, "weight")
+    require_ndim(weight, "weight", exactly=2)
+    require_indices(indices, "indices")
+    require_bool(scale_grad_by_freq, "scale_grad_by_freq")
+    rows = weight.shape[0]
+    if padding_idx is not None:
+        padding_idx = require_int(padding_idx, "padding_idx")
+        if not -rows <= padding_idx < rows:
+            raise ValueError(f"padding_idx={padding_idx} is out of range for weight with {rows} rows")
+    require_in_range(indices, rows, "indices", f"(the rows of weight {tuple(weight.shape)})")
+
+
+@reference_op(("weight", "indices"), _check_embedding, nondiff=("indices",))
+def embedding(weight, indices, padding_idx=None, scale_grad_by_freq=False):
+    """The rows of ``weight`` that ``indices`` name, shape ``indices.shape + (dim,)``: F.embedding(indices, weight,
+    padding_idx, scale_grad_by_freq=...) -- weight first here, so that the result takes its dtype.  ``padding_idx``
+    changes only the gradient (its row gets none); the forward reads that row like any other."""
+    return weight[indices]
+
+
+@vjp_of(embedding)
+def embedding_vjp(g, weight, indices, padding_idx=None, scale_grad_by_freq=False):
+    # a gather's VJP: the cotangent rows scatter-added onto the rows they came from (repeats accumulate); with
+    # scale_grad_by_freq each row's sum is divided by how often it was read; padding_idx's row gets nothing
+    grad = scatter_add_into(np.zeros_like(weight), (indices,), g)
+    if scale_grad_by_freq:
+        counts = scatter_add_into(np.zeros_like(weight[:, 0]), (indices,), np.ones_like(indices, dtype=weight.dtype))
+        grad = grad / np.maximum(counts, 1)[:, None]
+    if padding_idx is not None:
+        grad[padding_idx] = 0
+    return (grad,)
+
+
+def _check_one_hot(indices, num_classes=-1):
+    if not (hasattr(indices, "shape") and hasattr(indices, "dtype")):
+        raise TypeError(f"indices must be an array of int64 indices, got {type(indices).__name__}")
+    if dtype_name(indices) != "int64":
+        raise TypeError(f"indices must hold int64 indices (torch's one_hot takes no other), got {dtype_name(indices)}")
+    num_classes = require_int(num_classes, "num_classes")
+    if num_classes < -1:
+        raise ValueError(f"num_classes must be -1 (inferred) or >= 0, got {num_classes}")
+    if num_classes == -1 and indices.size == 0:
+        raise ValueError("num_classes=-1 cannot be inferred from empty indices: pass num_classes")
+    classes = _classes(indices, num_classes)
+    require_in_range(indices, classes, "indices", f"(num_classes={num_classes})")
+
+
+def _classes(indices, num_classes):
+    return int(indices.max()) + 1 if num_classes == -1 else num_classes
+
+
+@no_gradient
+@reference_op(("indices",), _check_one_hot, nondiff=("indices",))
+def one_hot(indices, num_classes=-1):
+    """int64 array of shape ``indices.shape + (C,)``, 1 at each index's class and 0 elsewhere, C = num_classes, or
+    max(indices) + 1 for -1: F.one_hot(indices, num_classes)."""
+    classes = np.arange(_classes(indices, num_classes), like=indices)
+    return (indices[..., None] == classes).astype(indices.dtype)

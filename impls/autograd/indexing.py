@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from impls.autograd.ops import _same_dtype, tensor
+from impls.autograd.ops import _same_dtype, reshape, tensor
 from impls.autograd.tensor import Tensor, make
 from reference import indexing as ref
 from reference._checks import normalize_axis
@@ -80,5 +80,27 @@ def index_add(x, index, src, axis, alpha=1.0):
     return make(ref.scatter_add_into(x.data.copy(), where, scaled), (x, src), back, "index_add", ())
 
 
+def embedding(weight, indices, padding_idx=None, scale_grad_by_freq=False):
+    """The rows of ``weight`` that ``indices`` name (F.embedding); ``padding_idx``'s row gets no gradient."""
+    weight = tensor(weight)
+    ref.embedding.validate(weight.data, indices, padding_idx, scale_grad_by_freq)
+    out = index_select(weight, indices.reshape(-1), 0)
+    if padding_idx is None and not scale_grad_by_freq:
+        return reshape(out, (*indices.shape, weight.shape[1]))
+    # the row scaling (1/count, 0 at padding_idx) applied to the gradient only: out = w[i] with d/dw scaled
+    scale = np.ones(weight.shape[0], dtype=weight.data.dtype)
+    if scale_grad_by_freq:
+        scale /= np.maximum(np.bincount(indices.reshape(-1), minlength=weight.shape[0]), 1).astype(scale.dtype)
+    if padding_idx is not None:
+        scale[padding_idx] = 0
+    factor = scale[indices.reshape(-1)][:, None]
+    return reshape(_scaled_gradient(out, factor), (*indices.shape, weight.shape[1]))
+
+
+def _scaled_gradient(x: Tensor, factor: np.ndarray) -> Tensor:
+    """``x`` unchanged, its gradient multiplied by the constant ``factor`` (broadcast)."""
+    return make(x.data.copy(), (x,), lambda g, cg: (g * factor,), "scaled_gradient", ())
+
+
 OPS = {"take_along_axis": take_along_axis, "scatter_add": scatter_add, "index_select": index_select,
-       "index_add": index_add}  # fmt: skip
+       "index_add": index_add, "embedding": embedding}  # fmt: skip

@@ -113,6 +113,10 @@ BAD_INPUTS = [
     ("take_along_axis", [(3, 4), (4, 2)], [F64, "int64"], {"axis": 1}, ValueError, r"\bindices has size 4 in dim"),
     ("scatter_add", [(3, 4), (3, 2), (3, 3)], [F64, "int64", F64], {"axis": 1}, ValueError, r"\bsrc must have index's"),
     ("index_add", [(3, 4), (2,), (3, 2)], [F64, "int64", "float32"], {"axis": 1}, TypeError, r"\bsrc has dtype float3"),
+    ("embedding", [(3, 2), (4,)], [F64, "int64"], {"padding_idx": 3}, ValueError, r"\bpadding_idx=3 is out of range"),
+    ("embedding", [(3,), (4,)], [F64, "int64"], {}, ValueError, r"\bweight must have 2 dimension"),
+    ("one_hot", [(4,)], ["int32"], {}, TypeError, r"\bindices must hold int64 indices"),
+    ("one_hot", [(4,)], ["int64"], {"num_classes": 1}, ValueError, r"\bindices holds index 1 outside \[0, 1\)"),
     (
         "binary_cross_entropy_with_logits",
         [(4, 3), (4, 3), None, (4,)],
