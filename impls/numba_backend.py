@@ -18,7 +18,7 @@ MOVES_DATA = "data movement: numba arrays are NumPy arrays, so this would be Num
 UNSUPPORTED = {
     **{
         op: MOVES_DATA
-        for op in ("transpose", "reshape", "concatenate", "slice", "take_along_axis", "index_select", "one_hot")
+        for op in ("transpose", "reshape", "concatenate", "slice", "take_along_axis", "index_select", "one_hot", "pad")
     },
     "embedding": MOVES_DATA + " (its backward, a scatter-add, has no numba kernel either)",
     **{

@@ -35,8 +35,10 @@ UNSUPPORTED = {
     "cross_entropy": "needs log_softmax (a nested reduction), which numexpr cannot express",
     "cross_entropy_probs": "needs log_softmax (a nested reduction), which numexpr cannot express",
     "nll_loss": "needs a gather by class index, which numexpr cannot express",
-    **{op: NOT_ELEMENTWISE.format(what="indexed reads or writes (gathers, scatter-adds)")
-       for op in ("take_along_axis", "index_select", "scatter_add", "index_add", "embedding", "one_hot")},  # fmt: skip
+    **dict.fromkeys(
+        ("take_along_axis", "index_select", "scatter_add", "index_add", "embedding", "one_hot", "pad"),
+        NOT_ELEMENTWISE.format(what="indexed reads or writes (gathers, scatter-adds, padding)"),
+    ),
     **dict.fromkeys(
         INTEGER_ENTRIES, "NumExpr has int32/int64/bool, but the integer entries' expressions are not wired here yet"
     ),

@@ -16,4 +16,5 @@ def indexing_ops(torch) -> dict:
             indices, weight, padding_idx, scale_grad_by_freq=scale_grad_by_freq
         ),
         "one_hot": lambda indices, num_classes: torch.nn.functional.one_hot(indices, num_classes),
+        "pad": lambda x, pad, mode, value: torch.nn.functional.pad(x, pad, mode, value),
     }

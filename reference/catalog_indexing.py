@@ -266,8 +266,54 @@ ONE_HOT = OpSpec(
     notes="F.one_hot: int64 indices only, int64 result, no gradient; the int64 column compares it exactly",
 )
 
+def _pad_case(shape, pad, mode, value=None):
+    return Case((shape,), {"pad": pad, "mode": mode, "value": value})
+
+
+_ONE_TO_SIX = [[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]]
+PAD = OpSpec(
+    "pad",
+    indexing.pad,
+    "indexing",
+    (
+        _pad_case((3, 4), (1, 2), "constant"),
+        _pad_case((2, 3, 5), (2, 1, 0, 1), "constant", -1.5),
+        _pad_case((3, 5), (-1, 2), "constant", 0.5),
+        _pad_case((0, 3), (1, 1), "constant"),
+        _pad_case((2, 3, 4), (2, 3), "reflect"),
+        _pad_case((1, 2, 3, 4), (1, 2, 2, 0), "reflect"),
+        _pad_case((2, 3, 4), (3, 1), "replicate"),
+        _pad_case((1, 2, 3, 5), (2, 0, 3, 1), "circular"),
+    ),
+    products_vjp=True,
+    fd_step=1.0,
+    fd_step_reason="linear in x: central differences are exact at any step",
+    specials=(
+        Special("reflect", ([[1.0, 2.0, 3.0]],), [[3.0, 2.0, 1.0, 2.0, 3.0, 2.0]],
+                params={"pad": (2, 1), "mode": "reflect"}, cotangent=_ONE_TO_SIX, grads=([[3.0, 12.0, 6.0]],),
+                note="mirrors without repeating the edge; x[1], read three times, gets 2 + 4 + 6"),
+        Special("replicate", ([[1.0, 2.0, 3.0]],), [[1.0, 1.0, 1.0, 2.0, 3.0, 3.0]],
+                params={"pad": (2, 1), "mode": "replicate"}, cotangent=_ONE_TO_SIX, grads=([[6.0, 4.0, 11.0]],),
+                note="the edges are repeated and collect every cotangent they were copied to"),
+        Special("circular", ([[1.0, 2.0, 3.0]],), [[2.0, 3.0, 1.0, 2.0, 3.0, 1.0]],
+                params={"pad": (2, 1), "mode": "circular"}, cotangent=_ONE_TO_SIX, grads=([[9.0, 5.0, 7.0]],),
+                note="wraps around: output position -2 reads x[1], position 3 reads x[0]"),
+        Special("constant-ieee", ([NAN, -0.0, INF],), [-0.0, NAN, -0.0, INF, -0.0],
+                params={"pad": (1, 1), "mode": "constant", "value": -0.0}, signed_zero=True,
+                cotangent=[1.0, 2.0, 3.0, 4.0, 5.0], grads=([2.0, 3.0, 4.0],),
+                note="the fill is the value itself, -0.0 included, and has no gradient; x's values move as they are"),
+        Special("crop", ([1.0, 2.0, 3.0, 4.0],), [2.0, 3.0, 4.0, 7.0, 7.0],
+                params={"pad": (-1, 2), "mode": "constant", "value": 7.0}, cotangent=[1.0, 2.0, 3.0, 4.0, 5.0],
+                grads=([0.0, 1.0, 2.0, 3.0],), note="a negative pad crops: the cropped element gets no gradient"),
+    ),
+    notes="F.pad(x, pad, mode, value): constant pads any trailing axes (negative pads crop); reflect, replicate and "
+    "circular pad 1-3 trailing axes of an input with one or two leading axes, non-empty, reflect's pad < size and "
+    "circular's <= size (torch's rules; NumPy's np.pad modes 'reflect', 'edge', 'wrap' allow any size by repeating). "
+    "Negative pads with those modes crop first in torch: not supported here",
+)  # fmt: skip
+
 # every VJP is a sum of cotangent terms (a gather's where indices repeat), times alpha: products_vjp above
-ENTRIES = (TAKE_ALONG_AXIS, INDEX_SELECT, SCATTER_ADD, INDEX_ADD, EMBEDDING, ONE_HOT)
+ENTRIES = (TAKE_ALONG_AXIS, INDEX_SELECT, SCATTER_ADD, INDEX_ADD, EMBEDDING, ONE_HOT, PAD)
 NOT_AUDITED = {
     "one_hot": "an exact int64 result without gradients: checked against torch exactly in the int64 column; the "
     "audit's float64 comparison does not apply"

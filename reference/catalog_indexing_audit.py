@@ -126,3 +126,38 @@ def _embedding(draw):
 
 
 PLANS["embedding"] = AuditPlan(_embedding, signed_zero=True)
+
+
+@st.composite
+def _pad(draw):
+    mode = draw(st.sampled_from(["constant", "constant", "reflect", "replicate", "circular"]))
+    if mode == "constant" or _now_and_then(draw, 8):
+        shape = draw(shapes(min_dims=1, max_dims=4, max_side=4))
+        pairs = draw(st.integers(1, min(len(shape), 3)))
+    else:  # the other modes' inputs: 1 to 3 padded axes after one or two leading ones
+        pairs = draw(st.integers(1, 3))
+        shape = draw(shapes(min_dims=pairs + 1, max_dims=pairs + 2, min_side=int(not _now_and_then(draw, 8)),
+                            max_side=4))  # fmt: skip
+    low = -2 if mode == "constant" or _now_and_then(draw, 6) else 0  # cropping: constant only (declared below)
+    pad = tuple(draw(st.integers(low, 4 if mode == "constant" else 3)) for _ in range(2 * pairs))
+    value = draw(st.one_of(st.none(), values(wide=True))) if mode == "constant" or _now_and_then(draw, 8) else None
+    x = draw(arrays(shape, values(wide=True)))
+    return Config((x,), {"pad": pad, "mode": mode, "value": value}, draw(cotangent_seeds()))
+
+
+def _crops_without_constant(inputs, params):
+    return params["mode"] != "constant" and min(params["pad"]) < 0
+
+
+PLANS["pad"] = AuditPlan(
+    _pad,
+    declarations=(
+        Unsupported(
+            "pad",
+            "negative pads with reflect, replicate or circular (torch crops first, then pads the cropped input) are "
+            "not supported",
+            inputs=_crops_without_constant,
+        ),
+    ),
+    signed_zero=True,
+)

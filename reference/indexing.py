@@ -15,6 +15,8 @@ assignment ``out[idx] += src`` would not); on CuPy arrays with ``cupyx.scatter_a
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from reference import _xp
@@ -255,3 +257,119 @@ def one_hot(indices, num_classes=-1):
     max(indices) + 1 for -1: F.one_hot(indices, num_classes)."""
     classes = np.arange(_classes(indices, num_classes), like=indices)
     return (indices[..., None] == classes).astype(indices.dtype)
+
+
+# ---------------------------------------------------------------- pad (F.pad)
+PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def _pad_pairs(x, pad) -> list[tuple[int, int, int]]:
+    """(axis, before, after) per padded axis: ``pad`` names the last axis first, as F.pad's does."""
+    return [(x.ndim - 1 - i, pad[2 * i], pad[2 * i + 1]) for i in range(len(pad) // 2)]
+
+
+def _check_pad(x, pad, mode="constant", value=None):
+    require_float_array(x, "x")
+    if not isinstance(pad, tuple) or len(pad) % 2:
+        raise TypeError(f"pad must be a tuple of an even number of ints (last axis first), got {pad!r}")
+    for p in pad:
+        require_int(p, "pad")
+    if len(pad) > 2 * x.ndim:
+        raise ValueError(f"pad={pad} pads {len(pad) // 2} axes but x has {x.ndim} dimension(s)")
+    if mode not in PAD_MODES:
+        raise ValueError(f"mode must be one of {', '.join(PAD_MODES)}, got {mode!r}")
+    if mode == "constant":
+        if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
+            raise TypeError(f"value must be a real number (NaN and inf included) or None, got {type(value).__name__}")
+        for axis, before, after in _pad_pairs(x, pad):
+            n = x.shape[axis]
+            if before < -n or after < -n or n + before + after < 0:
+                raise ValueError(f"pad={pad} crops more than axis {axis} of x {tuple(x.shape)} holds")
+        return
+    _check_pad_by_mode(x, pad, mode, value)
+
+
+def _check_pad_by_mode(x, pad, mode, value):
+    """reflect, replicate, circular: torch's rules (an input of len(pad) / 2 + 1 or + 2 dimensions, non-empty)."""
+    if value is not None:
+        raise ValueError(f"value={value} is only for mode='constant' (torch refuses it with mode={mode!r})")
+    padded = len(pad) // 2
+    if not 1 <= padded <= 3 or x.ndim not in (padded + 1, padded + 2):
+        raise ValueError(
+            f"mode={mode!r} pads 1 to 3 trailing axes of an input with one or two leading (batch, channel) axes: "
+            f"pad={pad} needs x of {padded + 1} or {padded + 2} dimensions, got {tuple(x.shape)}"
+        )
+    if mode != "circular" and 0 in x.shape[x.ndim - padded - 1 :]:
+        raise ValueError(f"mode={mode!r} needs non-empty channel and padded axes, got x {tuple(x.shape)}")
+    for axis, before, after in _pad_pairs(x, pad):
+        n = x.shape[axis]
+        if before < 0 or after < 0:
+            raise ValueError(f"pad={pad}: negative padding (cropping) is not supported with mode={mode!r}")
+        if mode == "reflect" and max(before, after) >= n:
+            raise ValueError(f"pad={pad}: reflect padding must be smaller than axis {axis}'s size {n}")
+        if mode == "circular" and max(before, after) > n:
+            raise ValueError(f"pad={pad}: circular padding must be at most axis {axis}'s size {n}")
+
+
+def _source(x, axis: int, before: int, after: int, mode: str):
+    """For every output position along ``axis``, the input position it reads (reflect, replicate, circular), as an
+    array where ``x`` lives."""
+    n = x.shape[axis]
+    i = np.arange(n + before + after, like=x) - before
+    if mode == "reflect":  # mirror without repeating the edge: -1 -> 1, n -> n - 2
+        i = np.abs(i)
+        return np.where(i >= n, 2 * (n - 1) - i, i)
+    if mode == "replicate":
+        return np.clip(i, 0, n - 1)
+    return np.remainder(i, n)  # circular
+
+
+def _kept(n: int, before: int, after: int) -> tuple[slice, slice]:
+    """constant mode: (the output slice that holds input, the input slice it holds) along one axis."""
+    start = max(before, 0)
+    return slice(start, start + n + min(before, 0) + min(after, 0)), slice(max(-before, 0), n - max(-after, 0))
+
+
+def _along(axis: int, index) -> tuple:
+    return (slice(None),) * axis + (index,)
+
+
+@reference_op(("x",), _check_pad)
+def pad(x, pad, mode="constant", value=None):
+    """F.pad(x, pad, mode, value): ``pad`` = (before, after) for the last axis, then the one before, ...; constant
+    fills with ``value`` (0 by default; negative pads crop), reflect mirrors without repeating the edge (pad < size),
+    replicate repeats the edge, circular wraps around (pad <= size)."""
+    out = x
+    for axis, before, after in _pad_pairs(x, pad):
+        if mode == "constant":
+            shape = list(out.shape)
+            shape[axis] += before + after
+            filled = np.full_like(out, 0.0 if value is None else value, shape=tuple(shape))
+            target, source = _kept(out.shape[axis], before, after)
+            filled[_along(axis, target)] = out[_along(axis, source)]
+            out = filled
+        else:
+            out = np.take(out, _source(out, axis, before, after, mode), axis=axis)
+    return out
+
+
+@vjp_of(pad)
+def pad_vjp(g, x, pad, mode="constant", value=None):
+    # undo the axes in reverse: constant keeps the cotangent where input was (the fill has no gradient); the other
+    # modes scatter-add each output position's cotangent onto the input position it read (edges read many times)
+    pairs = _pad_pairs(x, pad)
+    shapes = [x.shape]
+    for axis, before, after in pairs[:-1]:
+        shape = list(shapes[-1])
+        shape[axis] += before + after
+        shapes.append(tuple(shape))
+    for (axis, before, after), shape in zip(reversed(pairs), reversed(shapes)):
+        grad = np.zeros_like(g, shape=shape)
+        if mode == "constant":
+            target, source = _kept(shape[axis], before, after)
+            grad[_along(axis, source)] = g[_along(axis, target)]
+        else:
+            probe = np.zeros_like(g, shape=shape)  # _source only reads the axis' size and where arrays live
+            scatter_add_into(grad, _along(axis, _source(probe, axis, before, after, mode)), g)
+        g = grad
+    return (g,)

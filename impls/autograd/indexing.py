@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from impls.autograd.ops import _same_dtype, reshape, tensor
+from impls.autograd.ops import _same_dtype, concatenate, getitem, reshape, tensor
 from impls.autograd.tensor import Tensor, make
 from reference import indexing as ref
 from reference._checks import normalize_axis
@@ -102,5 +102,27 @@ def _scaled_gradient(x: Tensor, factor: np.ndarray) -> Tensor:
     return make(x.data.copy(), (x,), lambda g, cg: (g * factor,), "scaled_gradient", ())
 
 
+def pad(x, pad, mode="constant", value=None):
+    """F.pad, composed of the engine's primitives, axis by axis: constant concatenates fills around a (cropping)
+    slice, the other modes are an index_select of the positions each output reads (its backward, index_add,
+    accumulates the edges that are read many times)."""
+    x = tensor(x)
+    ref.pad.validate(x.data, pad, mode, value)
+    out = x
+    for axis, before, after in ref._pad_pairs(x, pad):
+        if mode != "constant":
+            out = index_select(out, ref._source(out.data, axis, before, after, mode), axis)
+            continue
+        n = out.shape[axis]
+        parts = [getitem(out, (slice(None),) * axis + (slice(max(-before, 0), n - max(-after, 0)),))]
+        for size, where in ((before, 0), (after, len(parts) + 1)):
+            if size > 0:
+                shape = list(out.shape)
+                shape[axis] = size
+                parts.insert(where, Tensor(np.full(shape, 0.0 if value is None else value, dtype=x.data.dtype)))
+        out = concatenate(*parts, axis=axis)
+    return out
+
+
 OPS = {"take_along_axis": take_along_axis, "scatter_add": scatter_add, "index_select": index_select,
-       "index_add": index_add, "embedding": embedding}  # fmt: skip
+       "index_add": index_add, "embedding": embedding, "pad": pad}  # fmt: skip

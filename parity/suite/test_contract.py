@@ -117,6 +117,10 @@ BAD_INPUTS = [
     ("embedding", [(3,), (4,)], [F64, "int64"], {}, ValueError, r"\bweight must have 2 dimension"),
     ("one_hot", [(4,)], ["int32"], {}, TypeError, r"\bindices must hold int64 indices"),
     ("one_hot", [(4,)], ["int64"], {"num_classes": 1}, ValueError, r"\bindices holds index 1 outside \[0, 1\)"),
+    ("pad", [(2, 3)], [F64], {"pad": (3, 0), "mode": "reflect"}, ValueError, r"\bpad=\(3, 0\): reflect padding must"),
+    ("pad", [(3,)], [F64], {"pad": (1, 1), "mode": "replicate"}, ValueError, r"\bpad=\(1, 1\) needs x of 2 or 3"),
+    ("pad", [(2, 3)], [F64], {"pad": (1,)}, TypeError, r"\bpad must be a tuple of an even number"),
+    ("pad", [(2, 3)], [F64], {"pad": (1, 1), "mode": "circular", "value": 1.0}, ValueError, r"\bvalue=1.0 is only"),
     (
         "binary_cross_entropy_with_logits",
         [(4, 3), (4, 3), None, (4,)],
