@@ -225,7 +225,8 @@ def embedding_vjp(g, weight, indices, padding_idx=None, scale_grad_by_freq=False
     # scale_grad_by_freq each row's sum is divided by how often it was read; padding_idx's row gets nothing
     grad = scatter_add_into(np.zeros_like(weight), (indices,), g)
     if scale_grad_by_freq:
-        counts = scatter_add_into(np.zeros_like(weight[:, 0]), (indices,), np.ones_like(indices, dtype=weight.dtype))
+        ones = np.ones_like(indices, dtype=weight.dtype)
+        counts = scatter_add_into(np.zeros_like(weight, shape=weight.shape[:1]), (indices,), ones)
         grad = grad / np.maximum(counts, 1)[:, None]
     if padding_idx is not None:
         grad[padding_idx] = 0
