@@ -6,13 +6,14 @@ import numpy as np
 
 from impls.base import SAME_NAME_UNARY, Backend
 from impls.numpy_backend import FLOAT16_DIVERGENCES
+from reference.catalog_integers import NAMES as INTEGER_ENTRIES
 
 
 def _ops():
     from impls.autograd import functional as F
+    from impls.autograd import indexing, order, reductions, scans
     from impls.autograd import linalg as LA
     from impls.autograd import ops as O
-    from impls.autograd import order, reductions, scans
 
     unary = (*SAME_NAME_UNARY, "gelu")
     table = {name: getattr(O, name) for name in unary}
@@ -63,6 +64,7 @@ def _ops():
     table.update(reductions.OPS)  # prod, std, vector_norm, nansum, nanmean (#14)
     table.update(scans.OPS)  # cumsum, cumprod (#14)
     table.update(order.OPS)  # max_dim, min_dim, median, sort (#14)
+    table.update(indexing.OPS)
     return table
 
 
@@ -124,9 +126,20 @@ class AutogradBackend(Backend):
     name = "autograd"
     devices = ("cpu",)
     dtypes = ("float16", "float32", "float64")
-    unsupported_dtypes = {"bfloat16": "the engine computes with NumPy arrays, and NumPy has no bfloat16 (see numpy)"}
+    unsupported_dtypes = {
+        "bfloat16": "the engine computes with NumPy arrays, and NumPy has no bfloat16 (see numpy)",
+        **dict.fromkeys(
+            ("int32", "int64", "bool"),
+            "the engine's Tensor holds floating-point data (it differentiates); integer and bool arithmetic on its "
+            "NumPy arrays would be NumPy's own, the numpy column",
+        ),
+    }
     autograd = True
     speed_notes = SPEED_NOTES
+    unsupported = dict.fromkeys(
+        (*INTEGER_ENTRIES, "one_hot"),
+        "the engine differentiates float Tensors; integer and bool arithmetic is plain NumPy's",
+    )
     declarations = FLOAT16_DIVERGENCES  # the engine's arrays are NumPy's: the same float16 arithmetic
 
     def __init__(self):

@@ -43,7 +43,7 @@ class CupyBackend(ReferenceBodies, Backend):
 
     name = "cupy"
     devices = ("cuda", "emulated")
-    dtypes = ("float16", "float32", "float64")
+    dtypes = ("float16", "float32", "float64", "int32", "int64", "bool")
     unsupported_dtypes = {
         "bfloat16": "CuPy's kernels have no bfloat16 loops (cupy.exp.types: e, E, f, d, F, D; measured on CuPy 14.2)"
     }
@@ -66,6 +66,8 @@ class CupyBackend(ReferenceBodies, Backend):
         _xp.erf.register(EmulatedArray, _on_host("erf"))
         _xp.erfc.register(EmulatedArray, _on_host("erfc"))
         _xp.as_strided.register(EmulatedArray, _emulated_as_strided)
+        _xp.scatter_add.register(cupy.ndarray, _cupyx_scatter_add)
+        _xp.scatter_add.register(EmulatedArray, _emulated_scatter_add)
 
     def implemented_ops(self):
         from reference import CATALOG
@@ -158,6 +160,25 @@ def _on_host(name: str):
         return EmulatedArray(getattr(_xp, name)(host.astype(np.float64)).astype(out))
 
     return run
+
+
+def _cupyx_scatter_add(out, index, values):
+    import cupyx
+
+    cupyx.scatter_add(out, index, values)
+    return out
+
+
+def _emulated_scatter_add(out: EmulatedArray, index, values) -> EmulatedArray:
+    """``cupyx.scatter_add`` on an emulated array: a host array among the operands is refused (CuPy's rule), the
+    values are NumPy's unbuffered add."""
+    from impls.cupy.emulated import CupyRuleError, _unwrap, _unwrap_index
+
+    parts = index if isinstance(index, tuple) else (index,)
+    if isinstance(values, np.ndarray) or any(isinstance(p, np.ndarray) for p in parts):
+        raise CupyRuleError("cupyx.scatter_add: a host numpy.ndarray mixed into a CuPy computation (CuPy refuses it)")
+    np.add.at(out._a, _unwrap_index(index), _unwrap(values, "cupyx.scatter_add"))
+    return out
 
 
 def _emulated_as_strided(x: EmulatedArray, shape, strides) -> EmulatedArray:

@@ -12,6 +12,7 @@ import numpy as np
 
 from impls.base import Backend, BackendUnavailable, HostArrays
 from reference._checks import normalize_axes, normalize_axis
+from reference.catalog_integers import NAMES as INTEGER_ENTRIES
 from reference.catalog_linalg import CONTRACTIONS, LAPACK_ENTRIES
 
 MOVES_DATA = "data movement: numba arrays are NumPy arrays, so this would be NumPy's own op, not a numba kernel"
@@ -23,7 +24,17 @@ NO_LAPACK_KERNELS = (
 )
 NO_CONTRACTION = "numba's nopython mode types neither np.einsum nor np.tensordot; no kernel is written for it"
 UNSUPPORTED = {
-    **{op: MOVES_DATA for op in ("transpose", "reshape", "concatenate", "slice")},
+    **{
+        op: MOVES_DATA
+        for op in ("transpose", "reshape", "concatenate", "slice", "take_along_axis", "index_select", "one_hot", "pad")
+    },
+    "embedding": MOVES_DATA + " (its backward, a scatter-add, has no numba kernel either)",
+    **{
+        op: "no numba kernel yet: a scatter-add loop (repeated indices accumulating in index order) and its gather "
+        "backward are not written; NumPy's np.add.at would not be a numba kernel"
+        for op in ("scatter_add", "index_add")
+    },
+    **dict.fromkeys(INTEGER_ENTRIES, "integer kernels (wrap-around, floor division, division by zero) are not written"),
     "transformer": "its attention splits and merges heads with reshape and transpose, which numba leaves to NumPy "
     "(data movement, above)",
     **dict.fromkeys(LAPACK_ENTRIES, NO_LAPACK_KERNELS),
@@ -133,6 +144,11 @@ class NumbaBackend(HostArrays, Backend):
         "float16": "numba compiles no float16 arithmetic for the CPU (float16 is a CUDA-target type there), so "
         "these kernels exist in float32 and float64 only",
         "bfloat16": "numba has no bfloat16 type, and NumPy none to hand its kernels",
+        **dict.fromkeys(
+            ("int32", "int64", "bool"),
+            "the kernels here are float kernels; integer ones (wrap-around, floor division, division by zero) are "
+            "not written yet",
+        ),
     }
     unsupported = UNSUPPORTED
     speed_notes = SPEED_NOTES

@@ -51,6 +51,7 @@ class NumbaCudaBackend(Backend):
         "float16": "the CUDA kernels here are written for float32 and float64; numba.cuda's float16 intrinsics "
         "(cuda.fp16) are not used by them",
         "bfloat16": "numba has no bfloat16 type, and NumPy none to hand its kernels",
+        **dict.fromkeys(("int32", "int64", "bool"), "the CUDA kernels here are written for float32 and float64"),
     }
     unsupported = _unsupported()
 

@@ -17,6 +17,7 @@ from impls.base import Backend, BackendUnavailable, HostArrays
 from impls.declare import Divergence
 from reference._checks import normalize_axes
 from reference.catalog import CATALOG
+from reference.catalog_integers import NAMES as INTEGER_ENTRIES
 from reference.catalog_linalg import CONTRACTIONS, LAPACK_ENTRIES
 
 NOT_ELEMENTWISE = "numexpr evaluates elementwise expressions and single-axis reductions; it has no {what}"
@@ -41,6 +42,13 @@ UNSUPPORTED = {
         for op in (*LAPACK_ENTRIES, *CONTRACTIONS)
     },
     **numexpr_reductions.UNSUPPORTED,
+    **dict.fromkeys(
+        ("take_along_axis", "index_select", "scatter_add", "index_add", "embedding", "one_hot", "pad"),
+        NOT_ELEMENTWISE.format(what="indexed reads or writes (gathers, scatter-adds, padding)"),
+    ),
+    **dict.fromkeys(
+        INTEGER_ENTRIES, "NumExpr has int32/int64/bool, but the integer entries' expressions are not wired here yet"
+    ),
 }
 for _name, _spec in CATALOG.items():
     if _spec.kind == "layer":
@@ -184,6 +192,11 @@ class NumexprBackend(HostArrays, Backend):
         "float16": "NumExpr's virtual machine has no float16 type (bool, int32, int64, float32, float64, complex): "
         "it computes float16 inputs in float32 and returns float32 (measured, NumExpr 2.14)",
         "bfloat16": "NumExpr's virtual machine has no bfloat16 type, and NumPy none to hand it",
+        **dict.fromkeys(
+            ("int32", "int64", "bool"),
+            "NumExpr has int32, int64 and bool types, but the integer entries' expressions (floor division, "
+            "remainder, comparisons) are not wired in this backend yet",
+        ),
     }
     unsupported = UNSUPPORTED
     speed_notes = SPEED_NOTES

@@ -51,7 +51,7 @@ class NumpyBackend(ReferenceBodies, HostArrays, Backend):
     name = "numpy"
     devices = ("cpu",)
     declarations = FLOAT16_DIVERGENCES
-    dtypes = ("float16", "float32", "float64")
+    dtypes = ("float16", "float32", "float64", "int32", "int64", "bool")
     unsupported_dtypes = {
         "bfloat16": "NumPy has no bfloat16; ml_dtypes adds one (parity uses it to hold bfloat16 results), but the "
         "reference bodies would not compute in it: a Python float promotes it to float32 (bfloat16 x * 0.5 is "

@@ -16,6 +16,8 @@ import numpy as np
 
 from impls.base import SAME_NAME_UNARY, Backend, BackendUnavailable
 from impls.declare import Divergence, at_least
+from impls.torch_indexing import indexing_ops
+from impls.torch_integers import INTEGER_DECLARATIONS, integer_ops
 from impls.torch_linalg import LINALG_DECLARATIONS, linalg_ops
 from impls.torch_order import order_ops
 from impls.torch_reductions import DECLARATIONS as REDUCTION_DECLARATIONS
@@ -117,6 +119,8 @@ def _ops(torch) -> dict:
         **reduction_ops(torch, _reduction),
         **scan_ops(torch),
         **order_ops(torch),
+        **indexing_ops(torch),
+        **integer_ops(torch),
     }
 
 
@@ -314,6 +318,7 @@ DECLARATIONS = (
     *LINALG_DECLARATIONS,
     *REDUCTION_DECLARATIONS,
     *SCAN_DECLARATIONS,
+    *INTEGER_DECLARATIONS,
 )
 
 
@@ -347,7 +352,7 @@ class TorchBackend(Backend):
     name = "torch"
     devices = ("cpu", "cuda")
     autograd = True
-    dtypes = ("float16", "bfloat16", "float32", "float64")
+    dtypes = ("float16", "bfloat16", "float32", "float64", "int32", "int64", "bool")
     # torch computes half-type reductions, matmuls and convolutions in at::opmath_type<Half/BFloat16> = float, on
     # the CPU and in CUDA (ATen's OpMathType.h); parity.accumulation measures that it does
     accumulates = {"float16": "float32", "bfloat16": "float32"}

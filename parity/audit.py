@@ -50,16 +50,16 @@ BLOB = re.compile(r"@reproduce_failure\('([^']+)', b'([^']+)'\)")
 
 def plans() -> dict:
     """Every entry's audit plan (imports hypothesis)."""
-    from reference import catalog_audit, catalog_nn_audit
+    from reference import catalog_audit, catalog_indexing_audit, catalog_nn_audit
 
-    return {**catalog_audit.PLANS, **catalog_nn_audit.PLANS}
+    return {**catalog_audit.PLANS, **catalog_nn_audit.PLANS, **catalog_indexing_audit.PLANS}
 
 
 def not_audited() -> dict[str, str]:
     """Entries the audit leaves out, with the reason."""
-    from reference import catalog_audit
+    from reference import catalog_audit, catalog_indexing, catalog_integers
 
-    return dict(catalog_audit.NOT_AUDITED)
+    return {**catalog_audit.NOT_AUDITED, **catalog_integers.NOT_AUDITED, **catalog_indexing.NOT_AUDITED}
 
 
 # ---------------------------------------------------------------- results

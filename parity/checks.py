@@ -15,13 +15,21 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from impls.base import Backend, bind_params
-from parity.compare import Context, Measurement, assert_close, assert_count, assert_same_names
+from parity.compare import Context, Measurement, assert_close, assert_count, assert_exact, assert_same_names
 from parity.gradcheck import check_vjp_full, check_vjp_projected
 from parity.inputs import cotangent_like, round_to, sample, stable_seed
 from reference import get_entry, optim
 from reference._op import input_names
 from reference.floats import HALF_DTYPES, round_values
-from reference.spec import DEFAULT_TOLERANCES, HALF_GRAD_NORMWISE, UNIT_ROUNDOFF, OpSpec, Special, Tolerance
+from reference.spec import (
+    DEFAULT_TOLERANCES,
+    HALF_GRAD_NORMWISE,
+    UNIT_ROUNDOFF,
+    OpSpec,
+    Special,
+    Tolerance,
+    is_integral,
+)
 
 REFERENCE = "reference"
 CHECK_KINDS = (
@@ -90,6 +98,11 @@ class Cell:
         return stable_seed(self.op, self.variant)
 
 
+def _stated(expected, dtype: str) -> np.ndarray:
+    """A stated value as the comparison takes it: float64, or exact (ints, bools) in an integer or bool column."""
+    return np.asarray(expected) if is_integral(dtype) else np.asarray(expected, dtype=np.float64)
+
+
 def special_of(spec: OpSpec, label: str) -> Special:
     """The special value ``label`` of ``spec``."""
     for special in spec.specials:
@@ -100,10 +113,22 @@ def special_of(spec: OpSpec, label: str) -> Special:
 
 # ---------------------------------------------------------------- backend comparisons
 def _to_backend(backend: Backend, arrays, dtype: str, device: str):
-    """Float arrays at ``dtype``; integer arrays (class indices) as int64."""
+    """Float arrays at ``dtype``; integer arrays (class indices) as int64, or at ``dtype`` in an integer column."""
+    index_dtype = dtype if is_integral(dtype) else "int64"
     return [
-        None if x is None else backend.asarray(x, "int64" if x.dtype.kind in "iu" else dtype, device) for x in arrays
+        None if x is None else backend.asarray(x, index_dtype if x.dtype.kind in "iub" else dtype, device)
+        for x in arrays
     ]
+
+
+def _compare_exact(backend, spec, rounded, params, *, dtype, device, context, expected=None) -> Measurement:
+    """An integer or bool column: the backend's result equals the reference's (or the stated ``expected``) exactly,
+    in the reference result's dtype (bool for comparisons, the float a division promotes to)."""
+    truth = spec.forward(*rounded, **params)
+    out = backend.run(spec.name, _to_backend(backend, rounded, dtype, device), params)
+    backend.wait(out, device)
+    stated = truth if expected is None else expected
+    return assert_exact(backend.to_numpy(out), stated, dtype=str(truth.dtype), context=context)
 
 
 def compare_forward(
@@ -127,6 +152,9 @@ def compare_forward(
     """
     rounded = round_to(inputs, dtype)
     params = bind_params(spec, rounded, params)
+    if is_integral(dtype):
+        return _compare_exact(backend, spec, rounded, params, dtype=dtype, device=device, context=context,
+                              expected=expected)  # fmt: skip
     if expected is None:
         expected = spec.canonical_forward(*rounded, **params)
     out = backend.run(spec.name, _to_backend(backend, rounded, dtype, device), params)
@@ -242,7 +270,7 @@ def check_special(cell: Cell, backend: Backend, *, stated=None) -> Measurement:
         dtype=cell.dtype,
         device=cell.device,
         context=cell.context(special.note),
-        expected=np.asarray(special.expected, dtype=np.float64),
+        expected=_stated(special.expected, cell.dtype),
         signed_zero=special.signed_zero,
         tolerance=special.tolerance,
     )
@@ -279,9 +307,18 @@ def branch_inputs(spec) -> tuple[np.ndarray, ...]:
     return tuple(np.ascontiguousarray(grid[:, i]) for i in range(arity))
 
 
+GRADIENT_CHECKS = ("vjp", "vjp_fd", "vjp_fd_full", "branches", "property")
+
+
+def _has_float_dtype(spec) -> bool:
+    return any(not is_integral(d) for d in spec.dtypes)
+
+
 def applies_to(check: str, spec) -> bool:
     """Whether catalog entry ``spec`` gets check kind ``check`` (cells are generated, declarations may name it):
     the kind's checks (``CHECKS_BY_KIND``); ``branches`` only for elementwise entries."""
+    if check in GRADIENT_CHECKS and not _has_float_dtype(spec):
+        return False  # an entry checked only in integer and bool columns has no gradients (and no hypothesis draws)
     if check in ("vjp_fd", "vjp_fd_full"):
         return spec.kind in ("op", "layer", "loss")
     if check not in CHECKS_BY_KIND[spec.kind]:
@@ -314,6 +351,9 @@ def check_reference_special(cell: Cell, backend: Backend | None = None) -> Measu
     if special.dtypes is not None:
         inputs = round_to(inputs, cell.dtype)
     params = bind_params(spec, inputs, special.params)
+    if is_integral(cell.dtype):  # stated exactly, in the dtype of the reference's result
+        value = spec.forward(*inputs, **params)
+        return assert_exact(value, special.expected, dtype=str(value.dtype), context=cell.context(special.note))
     tolerance = special.tolerance or spec.tolerance("float64")
     value = spec.canonical_forward(*inputs, **params)
     measured = assert_close(

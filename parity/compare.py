@@ -254,3 +254,34 @@ def assert_close(
             measurement,
         )
     return measurement
+
+
+def assert_exact(actual, expected, *, dtype: str, context: Context) -> Measurement:
+    """Raise :class:`Mismatch` unless ``actual`` is exactly ``expected``: the same type of array, shape and dtype
+    (``dtype``: integer, bool, or the float an integer op promotes to) and equal elements -- for floats the same
+    NaN positions and signs of zero too.  The integer and bool columns' comparison: no tolerance.  ``expected``
+    holds exact values (Python ints for int64 extremes, never through float64); it is cast to ``dtype``."""
+    if not isinstance(actual, np.ndarray):
+        _fail(context, f"result is a {type(actual).__name__}, not a numpy.ndarray (did to_numpy run?)")
+    for observe in OBSERVERS:
+        observe(context, actual)
+    expected = np.asarray(expected)
+    if actual.shape != expected.shape:
+        _fail(context, f"shape {actual.shape} differs from the expected {expected.shape}")
+    if str(actual.dtype) != dtype:
+        _fail(context, f"dtype {actual.dtype} differs from the expected {dtype}")
+    expected = expected.astype(dtype)
+    if actual.dtype.kind == "f":
+        _check_masks(actual.astype(np.float64), expected.astype(np.float64), context, signed_zero=True)
+        differ = ~(np.isnan(actual) & np.isnan(expected)) & (actual != expected)
+    else:
+        differ = actual != expected
+    if np.any(differ):
+        index = _first(differ)
+        got, want = actual[index].item(), expected[index].item()  # Python ints, bools or floats: exact
+        _fail(
+            context,
+            f"not exact at index {index}: actual {got!r}, expected {want!r} ({int(np.sum(differ))} element(s) differ)",
+            Measurement(float(abs(got - want)), float("inf"), None, index, float("inf")),
+        )
+    return Measurement()

@@ -17,6 +17,7 @@ from collections.abc import Callable
 import numpy as np
 
 from reference.floats import round_values
+from reference.spec import is_integral
 
 Sampler = Callable[[np.random.Generator, tuple[tuple[int, ...], ...]], tuple[np.ndarray, ...]]
 
@@ -197,7 +198,7 @@ def sample(domain: str, shapes, seed: int) -> tuple[np.ndarray, ...]:
         raise KeyError(f"unknown input domain {domain!r}; known: {', '.join(DOMAINS)}") from None
     arrays = sampler(np.random.default_rng(seed), tuple(None if s is None else tuple(s) for s in shapes))
     return tuple(
-        a if a is None or a.dtype.kind in "iu" else np.asarray(a, dtype=np.float64)
+        a if a is None or a.dtype.kind in "iub" else np.asarray(a, dtype=np.float64)
         for a in (None if a is None else np.asarray(a) for a in arrays)
     )
 
@@ -210,5 +211,74 @@ def cotangent_like(shape, seed: int) -> np.ndarray:
 def round_to(arrays, dtype: str) -> tuple[np.ndarray, ...]:
     """Round float arrays to ``dtype`` and back to float64 (the values a ``dtype`` backend sees, held
     exactly; :func:`reference.floats.round_values`: to nearest, ties to even, subnormals, overflow to inf,
-    bfloat16 included); integer arrays (class indices) pass through unchanged."""
-    return tuple(a if a is None or np.asarray(a).dtype.kind in "iu" else round_values(a, dtype) for a in arrays)
+    bfloat16 included); integer arrays (class indices) pass through unchanged.  In an integer or bool column
+    (``reference.spec.INTEGER_DTYPES``) every integer or bool array becomes that dtype instead (:func:`to_integral`)."""
+    if is_integral(dtype):
+        return tuple(a if a is None or np.asarray(a).dtype.kind not in "iub" else to_integral(a, dtype) for a in arrays)
+    return tuple(a if a is None or np.asarray(a).dtype.kind in "iub" else round_values(a, dtype) for a in arrays)
+
+
+def to_integral(values, dtype: str) -> np.ndarray:
+    """Integers (drawn as int64) in the integer column ``dtype``: int32 keeps the low 32 bits (two's complement
+    wrap-around, NumPy's cast), bool is whether the value is odd (so about half of a draw is True); bools stay."""
+    values = np.asarray(values)
+    if values.dtype == np.bool_ or dtype != "bool":
+        return values.astype(dtype)
+    return np.asarray((values & 1) != 0)  # 0-d stays an array
+
+
+# ---------------------------------------------------------------- indices (reference/indexing.py, issue #14)
+def _indices(rng, shape, bound: int) -> np.ndarray:
+    """int64 indices in [0, bound): repeats wherever the index has more elements than ``bound``."""
+    return rng.integers(0, max(bound, 1), shape).astype(np.int64)
+
+
+def _index_second(rng, shapes):
+    # (x, index, src...): the index addresses x's shortest axis in full (catalog cases index that axis), so every
+    # index in range is drawn, and repeats whenever the index is longer than the axis
+    x, index, *rest = shapes
+    return (_real(rng, x), _indices(rng, index, min(x, default=1)), *(_real(rng, s) for s in rest))
+
+
+DOMAINS["index_second"] = _index_second
+
+
+# ---------------------------------------------------------------- integers (reference/integers.py, issue #14)
+# values at and next to the int32 and int64 limits, where wrap-around shows
+INTEGER_EDGES = np.array(
+    [2**31 - 1, 2**31 - 2, -(2**31), -(2**31) + 1, 2**63 - 1, -(2**63), 2**62 + 3, -(2**62) - 5, 65536, -65537],
+    dtype=np.int64,
+)
+
+
+def _integers(rng, shape):
+    # int64 draws: a third small (-20..20), a third at the edges above, a third anywhere in int64; the int32 column
+    # keeps their low 32 bits and the bool column their parity (parity.inputs.to_integral)
+    small = rng.integers(-20, 21, shape)
+    edges = rng.choice(INTEGER_EDGES, shape)
+    anywhere = rng.integers(-(2**63), 2**63 - 1, shape, dtype=np.int64, endpoint=True)
+    which = rng.integers(0, 3, shape)
+    return np.where(which == 0, small, np.where(which == 1, edges, anywhere)).astype(np.int64)
+
+
+def _integer_divisors(rng, shapes):
+    # (x, y) with y nonzero in every column: small divisors of both signs, -1 (INT_MIN // -1 wraps) and int32's
+    # limits, all inside int32's range so that the int32 cast keeps them nonzero
+    x, y = shapes
+    divisors = np.array([-7, -3, -2, -1, 1, 2, 3, 5, 2**31 - 1, -(2**31), 65536], dtype=np.int64)
+    return _integers(rng, x), rng.choice(divisors, y)
+
+
+DOMAINS["integers"] = _each(_integers)
+DOMAINS["integer_divisors"] = _integer_divisors
+
+
+def _embedding(rng, shapes):
+    # (weight, indices): every row of weight named, with repeats when there are more indices than rows
+    weight, indices = shapes
+    return _real(rng, weight), _indices(rng, indices, weight[0])
+
+
+DOMAINS["embedding"] = _embedding
+# one_hot's classes: the cases take num_classes >= 3 (or -1, inferred)
+DOMAINS["class_labels"] = _each(lambda rng, shape: _indices(rng, shape, 3))

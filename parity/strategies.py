@@ -132,7 +132,7 @@ def op_inputs(draw, spec: OpSpec, dtype: str):
         params = {"index": tuple(_slice_for(draw, n) for n in shape[:depth])}
     elif name in GEOMETRY:
         shapes, params = draw(GEOMETRY[name]())
-    elif category in ("layer", "loss", "linalg"):
+    elif category in ("layer", "loss", "linalg", "indexing"):
         # shapes from the catalog's cases, values from the entry's seeded sampler with a drawn seed (the linalg
         # entries' samplers build matrices of bounded condition, which drawn elements would not be)
         case = draw(st.sampled_from(spec.cases))

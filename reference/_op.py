@@ -61,8 +61,11 @@ def _require_ndarrays(inputs, names, optional=frozenset()) -> None:
             raise TypeError(f"{name} must be a numpy.ndarray, got {type(x).__name__}")
 
 
-def reference_op(arg_names: Sequence[str], validate: Callable[..., None], nondiff: Sequence[str] = ()):
-    """Decorate a NumPy forward: check inputs, run ``validate``, return an ndarray of the first input's dtype.
+def reference_op(
+    arg_names: Sequence[str], validate: Callable[..., None], nondiff: Sequence[str] = (), result_dtype=None
+):
+    """Decorate a NumPy forward: check inputs, run ``validate``, return an ndarray of the first input's dtype
+    (or ``result_dtype(*inputs)``'s: a comparison's bool, an integer division's float).
 
     ``nondiff`` names inputs that get no gradient (class indices, running statistics, masks, weights).
     """
@@ -74,7 +77,8 @@ def reference_op(arg_names: Sequence[str], validate: Callable[..., None], nondif
             validate(*inputs, **params)
             with np.errstate(all="ignore"):
                 out = fn(*inputs, **params)
-            return _xp.as_array_like(out, inputs[0], inputs[0].dtype)
+            dtype = inputs[0].dtype if result_dtype is None else result_dtype(*inputs)
+            return _xp.as_array_like(out, inputs[0], dtype)
 
         forward.validate = validate
         forward.arg_names = tuple(arg_names)
@@ -112,6 +116,16 @@ def vjp_of(forward):
         return vjp
 
     return decorate
+
+
+def no_gradient(forward):
+    """Give ``forward`` (every input ``nondiff``: integer and bool ops) a ``vjp`` that says there is none."""
+
+    def vjp(g, *inputs, **params):
+        raise TypeError(f"{forward.__name__} has no gradient: its inputs are integers or bools")
+
+    forward.vjp = vjp
+    return forward
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

@@ -103,3 +103,12 @@ def register_generic(cls: type) -> None:
     register_array_type(cls)
     sum_from_negative_zero.register(cls, _sum_from_negative_zero_generic)
     max_at_least.register(cls, _max_at_least_generic)
+
+
+@functools.singledispatch
+def scatter_add(out, index, values):
+    """``out[index] += values`` with repeated indices accumulating, in place (``index``: anything ``__getitem__``
+    takes, a tuple of index arrays and slices included).  NumPy's is ``np.add.at``; CuPy's ``cupyx.scatter_add``
+    (registered by the CuPy backend), since ``cupy.add.at`` is not documented to take a tuple of index arrays."""
+    np.add.at(out, index, values)
+    return out

@@ -13,6 +13,8 @@ import numpy as np
 
 from reference import (
     binary,
+    catalog_indexing,
+    catalog_integers,
     catalog_linalg,
     catalog_nn,
     catalog_order,
@@ -761,7 +763,11 @@ def _with_half_support(spec: OpSpec) -> OpSpec:
     spec = replace(spec, specials=spec.specials + HALF_SPECIALS.get(spec.name, ()))
     if spec.name in ADDED_ACCUMULATION and spec.accumulation is None:
         spec = replace(spec, accumulation=ADDED_ACCUMULATION[spec.name])
-    return replace(spec, summation=spec.name in SUMMATION, products_vjp=spec.name in PRODUCTS_VJP)
+    return replace(
+        spec,
+        summation=spec.summation or spec.name in SUMMATION,
+        products_vjp=spec.products_vjp or spec.name in PRODUCTS_VJP,
+    )
 
 
 CATALOG: dict[str, OpSpec] = {
@@ -776,6 +782,8 @@ CATALOG: dict[str, OpSpec] = {
     + list(catalog_reductions.ENTRIES)
     + list(catalog_scans.ENTRIES)
     + list(catalog_order.ENTRIES)
+    + list(catalog_indexing.ENTRIES)
+    + list(catalog_integers.ENTRIES)
 }
 
 

@@ -49,6 +49,17 @@ UNIT_ROUNDOFF: Mapping[str, float] = {
 # scale cost.  A wrong gradient (a missing term, a wrong sign, a factor) is off by O(1) of the scale and fails.
 HALF_GRAD_NORMWISE = 2.0
 DTYPES = tuple(DEFAULT_TOLERANCES)
+# (#14) integer and bool columns: only entries that list them in ``dtypes`` get them (a float-only entry never does).
+# Their results are exact, so they are compared for equality, value and dtype (parity.compare.assert_exact).
+INTEGER_DTYPES = ("int32", "int64", "bool")
+EXACT_INTEGERS = Tolerance(0.0, 0.0, "integer and bool results are exact: compared for equality, value and dtype")
+
+
+def is_integral(dtype: str) -> bool:
+    """Whether ``dtype`` is one of the exact columns (:data:`INTEGER_DTYPES`)."""
+    return dtype in INTEGER_DTYPES
+
+
 # Entries computed in every dtype; optimizers and loops stay in float32/float64 (see OptimizerSpec).
 OP_DTYPES = ("float64", "float32", "float16", "bfloat16")
 
@@ -110,11 +121,14 @@ class Special:
         return self.dtypes is None or dtype in self.dtypes
 
     def arrays(self) -> tuple[np.ndarray | None, ...]:
-        """The inputs: integer arrays (class indices) as int64, the rest as float64, None kept."""
-        return tuple(
-            None if x is None else np.asarray(x, dtype=np.int64 if np.asarray(x).dtype.kind in "iu" else np.float64)
-            for x in self.inputs
-        )
+        """The inputs: integer arrays (class indices, integer operands) as int64, bools as bool, the rest as float64,
+        None kept."""
+        return tuple(None if x is None else _stated_array(x) for x in self.inputs)
+
+
+def _stated_array(x) -> np.ndarray:
+    kind = np.asarray(x).dtype.kind
+    return np.asarray(x, dtype=np.int64 if kind in "iu" else bool if kind == "b" else np.float64)
 
 
 Accumulation = Callable[..., tuple[int, np.ndarray]]
@@ -306,6 +320,8 @@ class OpSpec:
 
     def tolerance(self, dtype: str, *, grad: bool = False) -> Tolerance:
         """The tolerance for ``dtype``: the catalog's override if any, else the default."""
+        if is_integral(dtype):
+            return EXACT_INTEGERS
         overrides = self.grad_tolerances if grad else self.tolerances
         return overrides.get(dtype, DEFAULT_TOLERANCES[dtype])
 
@@ -321,7 +337,7 @@ class OpSpec:
         n = max(int(np.size(cotangent)), 1)
         steps = math.ceil(math.log2(n)) if n > 1 else 0
         factor = (steps + 2) * self._unit_roundoff(dtype, accumulator, True)
-        absolute = [None if x is None or np.asarray(x).dtype.kind in "iu" else np.asarray(np.abs(x)) for x in inputs]
+        absolute = [x if x is None or np.asarray(x).dtype.kind in "iu" else np.asarray(np.abs(x)) for x in inputs]
         with np.errstate(all="ignore"):
             magnitudes = self.vjp(np.asarray(np.abs(cotangent)), *absolute, **params)
         bounds = (factor * np.abs(np.asarray(m, dtype=np.float64)) for m in magnitudes)
@@ -336,7 +352,7 @@ class OpSpec:
         is computed in the accumulator and rounded to ``dtype`` once, which the dtype's rtol (>= 2u) covers.
         A backend promising float32 accumulation is held to that, whatever n is.
         """
-        if self.accumulation is None:
+        if self.accumulation is None or is_integral(dtype):
             return 0.0
         with np.errstate(all="ignore"):
             terms, magnitude = self.accumulation(inputs, params)

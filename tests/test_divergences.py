@@ -127,6 +127,33 @@ def test_integer_division_rounding_modes():
     assert math.trunc(-7 / 2) == -3
 
 
+def test_torch_integer_floor_divide_and_remainder_by_zero_raise_on_the_cpu_numpy_gives_0():
+    # (#14) the catalog's int_floor_divide/int_remainder "by-zero" special values: torch is declared unsupported there
+    x, zero = np.array([5, -5], dtype=np.int32), np.zeros(2, dtype=np.int32)
+    with np.errstate(divide="ignore"):
+        assert np.floor_divide(x, zero).tolist() == [0, 0] and np.remainder(x, zero).tolist() == [0, 0]
+    for op in (torch.floor_divide, torch.remainder):
+        with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+            op(torch.from_numpy(x), torch.from_numpy(zero))
+
+
+def test_torch_wraps_a_python_int_past_int32_where_numpy_2_raises():
+    # (#14) NEP 50: a Python int that int32 cannot hold is an OverflowError in NumPy 2; torch wraps it
+    with pytest.raises(OverflowError):
+        np.array([2**31 - 1], dtype=np.int32) + 2**31
+    assert (torch.tensor([2**31 - 1], dtype=torch.int32) + 2**31).tolist() == [-1]
+
+
+def test_int_true_division_and_python_floats_promote_to_float64_in_numpy_float32_in_torch():
+    # (#14) declared on the torch backend for int_true_divide and int_add_float
+    x = np.array([2**24 + 1], dtype=np.int32)
+    assert (x / np.int32(1)).dtype == np.float64 and (x + 0.5).dtype == np.float64
+    t = torch.from_numpy(x)
+    assert torch.get_default_dtype() == torch.float32
+    assert (t / 1).dtype == torch.float32 and (t + 0.5).dtype == torch.float32
+    assert (t / 1).item() == 2**24  # float32 rounds 2**24 + 1
+
+
 def test_logsumexp_of_all_minus_inf():
     # DIVERGENCES 13: a naive max shift gives NaN; both libraries get -inf.
     x = np.array([-np.inf, -np.inf])

@@ -107,6 +107,22 @@ BAD_INPUTS = [
         TypeError,
         r"\bweight has dtype float32 but input has float64",
     ),
+    # indexing (reference/indexing.py): np.ones gives index 1, out of range along a size-1 axis
+    ("index_select", [(3, 1), (2,)], [F64, "int64"], {"axis": 1}, ValueError, r"\bindex holds index 1 outside \[0, 1"),
+    ("index_select", [(3, 2), (2, 1)], [F64, "int64"], {"axis": 1}, ValueError, r"\bindex must have 1 dimension"),
+    ("take_along_axis", [(3, 4), (3,)], [F64, "int64"], {"axis": 1}, ValueError, r"\bindices must have x's 2 dim"),
+    ("take_along_axis", [(3, 4), (3, 2)], [F64, F64], {"axis": 1}, TypeError, r"\bindices must hold int64 or int32"),
+    ("take_along_axis", [(3, 4), (4, 2)], [F64, "int64"], {"axis": 1}, ValueError, r"\bindices has size 4 in dim"),
+    ("scatter_add", [(3, 4), (3, 2), (3, 3)], [F64, "int64", F64], {"axis": 1}, ValueError, r"\bsrc must have index's"),
+    ("index_add", [(3, 4), (2,), (3, 2)], [F64, "int64", "float32"], {"axis": 1}, TypeError, r"\bsrc has dtype float3"),
+    ("embedding", [(3, 2), (4,)], [F64, "int64"], {"padding_idx": 3}, ValueError, r"\bpadding_idx=3 is out of range"),
+    ("embedding", [(3,), (4,)], [F64, "int64"], {}, ValueError, r"\bweight must have 2 dimension"),
+    ("one_hot", [(4,)], ["int32"], {}, TypeError, r"\bindices must hold int64 indices"),
+    ("one_hot", [(4,)], ["int64"], {"num_classes": 1}, ValueError, r"\bindices holds index 1 outside \[0, 1\)"),
+    ("pad", [(2, 3)], [F64], {"pad": (3, 0), "mode": "reflect"}, ValueError, r"\bpad=\(3, 0\): reflect padding must"),
+    ("pad", [(3,)], [F64], {"pad": (1, 1), "mode": "replicate"}, ValueError, r"\bpad=\(1, 1\) needs x of 2 or 3"),
+    ("pad", [(2, 3)], [F64], {"pad": (1,)}, TypeError, r"\bpad must be a tuple of an even number"),
+    ("pad", [(2, 3)], [F64], {"pad": (1, 1), "mode": "circular", "value": 1.0}, ValueError, r"\bvalue=1.0 is only"),
     (
         "binary_cross_entropy_with_logits",
         [(4, 3), (4, 3), None, (4,)],
@@ -190,6 +206,19 @@ def test_class_index_out_of_range_is_refused(selected_backend):
 
 
 @pytest.mark.cpu
+@pytest.mark.parametrize("index", [[0, -1], [0, 3]])
+def test_index_out_of_range_is_refused(selected_backend, index):
+    """A negative index (NumPy's take counts it from the end, torch raises) and one past the end: ValueError."""
+    skip_if_unsupported(selected_backend, "index_select")
+    x = selected_backend.asarray(np.zeros((2, 3)), "float64", selected_backend.host_device)
+    i = selected_backend.asarray(np.array(index), "int64", selected_backend.host_device)
+    with pytest.raises(ValueError, match=rf"\bindex holds index {index[1]} outside \[0, 3\) along axis 1"):
+        selected_backend.run("index_select", [x, i], {"axis": 1})
+    with pytest.raises(ValueError, match=rf"\bindex holds index {index[1]} outside \[0, 3\) along axis 1"):
+        get_spec("index_select").forward(np.zeros((2, 3)), np.array(index), axis=1)
+
+
+@pytest.mark.cpu
 @pytest.mark.parametrize(("op", "shapes", "dtypes", "params", "error", "match"), BAD_INPUTS, ids=IDS)
 def test_backend_rejects(selected_backend, op, shapes, dtypes, params, error, match):
     skip_if_unsupported(selected_backend, op)
@@ -215,7 +244,7 @@ def test_backend_rejects_a_cotangent_of_the_wrong_shape(selected_backend):
 @pytest.mark.cpu
 def test_asarray_rejects_unknown_dtype_and_device(selected_backend):
     with pytest.raises(TypeError, match=r"\bdtype must be one of"):
-        selected_backend.asarray(np.ones(3), "int32", selected_backend.host_device)
+        selected_backend.asarray(np.ones(3), "complex64", selected_backend.host_device)
     with pytest.raises(ValueError, match=r"\bdevice must be one of"):
         selected_backend.asarray(np.ones(3), "float64", "tpu")
 

@@ -384,3 +384,17 @@ class Float16SumAccumulatesInFloat16(_Planted):
             rows = np.concatenate([even[0::2] + even[1::2], odd])
         total = rows[0] if rows.shape[0] else np.zeros(rest, dtype=np.float16)
         return np.expand_dims(total, axes) if keepdims else total
+
+
+class Int32AddSaturates(_Planted):
+    """(#14) int32 addition that saturates at the int32 limits instead of wrapping around (computed in int64 and
+    clipped); int64 and bool are right.  Not in ALL, whose sweep runs the float columns:
+    tests/meta/test_integer_columns.py runs it through the int32, int64 and bool columns."""
+
+    name, op = "planted-int32-add-saturates", "int_add"
+
+    def bad_forward(self, x, y):
+        if x.dtype != np.int32:
+            return None
+        total = np.clip(x.astype(np.int64) + y.astype(np.int64), -(2**31), 2**31 - 1)
+        return total.astype(np.int32)
