@@ -14,8 +14,13 @@ from impls.base import Backend, BackendUnavailable, HostArrays
 from reference._checks import normalize_axes, normalize_axis
 
 MOVES_DATA = "data movement: numba arrays are NumPy arrays, so this would be NumPy's own op, not a numba kernel"
+NO_ATTENTION = (
+    "no attention kernel yet: it is two batched matrix products around a masked row softmax, and this backend's "
+    "batched products would be NumPy's np.matmul (BLAS), so only a fused kernel would test numba"
+)
 UNSUPPORTED = {
     **{op: MOVES_DATA for op in ("transpose", "reshape", "concatenate", "slice")},
+    **dict.fromkeys(("scaled_dot_product_attention", "scaled_dot_product_attention_bool_mask"), NO_ATTENTION),
 }
 LAYERS = ("conv2d", "max_pool2d", "avg_pool2d", "batch_norm", "batch_norm_eval", "layer_norm", "flatten")
 REDUCTIONS = ("sum", "mean", "var", "max", "min", "logsumexp")

@@ -110,6 +110,15 @@ def _dropout(rng, shapes):
     return _real(rng, x), (rng.uniform(size=mask) > 0.3).astype(np.float64)
 
 
+def _attention_bool_mask(rng, shapes):
+    # query, key, value real; a 0/1 int64 mask (True: attend) in which every query row sees at least one key (a
+    # fully masked row is a special value of its own)
+    *qkv, mask = shapes
+    allowed = rng.uniform(size=mask) < 0.6
+    allowed[..., rng.integers(0, mask[-1])] = True
+    return (*(_real(rng, s) for s in qkv), allowed.astype(np.int64))
+
+
 DOMAINS: dict[str, Sampler] = {
     "class_indices": _class_indices,
     "class_probabilities": _class_probabilities,
@@ -124,6 +133,7 @@ DOMAINS: dict[str, Sampler] = {
     "pow": _pow,
     "distinct_pair": _distinct_pair,
     "no_ties": _no_ties,
+    "attention_bool_mask": _attention_bool_mask,
 }
 
 
