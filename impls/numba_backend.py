@@ -18,9 +18,14 @@ NO_ATTENTION = (
     "no attention kernel yet: it is two batched matrix products around a masked row softmax, and this backend's "
     "batched products would be NumPy's np.matmul (BLAS), so only a fused kernel would test numba"
 )
+NO_POINTWISE_LOSS_KERNEL = (
+    "no kernel yet: the elementwise losses here (impls/numba/elementwise.py LOSSES) are hand-written forward and "
+    "backward ufunc pairs, and these four (#15) have none"
+)
 UNSUPPORTED = {
     **{op: MOVES_DATA for op in ("transpose", "reshape", "concatenate", "slice")},
     **dict.fromkeys(("scaled_dot_product_attention", "scaled_dot_product_attention_bool_mask"), NO_ATTENTION),
+    **dict.fromkeys(("l1_loss", "smooth_l1_loss", "kl_div", "binary_cross_entropy"), NO_POINTWISE_LOSS_KERNEL),
 }
 LAYERS = ("conv2d", "max_pool2d", "avg_pool2d", "batch_norm", "batch_norm_eval", "layer_norm", "flatten")
 REDUCTIONS = ("sum", "mean", "var", "max", "min", "logsumexp")

@@ -18,6 +18,8 @@ from impls.base import SAME_NAME_UNARY, Backend, BackendUnavailable
 from impls.declare import Divergence, at_least
 from impls.torch_attention import DECLARATIONS as ATTENTION_DECLARATIONS
 from impls.torch_attention import attention_ops
+from impls.torch_pointwise_losses import DECLARATIONS as POINTWISE_LOSS_DECLARATIONS
+from impls.torch_pointwise_losses import pointwise_loss_ops
 from reference._checks import normalize_axes
 from reference.floats import numpy_dtype, round_values
 
@@ -110,6 +112,7 @@ def _ops(torch) -> dict:
         "slice": lambda x, index: _slice(torch, x, index),
         **_nn_ops(torch),
         **attention_ops(torch),
+        **pointwise_loss_ops(torch),
     }
 
 
@@ -331,7 +334,7 @@ class TorchBackend(Backend):
     # torch computes half-type reductions, matmuls and convolutions in at::opmath_type<Half/BFloat16> = float, on
     # the CPU and in CUDA (ATen's OpMathType.h); parity.accumulation measures that it does
     accumulates = {"float16": "float32", "bfloat16": "float32"}
-    declarations = DECLARATIONS + ATTENTION_DECLARATIONS
+    declarations = DECLARATIONS + ATTENTION_DECLARATIONS + POINTWISE_LOSS_DECLARATIONS
     provides_facts = (
         "torch.cpu_capability",
         "torch.onednn_isa",

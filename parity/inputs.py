@@ -119,6 +119,12 @@ def _attention_bool_mask(rng, shapes):
     return (*(_real(rng, s) for s in qkv), allowed.astype(np.int64))
 
 
+def _probabilities(rng, shapes):
+    # binary_cross_entropy: probabilities away from 0 and 1 (its logs' poles), soft targets, positive weights
+    input, target, *rest = shapes
+    return rng.uniform(0.05, 0.95, input), rng.uniform(0.0, 1.0, target), *(rng.uniform(0.5, 3.0, s) for s in rest)
+
+
 DOMAINS: dict[str, Sampler] = {
     "class_indices": _class_indices,
     "class_probabilities": _class_probabilities,
@@ -134,6 +140,7 @@ DOMAINS: dict[str, Sampler] = {
     "distinct_pair": _distinct_pair,
     "no_ties": _no_ties,
     "attention_bool_mask": _attention_bool_mask,
+    "probabilities": _probabilities,
 }
 
 

@@ -15,6 +15,7 @@ from reference import (
     binary,
     catalog_attention,
     catalog_nn,
+    catalog_pointwise_losses,
     elementwise,
     layers,
     linalg,
@@ -764,6 +765,7 @@ CATALOG: dict[str, OpSpec] = {
     spec.name: _with_half_support(spec)
     for spec in UNARY + BINARY + REDUCTIONS + LINALG_AND_SHAPE + catalog_nn.LAYERS + catalog_nn.LOSSES
     + list(catalog_attention.ENTRIES)
+    + list(catalog_pointwise_losses.ENTRIES)
 }
 
 
