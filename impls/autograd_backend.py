@@ -9,7 +9,7 @@ from impls.numpy_backend import FLOAT16_DIVERGENCES
 
 
 def _ops():
-    from impls.autograd import attention, pointwise_losses
+    from impls.autograd import attention, normalization, pointwise_losses
     from impls.autograd import functional as F
     from impls.autograd import ops as O
 
@@ -60,6 +60,7 @@ def _ops():
     )
     table.update(attention.OPS)
     table.update(pointwise_losses.OPS)
+    table.update(normalization.OPS)
     return table
 
 

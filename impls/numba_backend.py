@@ -22,10 +22,15 @@ NO_POINTWISE_LOSS_KERNEL = (
     "no kernel yet: the elementwise losses here (impls/numba/elementwise.py LOSSES) are hand-written forward and "
     "backward ufunc pairs, and these four (#15) have none"
 )
+NO_GROUPED_NORM_KERNEL = (
+    "no kernel yet: the layer_norm kernel here normalises trailing axes; grouped statistics over (channels / groups, "
+    "spatial) blocks with a per-channel affine need their own forward and backward kernels (#15)"
+)
 UNSUPPORTED = {
     **{op: MOVES_DATA for op in ("transpose", "reshape", "concatenate", "slice")},
     **dict.fromkeys(("scaled_dot_product_attention", "scaled_dot_product_attention_bool_mask"), NO_ATTENTION),
     **dict.fromkeys(("l1_loss", "smooth_l1_loss", "kl_div", "binary_cross_entropy"), NO_POINTWISE_LOSS_KERNEL),
+    **dict.fromkeys(("group_norm", "instance_norm"), NO_GROUPED_NORM_KERNEL),
 }
 LAYERS = ("conv2d", "max_pool2d", "avg_pool2d", "batch_norm", "batch_norm_eval", "layer_norm", "flatten")
 REDUCTIONS = ("sum", "mean", "var", "max", "min", "logsumexp")

@@ -18,6 +18,7 @@ from impls.base import SAME_NAME_UNARY, Backend, BackendUnavailable
 from impls.declare import Divergence, at_least
 from impls.torch_attention import DECLARATIONS as ATTENTION_DECLARATIONS
 from impls.torch_attention import attention_ops
+from impls.torch_normalization import normalization_ops
 from impls.torch_pointwise_losses import DECLARATIONS as POINTWISE_LOSS_DECLARATIONS
 from impls.torch_pointwise_losses import pointwise_loss_ops
 from reference._checks import normalize_axes
@@ -113,6 +114,7 @@ def _ops(torch) -> dict:
         **_nn_ops(torch),
         **attention_ops(torch),
         **pointwise_loss_ops(torch),
+        **normalization_ops(torch),
     }
 
 

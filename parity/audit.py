@@ -50,13 +50,20 @@ BLOB = re.compile(r"@reproduce_failure\('([^']+)', b'([^']+)'\)")
 
 def plans() -> dict:
     """Every entry's audit plan (imports hypothesis)."""
-    from reference import catalog_attention_audit, catalog_audit, catalog_nn_audit, catalog_pointwise_losses_audit
+    from reference import (
+        catalog_attention_audit,
+        catalog_audit,
+        catalog_nn_audit,
+        catalog_normalization_audit,
+        catalog_pointwise_losses_audit,
+    )
 
     return {
         **catalog_audit.PLANS,
         **catalog_nn_audit.PLANS,
         **catalog_attention_audit.PLANS,
         **catalog_pointwise_losses_audit.PLANS,
+        **catalog_normalization_audit.PLANS,
     }
 
 

@@ -15,6 +15,7 @@ from reference import (
     binary,
     catalog_attention,
     catalog_nn,
+    catalog_normalization,
     catalog_pointwise_losses,
     elementwise,
     layers,
@@ -766,6 +767,7 @@ CATALOG: dict[str, OpSpec] = {
     for spec in UNARY + BINARY + REDUCTIONS + LINALG_AND_SHAPE + catalog_nn.LAYERS + catalog_nn.LOSSES
     + list(catalog_attention.ENTRIES)
     + list(catalog_pointwise_losses.ENTRIES)
+    + list(catalog_normalization.ENTRIES)
 }
 
 
