@@ -31,6 +31,8 @@ UNSUPPORTED = {
     **dict.fromkeys(("scaled_dot_product_attention", "scaled_dot_product_attention_bool_mask"), NO_ATTENTION),
     **dict.fromkeys(("l1_loss", "smooth_l1_loss", "kl_div", "binary_cross_entropy"), NO_POINTWISE_LOSS_KERNEL),
     **dict.fromkeys(("group_norm", "instance_norm"), NO_GROUPED_NORM_KERNEL),
+    "cosine_similarity": "no kernel yet: two norms and a dot product along one axis of broadcast inputs, with "
+    "torch's clamp that the gradient does not see, need their own forward and backward kernels (#15)",
 }
 LAYERS = ("conv2d", "max_pool2d", "avg_pool2d", "batch_norm", "batch_norm_eval", "layer_norm", "flatten")
 REDUCTIONS = ("sum", "mean", "var", "max", "min", "logsumexp")

@@ -21,6 +21,7 @@ from impls.torch_attention import attention_ops
 from impls.torch_normalization import normalization_ops
 from impls.torch_pointwise_losses import DECLARATIONS as POINTWISE_LOSS_DECLARATIONS
 from impls.torch_pointwise_losses import pointwise_loss_ops
+from impls.torch_similarity import similarity_ops
 from reference._checks import normalize_axes
 from reference.floats import numpy_dtype, round_values
 
@@ -115,6 +116,7 @@ def _ops(torch) -> dict:
         **attention_ops(torch),
         **pointwise_loss_ops(torch),
         **normalization_ops(torch),
+        **similarity_ops(torch),
     }
 
 

@@ -56,6 +56,7 @@ def plans() -> dict:
         catalog_nn_audit,
         catalog_normalization_audit,
         catalog_pointwise_losses_audit,
+        catalog_similarity_audit,
     )
 
     return {
@@ -64,6 +65,7 @@ def plans() -> dict:
         **catalog_attention_audit.PLANS,
         **catalog_pointwise_losses_audit.PLANS,
         **catalog_normalization_audit.PLANS,
+        **catalog_similarity_audit.PLANS,
     }
 
 

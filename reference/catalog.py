@@ -17,6 +17,7 @@ from reference import (
     catalog_nn,
     catalog_normalization,
     catalog_pointwise_losses,
+    catalog_similarity,
     elementwise,
     layers,
     linalg,
@@ -768,6 +769,7 @@ CATALOG: dict[str, OpSpec] = {
     + list(catalog_attention.ENTRIES)
     + list(catalog_pointwise_losses.ENTRIES)
     + list(catalog_normalization.ENTRIES)
+    + list(catalog_similarity.ENTRIES)
 }
 
 
