@@ -9,7 +9,7 @@ from impls.numpy_backend import FLOAT16_DIVERGENCES
 
 
 def _ops():
-    from impls.autograd import attention, normalization, pointwise_losses, similarity
+    from impls.autograd import attention, convolution, normalization, pointwise_losses, similarity
     from impls.autograd import functional as F
     from impls.autograd import ops as O
 
@@ -62,6 +62,7 @@ def _ops():
     table.update(pointwise_losses.OPS)
     table.update(normalization.OPS)
     table.update(similarity.OPS)
+    table.update(convolution.OPS)
     return table
 
 

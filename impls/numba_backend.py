@@ -34,7 +34,7 @@ UNSUPPORTED = {
     "cosine_similarity": "no kernel yet: two norms and a dot product along one axis of broadcast inputs, with "
     "torch's clamp that the gradient does not see, need their own forward and backward kernels (#15)",
 }
-LAYERS = ("conv2d", "max_pool2d", "avg_pool2d", "batch_norm", "batch_norm_eval", "layer_norm", "flatten")
+LAYERS = ("conv1d", "conv2d", "max_pool2d", "avg_pool2d", "batch_norm", "batch_norm_eval", "layer_norm", "flatten")
 REDUCTIONS = ("sum", "mean", "var", "max", "min", "logsumexp")
 
 
@@ -294,6 +294,15 @@ class NumbaBackend(HostArrays, Backend):
         """Σ over every axis but 1 (the channel), with the compensated-sum kernel."""
         rows = np.ascontiguousarray(np.moveaxis(a, 1, 0).reshape(a.shape[1], -1))
         return self.R.row_sum(rows)
+
+    def _conv1d(self, inputs, params, g):
+        """The conv2d kernels on a height of 1, as the reference computes conv1d."""
+        from reference.convolution import _as_2d
+
+        x, w, *rest = inputs
+        flat = {**_as_2d(params["stride"], params["padding"], params["dilation"]), "groups": params["groups"]}
+        out = self._conv2d((x[:, :, None, :], w[:, :, None, :], *rest), flat, None if g is None else g[:, :, None, :])
+        return out[:, :, 0, :] if g is None else (out[0][:, :, 0, :], out[1][:, :, 0, :], *out[2:])
 
     def _conv2d(self, inputs, params, g):
         from reference import layers as ref

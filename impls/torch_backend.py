@@ -18,6 +18,7 @@ from impls.base import SAME_NAME_UNARY, Backend, BackendUnavailable
 from impls.declare import Divergence, at_least
 from impls.torch_attention import DECLARATIONS as ATTENTION_DECLARATIONS
 from impls.torch_attention import attention_ops
+from impls.torch_convolution import convolution_ops
 from impls.torch_normalization import normalization_ops
 from impls.torch_pointwise_losses import DECLARATIONS as POINTWISE_LOSS_DECLARATIONS
 from impls.torch_pointwise_losses import pointwise_loss_ops
@@ -117,6 +118,7 @@ def _ops(torch) -> dict:
         **pointwise_loss_ops(torch),
         **normalization_ops(torch),
         **similarity_ops(torch),
+        **convolution_ops(torch),
     }
 
 

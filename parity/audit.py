@@ -53,6 +53,7 @@ def plans() -> dict:
     from reference import (
         catalog_attention_audit,
         catalog_audit,
+        catalog_convolution_audit,
         catalog_nn_audit,
         catalog_normalization_audit,
         catalog_pointwise_losses_audit,
@@ -66,6 +67,7 @@ def plans() -> dict:
         **catalog_pointwise_losses_audit.PLANS,
         **catalog_normalization_audit.PLANS,
         **catalog_similarity_audit.PLANS,
+        **catalog_convolution_audit.PLANS,
     }
 
 

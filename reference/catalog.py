@@ -14,6 +14,7 @@ import numpy as np
 from reference import (
     binary,
     catalog_attention,
+    catalog_convolution,
     catalog_nn,
     catalog_normalization,
     catalog_pointwise_losses,
@@ -770,6 +771,7 @@ CATALOG: dict[str, OpSpec] = {
     + list(catalog_pointwise_losses.ENTRIES)
     + list(catalog_normalization.ENTRIES)
     + list(catalog_similarity.ENTRIES)
+    + list(catalog_convolution.ENTRIES)
 }
 
 
