@@ -10,8 +10,18 @@ from reference.catalog_integers import NAMES as INTEGER_ENTRIES
 
 
 def _ops():
+    from impls.autograd import (
+        attention,
+        convolution,
+        indexing,
+        normalization,
+        order,
+        pointwise_losses,
+        reductions,
+        scans,
+        similarity,
+    )
     from impls.autograd import functional as F
-    from impls.autograd import indexing, order, reductions, scans
     from impls.autograd import linalg as LA
     from impls.autograd import ops as O
 
@@ -65,6 +75,11 @@ def _ops():
     table.update(scans.OPS)  # cumsum, cumprod (#14)
     table.update(order.OPS)  # max_dim, min_dim, median, sort (#14)
     table.update(indexing.OPS)
+    table.update(attention.OPS)
+    table.update(pointwise_losses.OPS)
+    table.update(normalization.OPS)
+    table.update(similarity.OPS)
+    table.update(convolution.OPS)
     return table
 
 

@@ -23,6 +23,18 @@ NO_LAPACK_KERNELS = (
     "loop over the batch and hand-written backward kernels (further solves) are not written"
 )
 NO_CONTRACTION = "numba's nopython mode types neither np.einsum nor np.tensordot; no kernel is written for it"
+NO_ATTENTION = (
+    "no attention kernel yet: it is two batched matrix products around a masked row softmax, and this backend's "
+    "batched products would be NumPy's np.matmul (BLAS), so only a fused kernel would test numba"
+)
+NO_POINTWISE_LOSS_KERNEL = (
+    "no kernel yet: the elementwise losses here (impls/numba/elementwise.py LOSSES) are hand-written forward and "
+    "backward ufunc pairs, and these four (#15) have none"
+)
+NO_GROUPED_NORM_KERNEL = (
+    "no kernel yet: the layer_norm kernel here normalises trailing axes; grouped statistics over (channels / groups, "
+    "spatial) blocks with a per-channel affine need their own forward and backward kernels (#15)"
+)
 UNSUPPORTED = {
     **{
         op: MOVES_DATA
@@ -48,8 +60,13 @@ UNSUPPORTED = {
         op: "no numba kernel for it yet (#14: the order statistics were added to the catalog after the numba kernels)"
         for op in ("max_dim", "min_dim", "median", "sort")
     },
+    **dict.fromkeys(("scaled_dot_product_attention", "scaled_dot_product_attention_bool_mask"), NO_ATTENTION),
+    **dict.fromkeys(("l1_loss", "smooth_l1_loss", "kl_div", "binary_cross_entropy"), NO_POINTWISE_LOSS_KERNEL),
+    **dict.fromkeys(("group_norm", "instance_norm"), NO_GROUPED_NORM_KERNEL),
+    "cosine_similarity": "no kernel yet: two norms and a dot product along one axis of broadcast inputs, with "
+    "torch's clamp that the gradient does not see, need their own forward and backward kernels (#15)",
 }
-LAYERS = ("conv2d", "max_pool2d", "avg_pool2d", "batch_norm", "batch_norm_eval", "layer_norm", "flatten")
+LAYERS = ("conv1d", "conv2d", "max_pool2d", "avg_pool2d", "batch_norm", "batch_norm_eval", "layer_norm", "flatten")
 REDUCTIONS = ("sum", "mean", "var", "max", "min", "logsumexp")
 
 
@@ -314,6 +331,15 @@ class NumbaBackend(HostArrays, Backend):
         """Σ over every axis but 1 (the channel), with the compensated-sum kernel."""
         rows = np.ascontiguousarray(np.moveaxis(a, 1, 0).reshape(a.shape[1], -1))
         return self.R.row_sum(rows)
+
+    def _conv1d(self, inputs, params, g):
+        """The conv2d kernels on a height of 1, as the reference computes conv1d."""
+        from reference.convolution import _as_2d
+
+        x, w, *rest = inputs
+        flat = {**_as_2d(params["stride"], params["padding"], params["dilation"]), "groups": params["groups"]}
+        out = self._conv2d((x[:, :, None, :], w[:, :, None, :], *rest), flat, None if g is None else g[:, :, None, :])
+        return out[:, :, 0, :] if g is None else (out[0][:, :, 0, :], out[1][:, :, 0, :], *out[2:])
 
     def _conv2d(self, inputs, params, g):
         from reference import layers as ref

@@ -19,6 +19,7 @@ from reference._checks import normalize_axes
 from reference.catalog import CATALOG
 from reference.catalog_integers import NAMES as INTEGER_ENTRIES
 from reference.catalog_linalg import CONTRACTIONS, LAPACK_ENTRIES
+from reference.pointwise_losses import BCE_EPSILON, LOG_FLOOR, _kl_divisor
 
 NOT_ELEMENTWISE = "numexpr evaluates elementwise expressions and single-axis reductions; it has no {what}"
 UNSUPPORTED = {
@@ -115,6 +116,18 @@ LOSSES = {  # per-element loss and its derivative in the input; then reduced
         "where(pw * t == zero, zero, pw * t * (where(-x > zero, -x, zero) + log1p(exp(-abs(x))))) "
         "+ where(one - t == zero, zero, (one - t) * (where(x > zero, x, zero) + log1p(exp(-abs(x)))))",
         "(one - t) / (one + exp(-x)) - pw * t / (one + exp(x))",
+    ),
+    # the pointwise losses of #15 (reference/pointwise_losses.py); sign(NaN) stays NaN through the nested where()
+    "l1_loss": ("abs(x - t)", "where(x - t > zero, one, where(x - t < zero, -one, zero * (x - t)))"),
+    "smooth_l1_loss": (
+        "where(abs(x - t) < beta, half * (x - t) * (x - t) / beta, abs(x - t) - half * beta)",
+        "where(x - t > beta, one, where(x - t < -beta, -one, where(beta == zero, zero * (x - t), (x - t) / beta)))",
+    ),
+    "kl_div": ("where(t == zero, zero, t * log(t)) - t * x", "-t"),
+    "kl_div:log_target": ("exp(t) * (t - x)", "-exp(t)"),
+    "binary_cross_entropy": (
+        "(t - one) * where(log1p(-x) > lowest, log1p(-x), lowest) - t * where(log(x) > lowest, log(x), lowest)",
+        "(x - t) / where((one - x) * x > eps, (one - x) * x, eps)",
     ),
 }
 
@@ -241,7 +254,12 @@ class NumexprBackend(HostArrays, Backend):
         numexpr.set_num_threads(numexpr.detect_number_of_cores())
 
     def implemented_ops(self):
-        return set(UNARY) | set(BINARY) | set(LOSSES) | {"sum", "mean", "var", "max", "min", *numexpr_reductions.OPS}
+        return (
+            set(UNARY)
+            | set(BINARY)
+            | {k for k in LOSSES if ":" not in k}
+            | {"sum", "mean", "var", "max", "min", *numexpr_reductions.OPS}
+        )
 
     # ---------------------------------------------------------------- evaluation helpers
     def evaluate(self, expression: str, dtype, **arrays) -> np.ndarray:
@@ -294,11 +312,13 @@ class NumexprBackend(HostArrays, Backend):
         weight = rest[0] if rest else None
         pos_weight = rest[1] if len(rest) > 1 else None
         extra = {"delta": params.get("delta", 1.0), "pw": pos_weight if pos_weight is not None else 1.0}
-        return x, t, weight, extra
+        extra.update(beta=params.get("beta", 1.0), lowest=LOG_FLOOR, eps=BCE_EPSILON)
+        key = f"{name}:log_target" if params.get("log_target") else name
+        return x, t, weight, extra, key
 
     def _loss(self, name, inputs, params):
-        x, t, weight, extra = self._loss_terms(name, inputs, params)
-        expression = LOSSES[name][0] if weight is None else f"({LOSSES[name][0]}) * w"
+        x, t, weight, extra, key = self._loss_terms(name, inputs, params)
+        expression = LOSSES[key][0] if weight is None else f"({LOSSES[key][0]}) * w"
         per = self.evaluate(expression, x.dtype, x=x, t=t, w=weight, **extra)
         return self._reduce_loss(per, params["reduction"])
 
@@ -306,15 +326,19 @@ class NumexprBackend(HostArrays, Backend):
         if reduction == "none":
             return per
         total = self.reduce("sum", per, tuple(range(per.ndim)), keepdims=False)
-        return self.evaluate("s / n", per.dtype, s=total, n=per.size) if reduction == "mean" else total
+        # 'mean' divides by every element, kl_div's 'batchmean' by the batch size (the reference's rule)
+        if reduction == "sum":
+            return total
+        return self.evaluate("s / n", per.dtype, s=total, n=_kl_divisor(per, reduction))
 
     def _loss_grad(self, name, inputs, params, g):
-        x, t, weight, extra = self._loss_terms(name, inputs, params)
-        scale = {"none": "g", "sum": "g", "mean": "g / n"}[params["reduction"]]
-        expression = f"({LOSSES[name][1]}) * {scale}" + ("" if weight is None else " * w")
+        x, t, weight, extra, key = self._loss_terms(name, inputs, params)
+        scale = "g" if params["reduction"] in ("none", "sum") else "g / n"
+        expression = f"({LOSSES[key][1]}) * {scale}" + ("" if weight is None else " * w")
         # every derivative holds x and t (validated to share x's shape), so the result has x's shape without a
         # "+ zero * x", which would turn the finite gradients at infinite logits into NaN
-        return self.evaluate(expression, x.dtype, x=x, t=t, g=g, w=weight, n=x.size, **extra)
+        n = _kl_divisor(x, params["reduction"])
+        return self.evaluate(expression, x.dtype, x=x, t=t, g=g, w=weight, n=n, **extra)
 
     def _reduction(self, name, x, params):
         if name in numexpr_reductions.OPS:

@@ -32,6 +32,18 @@ FLOAT16_DIVERGENCES = (
         variant=2,
         dtype="float16",
     ),
+    *(
+        Divergence(
+            "scaled_dot_product_attention",
+            "the reference's attention gradient in float16 arithmetic: the softmax backward P (dP - sum(dP P)) "
+            "cancels over the keys after dP = g V^T has rounded in float16, and the key gradient sums those rounded "
+            "rows again: 1.9x the allowance at one element of the causal cases (torch computes in float32 and passes)",
+            check="vjp",
+            variant=case,
+            dtype="float16",
+        )
+        for case in (1, 4)
+    ),
     Divergence(
         "mlp",
         "under float16 autocast NumPy's float16 kernels round every step and sum a strided axis (the batch axis of "

@@ -16,14 +16,21 @@ import numpy as np
 
 from impls.base import SAME_NAME_UNARY, Backend, BackendUnavailable
 from impls.declare import Divergence, at_least
+from impls.torch_attention import DECLARATIONS as ATTENTION_DECLARATIONS
+from impls.torch_attention import attention_ops
+from impls.torch_convolution import convolution_ops
 from impls.torch_indexing import indexing_ops
 from impls.torch_integers import INTEGER_DECLARATIONS, integer_ops
 from impls.torch_linalg import LINALG_DECLARATIONS, linalg_ops
+from impls.torch_normalization import normalization_ops
 from impls.torch_order import order_ops
+from impls.torch_pointwise_losses import DECLARATIONS as POINTWISE_LOSS_DECLARATIONS
+from impls.torch_pointwise_losses import pointwise_loss_ops
 from impls.torch_reductions import DECLARATIONS as REDUCTION_DECLARATIONS
 from impls.torch_reductions import reduction_ops
 from impls.torch_scans import DECLARATIONS as SCAN_DECLARATIONS
 from impls.torch_scans import scan_ops
+from impls.torch_similarity import similarity_ops
 from reference._checks import normalize_axes
 from reference.floats import numpy_dtype, round_values
 
@@ -121,6 +128,11 @@ def _ops(torch) -> dict:
         **order_ops(torch),
         **indexing_ops(torch),
         **integer_ops(torch),
+        **attention_ops(torch),
+        **pointwise_loss_ops(torch),
+        **normalization_ops(torch),
+        **similarity_ops(torch),
+        **convolution_ops(torch),
     }
 
 
@@ -356,7 +368,7 @@ class TorchBackend(Backend):
     # torch computes half-type reductions, matmuls and convolutions in at::opmath_type<Half/BFloat16> = float, on
     # the CPU and in CUDA (ATen's OpMathType.h); parity.accumulation measures that it does
     accumulates = {"float16": "float32", "bfloat16": "float32"}
-    declarations = DECLARATIONS
+    declarations = DECLARATIONS + ATTENTION_DECLARATIONS + POINTWISE_LOSS_DECLARATIONS
     provides_facts = (
         "torch.cpu_capability",
         "torch.onednn_isa",

@@ -50,9 +50,27 @@ BLOB = re.compile(r"@reproduce_failure\('([^']+)', b'([^']+)'\)")
 
 def plans() -> dict:
     """Every entry's audit plan (imports hypothesis)."""
-    from reference import catalog_audit, catalog_indexing_audit, catalog_nn_audit
+    from reference import (
+        catalog_attention_audit,
+        catalog_audit,
+        catalog_convolution_audit,
+        catalog_indexing_audit,
+        catalog_nn_audit,
+        catalog_normalization_audit,
+        catalog_pointwise_losses_audit,
+        catalog_similarity_audit,
+    )
 
-    return {**catalog_audit.PLANS, **catalog_nn_audit.PLANS, **catalog_indexing_audit.PLANS}
+    return {
+        **catalog_audit.PLANS,
+        **catalog_nn_audit.PLANS,
+        **catalog_indexing_audit.PLANS,
+        **catalog_attention_audit.PLANS,
+        **catalog_pointwise_losses_audit.PLANS,
+        **catalog_normalization_audit.PLANS,
+        **catalog_similarity_audit.PLANS,
+        **catalog_convolution_audit.PLANS,
+    }
 
 
 def not_audited() -> dict[str, str]:

@@ -168,6 +168,21 @@ def _separated_spectrum(rng, shape):
     return (a + np.swapaxes(a, -1, -2)) / 2
 
 
+def _attention_bool_mask(rng, shapes):
+    # query, key, value real; a 0/1 int64 mask (True: attend) in which every query row sees at least one key (a
+    # fully masked row is a special value of its own)
+    *qkv, mask = shapes
+    allowed = rng.uniform(size=mask) < 0.6
+    allowed[..., rng.integers(0, mask[-1])] = True
+    return (*(_real(rng, s) for s in qkv), allowed.astype(np.int64))
+
+
+def _probabilities(rng, shapes):
+    # binary_cross_entropy: probabilities away from 0 and 1 (its logs' poles), soft targets, positive weights
+    input, target, *rest = shapes
+    return rng.uniform(0.05, 0.95, input), rng.uniform(0.0, 1.0, target), *(rng.uniform(0.5, 3.0, s) for s in rest)
+
+
 DOMAINS: dict[str, Sampler] = {
     "class_indices": _class_indices,
     "class_probabilities": _class_probabilities,
@@ -187,6 +202,8 @@ DOMAINS: dict[str, Sampler] = {
     "symmetric_positive_definite": _each(_symmetric_positive_definite),
     "separated_norms": _each(_separated_norms),
     "separated_spectrum": _each(_separated_spectrum),
+    "attention_bool_mask": _attention_bool_mask,
+    "probabilities": _probabilities,
 }
 
 

@@ -13,13 +13,18 @@ import numpy as np
 
 from reference import (
     binary,
+    catalog_attention,
+    catalog_convolution,
     catalog_indexing,
     catalog_integers,
     catalog_linalg,
     catalog_nn,
+    catalog_normalization,
     catalog_order,
+    catalog_pointwise_losses,
     catalog_reductions,
     catalog_scans,
+    catalog_similarity,
     catalog_train,
     elementwise,
     layers,
@@ -784,6 +789,11 @@ CATALOG: dict[str, OpSpec] = {
     + list(catalog_order.ENTRIES)
     + list(catalog_indexing.ENTRIES)
     + list(catalog_integers.ENTRIES)
+    + list(catalog_attention.ENTRIES)
+    + list(catalog_pointwise_losses.ENTRIES)
+    + list(catalog_normalization.ENTRIES)
+    + list(catalog_similarity.ENTRIES)
+    + list(catalog_convolution.ENTRIES)
 }
 
 
