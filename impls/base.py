@@ -167,6 +167,16 @@ class Backend(ABC):
         return most_specific((d for d in cls.all_declarations() if isinstance(d, Unsupported)), **cell)
 
     @classmethod
+    def refusal_for(cls, inputs: tuple, params: Mapping[str, Any], **cell) -> Unsupported | None:
+        """An :class:`Unsupported` whose ``inputs`` predicate covers these generated inputs in this cell (the
+        property checks draw around it), or None."""
+        for declaration in cls.all_declarations():
+            if isinstance(declaration, Unsupported) and declaration.covers(**cell):
+                if declaration.applies_to(inputs, params):
+                    return declaration
+        return None
+
+    @classmethod
     def divergence_for(cls, **cell) -> Divergence | None:
         """The most specific :class:`Divergence` covering a cell, or None."""
         return most_specific((d for d in cls.all_declarations() if isinstance(d, Divergence)), **cell)

@@ -15,7 +15,7 @@ import sys
 import numpy as np
 
 from impls.base import SAME_NAME_UNARY, Backend, BackendUnavailable
-from impls.declare import Divergence, at_least
+from impls.declare import Divergence, Unsupported, at_least
 from impls.torch_attention import DECLARATIONS as ATTENTION_DECLARATIONS
 from impls.torch_attention import attention_ops
 from impls.torch_convolution import convolution_ops
@@ -256,7 +256,20 @@ def _sums_nothing_but_negative_zeros(inputs, params) -> bool:
     return bool(np.all(negative_zero, axis=normalize_axes(params.get("axis"), x.ndim)).any())
 
 
+def _window_of_padding_only(inputs, params) -> bool:
+    from reference.layers import windows_without_input
+
+    return inputs[0].ndim == 4 and windows_without_input(inputs[0], **params)
+
+
 DECLARATIONS = (
+    Unsupported(
+        "max_pool2d",
+        "a window that holds only padding gets an index past the input in torch (2.13: return_indices shows it), "
+        "so its backward writes out of bounds and corrupts the heap; the adapter refuses such geometries",
+        check="property",
+        inputs=_window_of_padding_only,
+    ),
     Divergence(
         "abs",
         "torch's abs backward is g * sgn(x) with sgn(NaN) = 0, so abs'(NaN) = 0; the reference propagates NaN",

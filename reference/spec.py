@@ -330,13 +330,18 @@ class OpSpec:
         the VJP is a sum of products (``products_vjp``): every gradient element sums at most ``cotangent.size``
         products, whose magnitudes the VJP itself gives at ``(|g|, |inputs|)`` (each term's sign drops out
         of a product), so the bound is ``(ceil(log2 n) + 2) u |VJP(|g|, |x|)|`` (at the promised accumulator's
-        ``u``, as :meth:`extra_atol`).  Zeros where the VJP is not of that form."""
+        ``u``, as :meth:`extra_atol`, plus one ``u`` of ``dtype`` where the accumulator is wider: each product is
+        rounded to ``dtype`` before it is summed).  Zeros where the VJP is not of that form."""
         wanted = [i for i, d in enumerate(self.differentiable(inputs)) if d]
         if not self.products_vjp:
             return (0.0,) * len(wanted)
         n = max(int(np.size(cotangent)), 1)
         steps = math.ceil(math.log2(n)) if n > 1 else 0
-        factor = (steps + 2) * self._unit_roundoff(dtype, accumulator, True)
+        accumulated = self._unit_roundoff(dtype, accumulator, True)
+        # the products themselves are array operations, rounded to dtype before a wider accumulator sums them
+        # (torch's mul backward: g * y as a float16 tensor, then sum_to in float32): one u of dtype per term
+        rounded_terms = UNIT_ROUNDOFF[dtype] if accumulated < UNIT_ROUNDOFF[dtype] else 0.0
+        factor = (steps + 2) * accumulated + rounded_terms
         absolute = [x if x is None or np.asarray(x).dtype.kind in "iu" else np.asarray(np.abs(x)) for x in inputs]
         with np.errstate(all="ignore"):
             magnitudes = self.vjp(np.asarray(np.abs(cotangent)), *absolute, **params)
