@@ -9,6 +9,7 @@ from impls.numpy_backend import FLOAT16_DIVERGENCES
 
 
 def _ops():
+    from impls.autograd import activations, mathfuncs
     from impls.autograd import functional as F
     from impls.autograd import ops as O
 
@@ -57,6 +58,8 @@ def _ops():
             )
         }
     )
+    table.update(mathfuncs.OPS)
+    table.update(activations.OPS)
     return table
 
 

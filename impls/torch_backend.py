@@ -16,6 +16,10 @@ import numpy as np
 
 from impls.base import SAME_NAME_UNARY, Backend, BackendUnavailable
 from impls.declare import Divergence, at_least
+from impls.torch_activations import DECLARATIONS as ACTIVATION_DECLARATIONS
+from impls.torch_activations import activation_ops
+from impls.torch_mathfuncs import DECLARATIONS as MATHFUNC_DECLARATIONS
+from impls.torch_mathfuncs import mathfunc_ops
 from reference._checks import normalize_axes
 from reference.floats import numpy_dtype, round_values
 
@@ -107,6 +111,8 @@ def _ops(torch) -> dict:
         "concatenate": lambda *xs, axis: torch.cat(xs, dim=axis),
         "slice": lambda x, index: _slice(torch, x, index),
         **_nn_ops(torch),
+        **mathfunc_ops(torch),
+        **activation_ops(torch),
     }
 
 
@@ -301,6 +307,8 @@ DECLARATIONS = (
         when=(at_least("torch.onednn_isa", "avx512_core"),),
         returns=[NAN, NAN],
     ),
+    *MATHFUNC_DECLARATIONS,
+    *ACTIVATION_DECLARATIONS,
 )
 
 

@@ -11,7 +11,19 @@ from dataclasses import replace
 
 import numpy as np
 
-from reference import binary, catalog_nn, elementwise, layers, linalg, loops, optim, reductions, shape
+from reference import (
+    binary,
+    catalog_activations,
+    catalog_mathfuncs,
+    catalog_nn,
+    elementwise,
+    layers,
+    linalg,
+    loops,
+    optim,
+    reductions,
+    shape,
+)
 from reference.loops import LOOPS as LOOPS_BY_NAME
 from reference.spec import Case, LoopSpec, OpSpec, OptimizerSpec, Special, Tolerance
 
@@ -752,6 +764,8 @@ def _with_half_support(spec: OpSpec) -> OpSpec:
 CATALOG: dict[str, OpSpec] = {
     spec.name: _with_half_support(spec)
     for spec in UNARY + BINARY + REDUCTIONS + LINALG_AND_SHAPE + catalog_nn.LAYERS + catalog_nn.LOSSES
+    + [*catalog_mathfuncs.ENTRIES]
+    + [*catalog_activations.ENTRIES]
 }
 
 
