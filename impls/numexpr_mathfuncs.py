@@ -78,7 +78,7 @@ BINARY = {
     "xlogy": (
         "where((x == zero) & (y == y), zero, x * log(y))",
         "where((x == zero) & (y <= zero), zero, where((g == zero) & (y == y), zero, g * log(y)))",
-        "g * x / y",
+        "g * (x / y)",
     ),
 }
 UNSUPPORTED: dict = {}

@@ -346,4 +346,4 @@ def xlogy_vjp(g, x, y):
     # torch: d/dx = xlogy(g, y) masked to 0 where x == 0 and y <= 0; d/dy = g x / y
     gx = np.where((g == 0) & ~np.isnan(y), 0.0, g * np.log(y))
     gx = np.where((x == 0) & (y <= 0), 0.0, gx)
-    return _to_inputs(gx, g * x / y, x, y)
+    return _to_inputs(gx, g * (x / y), x, y)  # g (x / y): linear in g even where g x is subnormal

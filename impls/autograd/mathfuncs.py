@@ -125,7 +125,7 @@ def _xlogy_back(g, x, y, out, cg):
         return g * log(y) * (1.0 - masked), g * x / y
     gd = np.asarray(g)
     gx = np.where((gd == 0) & ~np.isnan(y.data), 0.0, gd * np.log(y.data))
-    return np.where(masked == 1, 0.0, gx).astype(x.dtype), g * x.data / y.data
+    return np.where(masked == 1, 0.0, gx).astype(x.dtype), g * (x.data / y.data)
 
 
 def _zeros_back(g, x, y, out, cg):

@@ -366,7 +366,7 @@ def xlogy_dx(x, y, g):
 
 @_t
 def xlogy_dy(x, y, g):
-    return g * x / y
+    return g * (x / y)
 
 
 BINARY.update(
