@@ -11,9 +11,11 @@ from reference.catalog_integers import NAMES as INTEGER_ENTRIES
 
 def _ops():
     from impls.autograd import (
+        activations,
         attention,
         convolution,
         indexing,
+        mathfuncs,
         normalization,
         order,
         pointwise_losses,
@@ -80,6 +82,8 @@ def _ops():
     table.update(normalization.OPS)
     table.update(similarity.OPS)
     table.update(convolution.OPS)
+    table.update(mathfuncs.OPS)
+    table.update(activations.OPS)
     return table
 
 

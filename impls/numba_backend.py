@@ -174,11 +174,14 @@ class NumbaBackend(HostArrays, Backend):
         """``matmul``: "blas" (``np.dot`` in nopython mode: Numba calls SciPy's BLAS) or "packed" (the
         hand-written kernel); by default BLAS where SciPy is installed (Numba needs it to call BLAS)."""
         try:
-            from impls.numba import elementwise, kernels, layers, reductions
+            from impls.numba import activations, elementwise, kernels, layers, mathfuncs, reductions
             from impls.numba import matmul as mm
         except ImportError as error:
             raise BackendUnavailable(f"numba is not installed ({error}); pip install 'parity[numba]'") from error
         self.E, self.K, self.L, self.M, self.R = elementwise, kernels, layers, mm, reductions
+        elementwise.UNARY.update(mathfuncs.UNARY)  # the math-function family (#14) dispatches like every ufunc
+        elementwise.BINARY.update(mathfuncs.BINARY)
+        elementwise.UNARY.update(activations.UNARY)
         if matmul not in (None, "blas", "packed"):
             raise ValueError(f"matmul must be 'blas' or 'packed', got {matmul!r}")
         self.blas = _scipy_blas() if matmul is None else matmul == "blas"
@@ -204,9 +207,11 @@ class NumbaBackend(HostArrays, Backend):
     def _dispatch(self, name, inputs, params, g):
         E = self.E
         if name in E.UNARY:
-            param = E.UNARY[name][2]
+            param = E.UNARY[name][2]  # None, a parameter's name, or a tuple of names (hardtanh's two bounds)
             x = inputs[0]
-            extra = () if param is None else (x.dtype.type(params[param]),)
+            names = () if param is None else (param,) if isinstance(param, str) else param
+            # an absent bound (clip's None) as NaN, which the kernels read as "no bound"
+            extra = tuple(x.dtype.type(np.nan if params[p] is None else params[p]) for p in names)
             return E.apply_unary(name, x, extra) if g is None else (E.apply_unary(name, x, extra, g),)
         if name in E.BINARY:
             fwd, dx, dy = E.BINARY[name]

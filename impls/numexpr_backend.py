@@ -15,6 +15,12 @@ import numpy as np
 from impls import numexpr_reductions
 from impls.base import Backend, BackendUnavailable, HostArrays
 from impls.declare import Divergence
+from impls.numexpr_activations import CONSTANTS as ACTIVATION_CONSTANTS
+from impls.numexpr_activations import UNARY as ACTIVATION_UNARY
+from impls.numexpr_mathfuncs import BINARY as MATHFUNC_BINARY
+from impls.numexpr_mathfuncs import UNARY as MATHFUNC_UNARY
+from impls.numexpr_mathfuncs import UNSUPPORTED as MATHFUNC_UNSUPPORTED
+from impls.numexpr_mathfuncs import expression_params
 from reference._checks import normalize_axes
 from reference.catalog import CATALOG
 from reference.catalog_integers import NAMES as INTEGER_ENTRIES
@@ -50,6 +56,7 @@ UNSUPPORTED = {
     **dict.fromkeys(
         INTEGER_ENTRIES, "NumExpr has int32/int64/bool, but the integer entries' expressions are not wired here yet"
     ),
+    **MATHFUNC_UNSUPPORTED,
 }
 for _name, _spec in CATALOG.items():
     if _spec.kind == "layer":
@@ -106,6 +113,9 @@ BINARY = {
         "where(x == y, g * half, where(x < y, zero, g))",
     ),
 }
+UNARY.update(MATHFUNC_UNARY)
+UNARY.update(ACTIVATION_UNARY)
+BINARY.update(MATHFUNC_BINARY)
 LOSSES = {  # per-element loss and its derivative in the input; then reduced
     "mse_loss": ("(x - t) * (x - t)", "two * (x - t)"),
     "huber_loss": (
@@ -266,6 +276,7 @@ class NumexprBackend(HostArrays, Backend):
         """Evaluate with the constants zero/half/one/two of ``dtype`` (never float64 literals)."""
         t = np.dtype(dtype).type
         constants = {"zero": t(0), "half": t(0.5), "one": t(1), "two": t(2)}
+        constants.update({name: t(value) for name, value in ACTIVATION_CONSTANTS.items() if name in expression})
         typed = {k: (t(v) if np.isscalar(v) else v) for k, v in arrays.items()}
         return np.asarray(self.ne.evaluate(expression, local_dict={**constants, **typed}), dtype=dtype)
 
@@ -286,7 +297,7 @@ class NumexprBackend(HostArrays, Backend):
     def _forward(self, spec, inputs, params):
         name, dtype = spec.name, inputs[0].dtype
         if name in UNARY:
-            return self.evaluate(UNARY[name][0], dtype, x=inputs[0], **params)
+            return self.evaluate(UNARY[name][0], dtype, x=inputs[0], **expression_params(name, params))
         if name in BINARY:
             return self.evaluate(BINARY[name][0], dtype, x=inputs[0], y=inputs[1])
         if name in LOSSES:
@@ -296,7 +307,7 @@ class NumexprBackend(HostArrays, Backend):
     def _vjp(self, spec, inputs, params, cotangent):
         name, dtype, g = spec.name, inputs[0].dtype, cotangent
         if name in UNARY:
-            return (self.evaluate(UNARY[name][1], dtype, x=inputs[0], g=g, **params),)
+            return (self.evaluate(UNARY[name][1], dtype, x=inputs[0], g=g, **expression_params(name, params)),)
         if name in BINARY:
             x, y = inputs
             # g has the broadcast output's shape already (zero * x would turn an infinite x into NaN)

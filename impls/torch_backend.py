@@ -16,12 +16,16 @@ import numpy as np
 
 from impls.base import SAME_NAME_UNARY, Backend, BackendUnavailable
 from impls.declare import Divergence, Unsupported, at_least
+from impls.torch_activations import DECLARATIONS as ACTIVATION_DECLARATIONS
+from impls.torch_activations import activation_ops
 from impls.torch_attention import DECLARATIONS as ATTENTION_DECLARATIONS
 from impls.torch_attention import attention_ops
 from impls.torch_convolution import convolution_ops
 from impls.torch_indexing import indexing_ops
 from impls.torch_integers import INTEGER_DECLARATIONS, integer_ops
 from impls.torch_linalg import LINALG_DECLARATIONS, linalg_ops
+from impls.torch_mathfuncs import DECLARATIONS as MATHFUNC_DECLARATIONS
+from impls.torch_mathfuncs import mathfunc_ops
 from impls.torch_normalization import normalization_ops
 from impls.torch_order import order_ops
 from impls.torch_pointwise_losses import DECLARATIONS as POINTWISE_LOSS_DECLARATIONS
@@ -133,6 +137,8 @@ def _ops(torch) -> dict:
         **normalization_ops(torch),
         **similarity_ops(torch),
         **convolution_ops(torch),
+        **mathfunc_ops(torch),
+        **activation_ops(torch),
     }
 
 
@@ -344,6 +350,8 @@ DECLARATIONS = (
     *REDUCTION_DECLARATIONS,
     *SCAN_DECLARATIONS,
     *INTEGER_DECLARATIONS,
+    *MATHFUNC_DECLARATIONS,
+    *ACTIVATION_DECLARATIONS,
 )
 
 

@@ -19,6 +19,7 @@ import mpmath
 import numpy as np
 
 from reference import get_spec
+from reference.activations import GELU_TANH_CUBIC, SELU_ALPHA, SELU_SCALE, SQRT_2_OVER_PI
 
 PRECISION = 128  # bits: 2**-128 relative is 2**-75 ulp of a double, far below what is measured
 OVERFLOW = mpmath.mpf(2) ** 1024 - mpmath.mpf(2) ** 970  # from here on, round-to-nearest gives inf
@@ -87,7 +88,68 @@ TRUTH: dict[str, Callable] = {
     "pow": _pow,
     "maximum": lambda x, y: max(x, y),
     "minimum": lambda x, y: min(x, y),
+    # the math-function family (reference.catalog_mathfuncs)
+    "sign": lambda x: mpmath.sign(x),
+    "floor": lambda x: mpmath.floor(x),
+    "ceil": lambda x: mpmath.ceil(x),
+    "trunc": lambda x: mpmath.floor(x) if x >= 0 else mpmath.ceil(x),
+    "round": lambda x: _round_half_even(x),
+    "exp2": lambda x: mpmath.power(2, x),
+    "log2": _domain(low=0, pole=0)(lambda x: mpmath.log(x, 2)),
+    "log10": _domain(low=0, pole=0)(lambda x: mpmath.log10(x)),
+    "rsqrt": _pole_at_zero(_domain(low=0)(lambda x: 1 / mpmath.sqrt(x))),
+    "sinh": lambda x: mpmath.sinh(x),
+    "cosh": lambda x: mpmath.cosh(x),
+    "asin": lambda x: mpmath.asin(x) if abs(x) <= 1 else None,
+    "acos": lambda x: mpmath.acos(x) if abs(x) <= 1 else None,
+    "atan": lambda x: mpmath.atan(x),
+    "asinh": lambda x: mpmath.asinh(x),
+    "acosh": _domain(low=1)(lambda x: mpmath.acosh(x)),
+    "atanh": lambda x: None if abs(x) > 1 else (mpmath.inf * x if abs(x) == 1 else mpmath.atanh(x)),
+    "atan2": lambda x, y: mpmath.atan2(x, y),
+    "clip": lambda x, min, max: _clip(x, min, max),
+    # the activation family (reference.catalog_activations), with the reference's double constants
+    "silu": lambda x: x / (1 + mpmath.exp(-x)),
+    "elu": lambda x, alpha: x if x > 0 else mpmath.mpf(alpha) * mpmath.expm1(x),
+    "selu": lambda x: mpmath.mpf(SELU_SCALE) * (x if x > 0 else mpmath.mpf(SELU_ALPHA) * mpmath.expm1(x)),
+    "hardtanh": lambda x, min_val, max_val: min(max(x, mpmath.mpf(min_val)), mpmath.mpf(max_val)),
+    "log_sigmoid": lambda x: -mpmath.log1p(mpmath.exp(-x)),
+    "mish": lambda x: x * mpmath.tanh(mpmath.log1p(mpmath.exp(x))),
+    "gelu_tanh": lambda x: (
+        x / (1 + mpmath.exp(-2 * mpmath.mpf(SQRT_2_OVER_PI) * (x + mpmath.mpf(GELU_TANH_CUBIC) * x**3)))
+    ),
+    "hypot": lambda x, y: mpmath.hypot(x, y),
+    "fmod": lambda x, y: None if y == 0 else _exact_quotient(x, y, "trunc")[1],
+    "remainder": lambda x, y: None if y == 0 else _exact_quotient(x, y, "floor")[1],
+    "floor_divide": _pole_at_zero(lambda x, y: _exact_quotient(x, y, "floor")[0]),
+    "logaddexp": lambda x, y: max(x, y) + mpmath.log1p(mpmath.exp(-abs(x - y))),
+    "xlogy": lambda x, y: (
+        mpmath.mpf(0) if x == 0 else (None if y < 0 else _pole_at_zero(lambda a, b: a * mpmath.log(b))(x, y))
+    ),
 }
+
+
+def _exact_quotient(x, y, rounding):
+    """(q, x - q y) with q = trunc(x / y) or floor(x / y), both exact: the working precision covers the exponent gap
+    of x and y (x / y of two doubles has up to 2100 integer bits; 128 bits would cancel x - q y to noise)."""
+    gap = max(int(mpmath.log(abs(x), 2) - mpmath.log(abs(y), 2)), 0) if x != 0 else 0
+    with mpmath.workprec(gap + 2 * PRECISION):
+        ratio = x / y
+        q = mpmath.floor(ratio) if rounding == "floor" or ratio >= 0 else mpmath.ceil(ratio)
+        return +q, +(x - q * y)
+
+
+def _clip(x, low, high):
+    out = x if low is None else mpmath.mpf(low) if x < low else x
+    return out if high is None else mpmath.mpf(high) if out > high else out
+
+
+def _round_half_even(x):
+    below = mpmath.floor(x)
+    half = x - below
+    if half != mpmath.mpf(0.5):
+        return below + (1 if half > 0.5 else 0)
+    return below if below % 2 == 0 else below + 1
 
 
 def ulp_error(result: float, truth) -> float:

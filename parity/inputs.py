@@ -53,6 +53,37 @@ def _above_minus_one(rng, shape):
     return rng.uniform(-0.9, 3.0, shape)
 
 
+def _unit_interval(rng, shape):
+    # inside (-1, 1) by 0.1: asin, acos and atanh have poles in their derivatives at +-1
+    return rng.uniform(-0.9, 0.9, shape)
+
+
+def _above_one(rng, shape):
+    # acosh's derivative has a pole at 1
+    return rng.uniform(1.1, 4.0, shape)
+
+
+def _between_steps(rng, shape):
+    # at least 0.05 from every integer and half-integer: where floor, ceil, trunc, round, sign, clip, hardtanh and
+    # the activations' kinks at 0 jump, finite differences see a step
+    whole = rng.integers(-3, 3, shape)
+    return whole + rng.choice([0.0, 0.5], shape) + rng.uniform(0.05, 0.45, shape)
+
+
+def _quotient_between_steps(rng, shapes):
+    # fmod, remainder and floor_divide: x between steps, y in {+-0.5, +-1, +-2}, so that x / y is at least 0.025
+    # from every integer under any broadcasting (trunc(x / y) and floor(x / y), the quotient itself and the
+    # gradients in y, jump at integers)
+    x, y = shapes
+    return _between_steps(rng, x), rng.choice([-2.0, -1.0, -0.5, 0.5, 1.0, 2.0], y)
+
+
+def _log_argument(rng, shapes):
+    # xlogy: any x, y > 0
+    x, y = shapes
+    return _real(rng, x), _positive(rng, y)
+
+
 def _nonzero_denominator(rng, shapes):
     x, y = shapes
     return _real(rng, x), _nonzero(rng, y)
@@ -195,6 +226,11 @@ DOMAINS: dict[str, Sampler] = {
     "nonzero": _each(_nonzero),
     "above_minus_one": _each(_above_minus_one),
     "nonzero_denominator": _nonzero_denominator,
+    "unit_interval": _each(_unit_interval),
+    "above_one": _each(_above_one),
+    "between_steps": _each(_between_steps),
+    "quotient_between_steps": _quotient_between_steps,
+    "log_argument": _log_argument,
     "pow": _pow,
     "distinct_pair": _distinct_pair,
     "no_ties": _no_ties,

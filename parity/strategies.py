@@ -29,8 +29,15 @@ BOUNDS = {
     "distinct_pair": (-30.0, 30.0),
     "no_ties": (-30.0, 30.0),
     "nonzero_denominator": (-30.0, 30.0),
+    "unit_interval": (-1.0, 1.0),
+    "above_one": (1.0, 1e3),
+    "between_steps": (-30.0, 30.0),
 }
-PAIR_BOUNDS = {"pow": ((SUBNORMAL, 1e2), (-5.0, 5.0))}
+PAIR_BOUNDS = {
+    "pow": ((SUBNORMAL, 1e2), (-5.0, 5.0)),
+    "quotient_between_steps": ((-30.0, 30.0), (-30.0, 30.0)),
+    "log_argument": ((-30.0, 30.0), (SUBNORMAL, 1e3)),
+}
 PARAMS = {"negative_slope": st.floats(0.0, 1.0), "beta": st.floats(0.25, 4.0)}
 
 

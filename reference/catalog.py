@@ -13,11 +13,13 @@ import numpy as np
 
 from reference import (
     binary,
+    catalog_activations,
     catalog_attention,
     catalog_convolution,
     catalog_indexing,
     catalog_integers,
     catalog_linalg,
+    catalog_mathfuncs,
     catalog_nn,
     catalog_normalization,
     catalog_order,
@@ -794,6 +796,8 @@ CATALOG: dict[str, OpSpec] = {
     + list(catalog_normalization.ENTRIES)
     + list(catalog_similarity.ENTRIES)
     + list(catalog_convolution.ENTRIES)
+    + list(catalog_mathfuncs.ENTRIES)
+    + list(catalog_activations.ENTRIES)
 }
 
 

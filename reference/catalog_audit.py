@@ -35,6 +35,12 @@ PARAMETERS = {
     "negative_slope": st.one_of(st.floats(-2.0, 2.0), st.sampled_from([0.0, 0.01, 1.0])),
     "beta": st.one_of(st.floats(0.1, 5.0), st.sampled_from([1.0, 2.0, 0.0, -1.5])),
     "threshold": st.one_of(st.none(), st.none(), st.none(), st.sampled_from([20.0, 5.0, 1.0])),
+    # the elementwise families of #14 (a bound of None, and crossed bounds, included: torch accepts them)
+    "alpha": st.one_of(st.floats(0.0, 3.0), st.sampled_from([1.0, 0.5, 0.0])),
+    "min": st.one_of(st.none(), st.floats(-3.0, 3.0), st.sampled_from([-1.0, 0.0])),
+    "max": st.one_of(st.none(), st.floats(-3.0, 3.0), st.sampled_from([1.0, 0.0])),
+    "min_val": st.one_of(st.floats(-3.0, 3.0), st.sampled_from([-1.0, 0.0])),
+    "max_val": st.one_of(st.floats(-3.0, 3.0), st.sampled_from([1.0, 0.0])),
 }
 
 
@@ -314,6 +320,41 @@ def _norm_order_beyond_reference(inputs, params):
     return params.get("ord", 2) not in (1, 2, math.inf)
 
 
+def _infinite_input(inputs, params):
+    return bool(np.isinf(inputs[0]).any())
+
+
+def _cube_overflows(inputs, params):
+    return bool((np.abs(inputs[0]) > 5e102).any())  # x**3 overflows float64: torch's tanh form meets inf * 0
+
+
+def _limits_at_infinity(name, formula, inputs=_infinite_input):
+    return (
+        Divergence(
+            name,
+            f"the reference takes the limits at +-inf; torch evaluates {formula} literally (NaN at -inf, NaN "
+            "gradients at +-inf: inf * 0)",
+            inputs=inputs,
+        ),
+    )
+
+
+def _nan_in_eight(inputs, params):
+    (x,) = inputs
+    return x.size >= 8 and bool(np.isnan(x).any())
+
+
+def _vectorised_nan_gradient(name):
+    return (
+        Divergence(
+            name,
+            "the gradient at NaN: the reference takes torch's scalar loop's (the right branch's slope); torch's "
+            "vectorised CPU loop, from 8 float64 elements on AVX2, gives NaN (elu, selu) or 0 (hardtanh)",
+            inputs=_nan_in_eight,
+        ),
+    )
+
+
 DECLARED = {
     "std": (
         Divergence(
@@ -330,6 +371,12 @@ DECLARED = {
             inputs=_norm_order_beyond_reference,
         ),
     ),
+    "silu": _limits_at_infinity("silu", "x * sigmoid(x)"),
+    "mish": _limits_at_infinity("mish", "x * tanh(softplus(x))"),
+    "gelu_tanh": _limits_at_infinity("gelu_tanh", "0.5 x (1 + tanh(u)) (also where x**3 overflows)", _cube_overflows),
+    "elu": _vectorised_nan_gradient("elu"),
+    "selu": _vectorised_nan_gradient("selu"),
+    "hardtanh": _vectorised_nan_gradient("hardtanh"),
     "softplus": (
         Unsupported(
             "softplus",

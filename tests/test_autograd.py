@@ -9,7 +9,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from impls.autograd import Tensor, grad, nn, no_grad, ops, optim
+from impls.autograd import Tensor, activations, grad, mathfuncs, nn, no_grad, ops, optim
 from impls.autograd import functional as F
 
 pytestmark = pytest.mark.autograd
@@ -212,6 +212,23 @@ SECOND_ORDER = {
     "cross_entropy": lambda x: F.cross_entropy(ops.reshape(x, (2, 3)), np.array([0, 2])),
     "bce_with_logits": lambda x: F.binary_cross_entropy_with_logits(x, Tensor(np.linspace(0, 1, 6))),
     "huber_loss": lambda x: F.huber_loss(ops.sin(x), Tensor(np.zeros(6)), delta=0.5),
+    # the families of #14
+    "exp2": mathfuncs.exp2,
+    "log2": lambda x: mathfuncs.log2(x * x + 0.5),
+    "rsqrt": lambda x: mathfuncs.rsqrt(x * x + 0.5),
+    "sinh": mathfuncs.sinh,
+    "atan": mathfuncs.atan,
+    "asinh": mathfuncs.asinh,
+    "atanh": lambda x: mathfuncs.atanh(ops.tanh(x) * 0.5),
+    "atan2": lambda x: mathfuncs.atan2(x, x * x + 1.0),
+    "hypot": lambda x: mathfuncs.hypot(x, x * x + 1.0),
+    "logaddexp": lambda x: mathfuncs.logaddexp(x, ops.sin(x)),
+    "xlogy": lambda x: mathfuncs.xlogy(x, x * x + 1.0),
+    "silu": activations.silu,
+    "mish": activations.mish,
+    "gelu_tanh": activations.gelu_tanh,
+    "log_sigmoid": activations.log_sigmoid,
+    "elu": lambda x: activations.elu(x, 0.7),
 }
 
 

@@ -41,6 +41,11 @@ DOMAIN_CLAIMS = {
     "nonzero_denominator": lambda xs: np.all(np.abs(xs[1]) >= 0.1),
     "distinct_pair": lambda xs: np.all(np.abs(np.subtract(*np.broadcast_arrays(*xs))) >= 0.25),
     "pow": lambda xs: np.all(xs[0] > 0),
+    "unit_interval": lambda xs: all(np.all(np.abs(x) <= 0.9) for x in xs),
+    "above_one": lambda xs: all(np.all(x >= 1.1) for x in xs),
+    "between_steps": lambda xs: all(np.all(np.abs(2 * x - np.round(2 * x)) >= 0.099) for x in xs),
+    "quotient_between_steps": lambda xs: np.all(np.abs(xs[0] / xs[1] - np.round(xs[0] / xs[1])) >= 0.024),
+    "log_argument": lambda xs: np.all(xs[1] > 0),
 }
 
 

@@ -1,0 +1,129 @@
+"""The activation family (:mod:`reference.activations`) as Numba ufuncs, each forward beside its derivative;
+registered into :data:`impls.numba.elementwise.UNARY` by the backend.  The limits at +-inf are taken where the
+literal formula gives inf * 0 = NaN, as the reference does."""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit, vectorize
+
+from impls.numba import vecmath as V
+from impls.numba.elementwise import _b, _t, _u
+
+SIG4 = ["float32(float32, float32, float32, float32)", "float64(float64, float64, float64, float64)"]
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+TWO_SQRT_2_OVER_PI = 2.0 * math.sqrt(2.0 / math.pi)
+CUBIC = 0.044715
+
+
+def _q(fn):
+    return vectorize(SIG4, cache=True, fastmath={"contract"})(fn)
+
+
+@_u
+def silu(x):
+    if x == -math.inf:
+        return -0.0
+    return x * V.sigmoid(x)
+
+
+@_b
+def silu_d(x, g):
+    if math.isinf(x):
+        return 0.0 if x < 0 else g
+    s = V.sigmoid(x)
+    return g * (s * (1.0 + x * (1.0 - s)))
+
+
+@_b
+def elu(x, alpha):
+    return x if x > 0 else alpha * math.expm1(x)
+
+
+@_t
+def elu_d(x, alpha, g):
+    return g * (alpha * math.exp(x)) if x <= 0 else g  # the left slope at 0, the right one at NaN (torch)
+
+
+@_u
+def selu(x):
+    return SELU_SCALE * (x if x > 0 else SELU_ALPHA * math.expm1(x))
+
+
+@_b
+def selu_d(x, g):
+    return g * (SELU_SCALE * SELU_ALPHA * math.exp(x)) if x <= 0 else g * SELU_SCALE
+
+
+@_t
+def hardtanh(x, low, high):
+    return low if x < low else (high if x > high else x)
+
+
+@_q
+def hardtanh_d(x, low, high, g):
+    return 0.0 if (x <= low or x >= high) else g  # the bounds excluded, NaN passes g (torch)
+
+
+@_u
+def log_sigmoid(x):
+    return min(x, 0.0) - math.log1p(math.exp(-abs(x))) if x == x else x
+
+
+@_b
+def log_sigmoid_d(x, g):
+    return g * V.sigmoid(-x)
+
+
+@njit(inline="always")
+def _mish_tanh(x):
+    return math.tanh(max(x, 0.0) + math.log1p(math.exp(-abs(x))))
+
+
+@_u
+def mish(x):
+    if x == -math.inf:
+        return -0.0
+    return x * _mish_tanh(x) if x == x else x
+
+
+@_b
+def mish_d(x, g):
+    if math.isinf(x):
+        return 0.0 if x < 0 else g
+    t = _mish_tanh(x)
+    return g * (t + x * (1.0 - t * t) * V.sigmoid(x))
+
+
+@njit(inline="always")
+def _two_u(x):
+    return TWO_SQRT_2_OVER_PI * (x + CUBIC * x * x * x)
+
+
+@_u
+def gelu_tanh(x):
+    if x == -math.inf:
+        return -0.0
+    return x * V.sigmoid(_two_u(x))  # 0.5 x (1 + tanh(u)) = x sigmoid(2u): no cancellation in the negative tail
+
+
+@_b
+def gelu_tanh_d(x, g):
+    if abs(x) > 1e3:
+        return g if x > 0 else 0.0
+    two_u = _two_u(x)
+    s = V.sigmoid(two_u)
+    return g * (s + x * s * V.sigmoid(-two_u) * TWO_SQRT_2_OVER_PI * (1.0 + 3.0 * CUBIC * x * x))
+
+
+UNARY = {  # op -> (forward, derivative, parameter name(s) or None), as impls.numba.elementwise.UNARY
+    "silu": (silu, silu_d, None),
+    "elu": (elu, elu_d, "alpha"),
+    "selu": (selu, selu_d, None),
+    "hardtanh": (hardtanh, hardtanh_d, ("min_val", "max_val")),
+    "log_sigmoid": (log_sigmoid, log_sigmoid_d, None),
+    "mish": (mish, mish_d, None),
+    "gelu_tanh": (gelu_tanh, gelu_tanh_d, None),
+}

@@ -1,0 +1,382 @@
+"""The math-function family (:mod:`reference.mathfuncs`) as Numba ufuncs, each forward beside its derivative.
+
+Registered into :data:`impls.numba.elementwise.UNARY` / ``BINARY`` by the backend, so they dispatch like every
+elementwise op there (NumPy's ufunc machinery broadcasts; the kernels see scalars).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from impls.numba.activations import _q
+from impls.numba.elementwise import _b, _t, _u
+
+LN2, LN10 = math.log(2.0), math.log(10.0)
+
+
+# ---------------------------------------------------------------- piecewise constant: gradient 0, even for NaN g
+@_b
+def zero_d(x, g):
+    return 0.0
+
+
+@_u
+def sign(x):
+    if x != x:
+        return x
+    return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)  # sign(+-0) = +0
+
+
+@_u
+def floor(x):
+    return np.floor(x)
+
+
+@_u
+def ceil(x):
+    return np.ceil(x)
+
+
+@_u
+def trunc(x):
+    return np.trunc(x)
+
+
+@_u
+def round_(x):
+    return np.rint(x)  # half to even
+
+
+# ---------------------------------------------------------------- exponentials, logarithms, rsqrt
+@_u
+def exp2(x):
+    return np.exp2(x)
+
+
+@_b
+def exp2_d(x, g):
+    return g * np.exp2(x) * LN2
+
+
+@_u
+def log2(x):
+    return np.log2(x)
+
+
+@_b
+def log2_d(x, g):
+    return g / x / LN2
+
+
+@_u
+def log10(x):
+    return np.log10(x)
+
+
+@_b
+def log10_d(x, g):
+    return g / x / LN10
+
+
+@_u
+def rsqrt(x):
+    return 1.0 / math.sqrt(x) if x >= 0 else math.nan  # 1 / sqrt(-0) = -inf
+
+
+@_b
+def rsqrt_d(x, g):
+    if not x >= 0:
+        return math.nan
+    r = 1.0 / math.sqrt(x)
+    return -0.5 * g * (r * r * r)
+
+
+# ---------------------------------------------------------------- hyperbolic and inverse trigonometric
+@_u
+def sinh(x):
+    return math.sinh(x)
+
+
+@_b
+def sinh_d(x, g):
+    return g * math.cosh(x)
+
+
+@_u
+def cosh(x):
+    return math.cosh(x)
+
+
+@_b
+def cosh_d(x, g):
+    return g * math.sinh(x)
+
+
+@_u
+def asin(x):
+    return np.arcsin(x)
+
+
+@_b
+def asin_d(x, g):
+    return g / np.sqrt((1.0 - x) * (1.0 + x))
+
+
+@_u
+def acos(x):
+    return np.arccos(x)
+
+
+@_b
+def acos_d(x, g):
+    return -g / np.sqrt((1.0 - x) * (1.0 + x))
+
+
+@_u
+def atan(x):
+    return math.atan(x)
+
+
+@_b
+def atan_d(x, g):
+    if abs(x) > 1.0:  # (1/x)**2 / (1 + (1/x)**2): no overflow of x**2
+        r = 1.0 / x
+        return g * (r * r / (1.0 + r * r))
+    return g / (1.0 + x * x)
+
+
+@_u
+def asinh(x):
+    return math.asinh(x)
+
+
+@_b
+def asinh_d(x, g):
+    if abs(x) > 1.0:
+        r = 1.0 / x
+        return g * (abs(r) / math.sqrt(1.0 + r * r))
+    return g / math.sqrt(1.0 + x * x)
+
+
+@_u
+def acosh(x):
+    return np.arccosh(x)
+
+
+@_b
+def acosh_d(x, g):
+    if x > 2.0**500:
+        return g / x
+    return g / np.sqrt((x - 1.0) * (x + 1.0) + 0.0)  # below 1: the formula's value, as torch (+inf at -1)
+
+
+@_u
+def atanh(x):
+    return np.arctanh(x)
+
+
+@_b
+def atanh_d(x, g):
+    return g / ((1.0 - x) * (1.0 + x))
+
+
+# clip: an absent bound (None) arrives as NaN, which no given bound can be (the reference rejects a NaN bound)
+@_t
+def clip(x, low, high):
+    if low == low and x < low:
+        x = low
+    if high == high and x > high:
+        x = high
+    return x
+
+
+@_q
+def clip_d(x, low, high, g):
+    inside = (low != low or x >= low) and (high != high or x <= high)  # bounds included, NaN blocked (torch)
+    return g if inside else 0.0
+
+
+UNARY = {  # op -> (forward, derivative, parameter name or None), as impls.numba.elementwise.UNARY
+    "sign": (sign, zero_d, None),
+    "floor": (floor, zero_d, None),
+    "ceil": (ceil, zero_d, None),
+    "trunc": (trunc, zero_d, None),
+    "round": (round_, zero_d, None),
+    "exp2": (exp2, exp2_d, None),
+    "log2": (log2, log2_d, None),
+    "log10": (log10, log10_d, None),
+    "rsqrt": (rsqrt, rsqrt_d, None),
+    "sinh": (sinh, sinh_d, None),
+    "cosh": (cosh, cosh_d, None),
+    "asin": (asin, asin_d, None),
+    "acos": (acos, acos_d, None),
+    "atan": (atan, atan_d, None),
+    "asinh": (asinh, asinh_d, None),
+    "acosh": (acosh, acosh_d, None),
+    "atanh": (atanh, atanh_d, None),
+    "clip": (clip, clip_d, ("min", "max")),
+}
+BINARY: dict = {}
+
+
+# ---------------------------------------------------------------- binary: forward(x, y), d/dx(x, y, g), d/dy(x, y, g)
+@_b
+def atan2(x, y):
+    return math.atan2(x, y)
+
+
+@njit(inline="always")
+def _atan2_scaled(x, y):
+    """(x / s, y / s, (x**2 + y**2) / s) with s the larger magnitude: no over- or underflow of the squares."""
+    s = abs(x) if abs(x) > abs(y) else abs(y)
+    if s == 0 or not math.isfinite(s):
+        s = 1.0
+    xs, ys = x / s, y / s
+    return xs, ys, (xs * xs + ys * ys) * s
+
+
+@_t
+def atan2_dx(x, y, g):
+    if x == 0 and y == 0:
+        return 0.0  # torch's atan2_backward at the origin
+    xs, ys, r2 = _atan2_scaled(x, y)
+    return g * (ys / r2)
+
+
+@_t
+def atan2_dy(x, y, g):
+    if x == 0 and y == 0:
+        return 0.0
+    xs, ys, r2 = _atan2_scaled(x, y)
+    return g * (-xs / r2)
+
+
+@_b
+def hypot(x, y):
+    return math.hypot(x, y)
+
+
+@_t
+def hypot_dx(x, y, g):
+    return g * (x / math.hypot(x, y))
+
+
+@_t
+def hypot_dy(x, y, g):
+    return g * (y / math.hypot(x, y))
+
+
+@_b
+def fmod(x, y):
+    return np.fmod(x, y) if y != 0 and math.isfinite(x) else math.nan  # C's fmod (exact); NaN at y = 0, x = inf
+
+
+@_t
+def one_d(x, y, g):
+    return g
+
+
+@_t
+def fmod_dy(x, y, g):
+    return -g * np.trunc(x / y)
+
+
+@njit(inline="always")
+def _divmod(x, y):
+    """NumPy's npy_divmod: (floor(x / y), x - floor(x / y) y), both from the exact fmod."""
+    if y == 0:
+        return x / y, math.nan
+    mod = np.fmod(x, y)
+    div = (x - mod) / y
+    if mod != 0:
+        if (y < 0) != (mod < 0):
+            mod += y
+            div -= 1.0
+    else:
+        mod = math.copysign(0.0, y)
+    if div != 0:
+        floordiv = np.floor(div)
+        if div - floordiv > 0.5:
+            floordiv += 1.0
+    else:
+        floordiv = math.copysign(0.0, x / y)
+    return floordiv, mod
+
+
+@_b
+def remainder(x, y):
+    return _divmod(x, y)[1]
+
+
+@_t
+def remainder_dy(x, y, g):
+    return -g * _divmod(x, y)[0]
+
+
+@_b
+def floor_divide(x, y):
+    return _divmod(x, y)[0]
+
+
+@_t
+def zero_d2(x, y, g):
+    return 0.0
+
+
+@_b
+def logaddexp(x, y):
+    if x == y:
+        return x + LN2  # equal infinities included: no inf - inf
+    d = x - y
+    if d > 0:
+        return x + math.log1p(math.exp(-d))
+    if d <= 0:
+        return y + math.log1p(math.exp(d))
+    return d  # NaN
+
+
+@_t
+def logaddexp_dx(x, y, g):
+    return g / (1.0 + math.exp(y - x))
+
+
+@_t
+def logaddexp_dy(x, y, g):
+    return g / (1.0 + math.exp(x - y))
+
+
+@_b
+def xlogy(x, y):
+    if x == 0 and y == y:
+        return 0.0  # 0 log y = 0, y = 0 and y < 0 included
+    return x * np.log(y)
+
+
+@_t
+def xlogy_dx(x, y, g):
+    if x == 0 and y <= 0:
+        return 0.0
+    if g == 0 and y == y:
+        return 0.0  # xlogy(g, y)
+    return g * np.log(y)
+
+
+@_t
+def xlogy_dy(x, y, g):
+    return g * (x / y)
+
+
+BINARY.update(
+    {
+        "atan2": (atan2, atan2_dx, atan2_dy),
+        "hypot": (hypot, hypot_dx, hypot_dy),
+        "fmod": (fmod, one_d, fmod_dy),
+        "remainder": (remainder, one_d, remainder_dy),
+        "floor_divide": (floor_divide, zero_d2, zero_d2),
+        "logaddexp": (logaddexp, logaddexp_dx, logaddexp_dy),
+        "xlogy": (xlogy, xlogy_dx, xlogy_dy),
+    }
+)
