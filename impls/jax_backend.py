@@ -40,7 +40,10 @@ NAN, INF = math.nan, math.inf
 
 # ---------------------------------------------------------------- geometry (torch's formulas)
 def _pair(value) -> tuple[int, int]:
-    return tuple(value) if isinstance(value, tuple) else (value, value)
+    """torch's int-or-pair: an int, or a tuple or list of one (used for both axes) or two."""
+    if isinstance(value, (tuple, list)):
+        return (value[0], value[0]) if len(value) == 1 else tuple(value)
+    return (value, value)
 
 
 def _conv_pads(padding, kernel, dilation):
@@ -564,10 +567,10 @@ class JaxBackend(Backend):
     dtypes = ("float16", "bfloat16", "float32", "float64")
     autograd = True
     differentiable_cast = True  # astype is a JAX primitive jax.vjp differentiates (mixed precision, grad="auto")
-    # jnp.sum, mean and var compute float16/bfloat16 in float32 (jax/_src/numpy/reductions.py, _upcast_f16); XLA's
-    # CPU backend runs half dots and convolutions in float32 (jax 0.10.2: parity.accumulation's sums, strided sums
-    # and matmul, and the same probes through linear and conv2d, are exact in both types)
-    accumulates = {"float16": "float32", "bfloat16": "float32"}
+    # No accumulation promise: jnp.sum, mean and var compute float16/bfloat16 in float32 (jax/_src/numpy/
+    # reductions.py, _upcast_f16) and XLA's CPU backend runs half dots and convolutions in float32 (parity.accumulation
+    # measures float32 for all three probes, jax 0.10.2), but the gradient of a broadcast input is summed by
+    # lax.reduce_sum in the half type (mul's and div's VJP for a 0-d input fail the float32 bound in float16)
     declarations = EAGER_DECLARATIONS
 
     provides_facts = ("jax.flushes_subnormals",)
