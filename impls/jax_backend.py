@@ -24,14 +24,26 @@ import math
 
 import numpy as np
 
-from parity.api import Backend, BackendUnavailable, Divergence, Unsupported, version
+from parity.api import (
+    Backend,
+    BackendUnavailable,
+    Divergence,
+    Unsupported,
+    fact_is,
+    numpy_dtype,
+    to_numpy_dtype,
+    version,
+)
 
-NAN = math.nan
+NAN, INF = math.nan, math.inf
 
 
 # ---------------------------------------------------------------- geometry (torch's formulas)
 def _pair(value) -> tuple[int, int]:
-    return tuple(value) if isinstance(value, tuple) else (value, value)
+    """torch's int-or-pair: an int, or a tuple or list of one (used for both axes) or two."""
+    if isinstance(value, (tuple, list)):
+        return (value[0], value[0]) if len(value) == 1 else tuple(value)
+    return (value, value)
 
 
 def _conv_pads(padding, kernel, dilation):
@@ -88,12 +100,14 @@ def _ops(jax) -> dict:
         )
         return out[:, :, : dims[0][4], : dims[1][4]]
 
-    def avg_pool2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad):
+    def avg_pool2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
         dims = _pool_window(x, kernel_size, stride, padding, 1, ceil_mode)
         total = lax.reduce_window(
             x, 0.0, lax.add, (1, 1, *(d[0] for d in dims)), (1, 1, *(d[1] for d in dims)),
             ((0, 0), (0, 0), *(d[3] for d in dims)),
         )[:, :, : dims[0][4], : dims[1][4]]  # fmt: skip
+        if divisor_override is not None:  # torch: every window divided by it, padding or not
+            return total / jnp.asarray(divisor_override, x.dtype)
         rows, cols = (
             _avg_divisor(size, k, s, pads[0], n, count_include_pad)
             for size, (k, s, _, pads, n) in zip(x.shape[2:], dims)
@@ -158,7 +172,8 @@ def _ops(jax) -> dict:
         "relu": nn.relu,
         "leaky_relu": lambda x, negative_slope: nn.leaky_relu(x, negative_slope),
         "gelu": lambda x: nn.gelu(x, approximate=False),
-        "softplus": lambda x, beta: nn.softplus(beta * x) / beta,
+        # threshold: the reference refuses any but None (exact softplus, no switch to x), before this runs
+        "softplus": lambda x, beta, threshold: nn.softplus(beta * x) / beta,
         "erf": jax.scipy.special.erf,
         "add": jnp.add,
         "sub": jnp.subtract,
@@ -213,7 +228,10 @@ def _losses(jax) -> dict:
         loss = -w_t * picked
         if smoothing:
             spread = jnp.sum(logp * w.reshape(-1, *([1] * (logp.ndim - axis - 1))), axis=axis)
-            loss = (1.0 - smoothing) * loss - smoothing / classes * jnp.where(keep, spread, 0.0)
+            loss = (1.0 - smoothing) * loss - smoothing / classes * spread
+        # an ignored row is left out (where), not multiplied by a zero weight: its gradient is then exactly 0,
+        # where 0 * (g / 0) would be NaN when every row is ignored (the mean is 0 / 0)
+        loss = jnp.where(keep, loss, 0.0)
         return loss.sum() / w_t.sum() if reduction == "mean" else reduce(loss, reduction)
 
     def cross_entropy(input, target, weight=None, *, ignore_index, reduction, label_smoothing):
@@ -237,7 +255,11 @@ def _losses(jax) -> dict:
 
     def bce_with_logits(input, target, weight=None, pos_weight=None, *, reduction):
         pw = 1.0 if pos_weight is None else pos_weight
-        loss = pw * target * nn.softplus(-input) + (1.0 - target) * nn.softplus(input)
+        positive, negative = pw * target, 1.0 - target
+        # the loss's definition: a term with a zero coefficient is absent (not 0 * softplus(+-inf) = NaN)
+        loss = jnp.where(positive == 0, 0.0, positive * nn.softplus(-input)) + jnp.where(
+            negative == 0, 0.0, negative * nn.softplus(input)
+        )
         return reduce(loss if weight is None else loss * weight, reduction)
 
     return {
@@ -255,7 +277,8 @@ def _update_rules(jnp) -> dict:
     """``rule(param, grad, state, *step_scalars, **hyper) -> (param, state)``, in torch's single-tensor order of
     operations; ``state`` is a dict ({} before the first step), never modified in place."""
 
-    def sgd(p, g, old, lr, *, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
+    def sgd(p, g, old, lr, *, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0, maximize=False):
+        g = -g if maximize else g  # torch negates the gradient before anything else
         d = g + weight_decay * p if weight_decay else g
         if not momentum:
             return p - lr * d, old
@@ -264,7 +287,8 @@ def _update_rules(jnp) -> dict:
         return p - lr * (d + momentum * buf if nesterov else buf), {"momentum_buffer": buf}
 
     def adam(p, g, old, lr, bias1, bias2_sqrt, *, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
-             decoupled=False):  # fmt: skip
+             maximize=False, decoupled=False):  # fmt: skip
+        g = -g if maximize else g
         if weight_decay and decoupled:
             p = p * (1.0 - lr * weight_decay)
         elif weight_decay:
@@ -277,7 +301,9 @@ def _update_rules(jnp) -> dict:
             v = new["max_exp_avg_sq"] = jnp.maximum(old.get("max_exp_avg_sq", jnp.zeros_like(p)), v)
         return p - (lr / bias1) * m / (jnp.sqrt(v) / bias2_sqrt + eps), new
 
-    def rmsprop(p, g, old, lr, *, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False):
+    def rmsprop(p, g, old, lr, *, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
+                maximize=False):  # fmt: skip
+        g = -g if maximize else g
         if weight_decay:
             g = g + weight_decay * p
         new = {"square_avg": old.get("square_avg", jnp.zeros_like(p)) * alpha + (1.0 - alpha) * g * g}
@@ -303,6 +329,9 @@ def _check_hyper(hyper: dict) -> None:
             raise TypeError(f"{key} must be a real number, got {type(value).__name__}")
         if key != "dampening" and value < 0:
             raise ValueError(f"{key} must be >= 0, got {value}")
+    for key in ("nesterov", "amsgrad", "centered", "maximize"):
+        if not isinstance(hyper.get(key, False), bool):
+            raise TypeError(f"{key} must be a bool, got {type(hyper[key]).__name__}")
     if hyper.get("nesterov") and (hyper.get("momentum", 0.0) <= 0 or hyper.get("dampening", 0.0) != 0):
         raise ValueError("nesterov momentum requires momentum > 0 and dampening = 0")
     betas = hyper.get("betas", (0.9, 0.999))
@@ -349,7 +378,10 @@ class JaxOptimizer:
 
 
 # ---------------------------------------------------------------- declarations
-# Found by the suite with jax 0.10.2 on the CPU.  Each states by hand what JAX gives at the special value.
+# Found by the suite with jax 0.10.2 on the CPU (AMD EPYC, AVX2), eager and jitted alike unless scoped.  Each states
+# by hand what JAX gives at the special value; "since" is the version they were observed with.
+SINCE = version("jax", ">=0.10.2")
+FLUSHES = fact_is("jax.flushes_subnormals", True)
 EAGER_DECLARATIONS = (
     Divergence(
         "abs",
@@ -394,6 +426,114 @@ EAGER_DECLARATIONS = (
         variant="signed-zero",
         returns=0.0,
     ),
+    Divergence(
+        "abs",
+        "jax.lax's abs JVP is select(x >= 0, g, -g): at NaN the comparison is false, so |x|'(NaN) = -1 where the "
+        "reference propagates NaN (torch gives 0)",
+        check="special",
+        variant="nan-grad",
+        when=(SINCE,),
+        returns=[NAN, 2.0],
+        grads=([-1.0, -1.0],),
+    ),
+    Divergence(
+        "abs", "abs'(+-0) = +1 and abs'(NaN) = -1 (see the kink and nan-grad special values)", check="branches",
+        when=(SINCE,),
+    ),
+    Divergence(
+        "leaky_relu", "leaky_relu'(+-0) is the right slope 1 (see the kink special value)", check="branches",
+        when=(SINCE,),
+    ),
+    Divergence("gelu", "gelu(-inf) is NaN (see the minus-inf special value)", check="branches", when=(SINCE,)),
+    Divergence(
+        "pow",
+        "JAX's d(x**y)/dx is y * x**(y - 1) whatever y (no y == 0 case for a float exponent): NaN**0 has x-gradient "
+        "0 * NaN = NaN where the reference (and torch) give 0; the y-gradients agree",
+        check="special",
+        variant="nan-grad",
+        when=(SINCE,),
+        returns=[1.0, 1.0, 2.0],
+        grads=([NAN, NAN, 5.0], [NAN, 0.0, 10.0 * math.log(2.0)]),
+    ),
+    Divergence(
+        "pow",
+        "d(x**y)/dx is NaN at 0**0 and NaN**0 (see the zero-base-grad and nan-grad special values); in float16 and "
+        "bfloat16 the branch points agree with the reference",
+        check="branches",
+        dtype=("float32", "float64"),
+        when=(SINCE,),
+    ),
+    Divergence(
+        "maximum",
+        "jnp.maximum's JVP sends g where x > y, g / 2 where x == y and nothing else: where a NaN makes every "
+        "comparison false both inputs get 0; the reference (and torch) pass g to both",
+        check="special",
+        variant="nan-inf-grad",
+        when=(SINCE,),
+        returns=[NAN, NAN, INF, -INF],
+        grads=([0.0, 0.0, 5.0, 3.5], [0.0, 0.0, 0.0, 3.5]),
+    ),
+    Divergence(
+        "minimum",
+        "jnp.minimum's JVP sends g where x < y, g / 2 where x == y and nothing else: where a NaN makes every "
+        "comparison false both inputs get 0; the reference (and torch) pass g to both",
+        check="special",
+        variant="nan-inf-grad",
+        when=(SINCE,),
+        returns=[NAN, NAN, 2.0, -INF],
+        grads=([0.0, 0.0, 0.0, 3.5], [0.0, 0.0, 5.0, 3.5]),
+    ),
+    Divergence(
+        "max_pool2d",
+        "lax.reduce_window pads with its -inf init value and the padding takes part in the max: where a window "
+        "holds only -inf, its gradient goes to the first -inf in window order, a padding element for all but the "
+        "window that starts inside, so each input element gets 1; torch and the reference never select padding",
+        check="special",
+        variant="minus-inf-window-at-padding",
+        when=(SINCE,),
+        returns=[[[[-INF, -INF, -INF], [-INF, -INF, -INF], [-INF, -INF, -INF]]]],
+        grads=([[[[1.0, 1.0], [1.0, 1.0]]]],),
+    ),
+    Divergence(
+        "max_pool2d",
+        "reduce_window max's VJP (select_and_scatter_add with a >= select) passes over NaN (NaN >= m is false): "
+        "the window's gradient goes to its largest non-NaN element, 2.0, while the output is NaN; torch and the "
+        "reference give it to the last NaN",
+        check="special",
+        variant="two-nans",
+        when=(SINCE,),
+        returns=[[[[NAN]]]],
+        grads=([[[[0.0, 0.0], [0.0, 1.0]]]],),
+    ),
+    Divergence(
+        "mul",
+        "XLA's CPU runtime flushes subnormals to zero (FTZ and DAZ; JAX's design on the CPU: jax-ml/jax#16200, "
+        "#4042, the sharp bits): bfloat16 subnormals are float32 subnormals, so 2**-130 is 0",
+        check="special",
+        variant="bfloat16-subnormal",
+        dtype="bfloat16",
+        when=(FLUSHES,),
+        returns=[0.0, 0.0],
+    ),
+    Divergence(
+        "log",
+        "XLA's CPU runtime flushes subnormals to zero (see mul): log of a subnormal input is log(0) = -inf, where "
+        "the reference gives e.g. -744.44 for 5e-324 (hypothesis draws the domain's lower bound, the smallest "
+        "subnormal)",
+        check="property",
+        dtype=("float32", "float64"),
+        when=(FLUSHES,),
+    ),
+    Divergence(
+        "pow",
+        "with subnormals flushed (see mul), jnp.power at any subnormal base x gives what it gives at half the "
+        "smallest subnormal, 2**-150 in float32 (e.g. x = 2**-149, y = -0.5: 2**75 = 3.78e22 for 2**74.5 = "
+        "2.67e22, 4.9e6 ULP; y = 1: 0); normal bases are within 0.5 ULP of the exact power (measured on 200,000 "
+        "float32 pairs), so not exp(y log x). Drawn by the ci profile; the dev profile may not draw such a base",
+        check="property",
+        dtype="float32",
+        when=(FLUSHES,),
+    ),
     Unsupported(
         "max_pool2d",
         "JAX has no VJP for max pooling with window dilation (lax.reduce_window's select_and_gather_add "
@@ -425,8 +565,13 @@ class JaxBackend(Backend):
 
     name = "jax"
     devices = ("cpu",)
-    dtypes = ("float32", "float64")
+    dtypes = ("float16", "bfloat16", "float32", "float64")
     autograd = True
+    differentiable_cast = True  # astype is a JAX primitive jax.vjp differentiates (mixed precision, grad="auto")
+    # No accumulation promise: jnp.sum, mean and var compute float16/bfloat16 in float32 (jax/_src/numpy/
+    # reductions.py, _upcast_f16) and XLA's CPU backend runs half dots and convolutions in float32 (parity.accumulation
+    # measures float32 for all three probes, jax 0.10.2), but the gradient of a broadcast input is summed by
+    # lax.reduce_sum in the half type (mul's and div's VJP for a 0-d input fail the float32 bound in float16)
     declarations = EAGER_DECLARATIONS
     unsupported = {
         **__import__("impls.jax_pending", fromlist=["UNSUPPORTED"]).UNSUPPORTED,  # #14's elementwise entries, for now
@@ -448,6 +593,8 @@ class JaxBackend(Backend):
         ),
     }
 
+    provides_facts = ("jax.flushes_subnormals",)
+
     def __init__(self):
         try:
             import jax
@@ -459,9 +606,19 @@ class JaxBackend(Backend):
         self.update_rules = _update_rules(jax.numpy)
         self.cpu = jax.devices("cpu")[0]
 
+    def facts(self):
+        return {"jax.flushes_subnormals": self.flushes_subnormals}
+
+    def flushes_subnormals(self) -> bool:
+        """Whether XLA's CPU runtime here flushes subnormals to zero: the smallest normal float32 halved, eagerly."""
+        tiny = self.jax.device_put(np.array([np.finfo(np.float32).tiny], np.float32), self.cpu)
+        return bool(np.asarray(self.jax.numpy.multiply(tiny, np.float32(0.5)))[0] == 0.0)
+
     # ------------------------------------------------------------ arrays
     def _asarray(self, x, dtype, device):
-        return self.jax.device_put(np.array(x, dtype=dtype, copy=True), self.cpu)
+        # rounded on the host, once: XLA's CPU convert goes float64 -> float32 -> bfloat16 and flushes subnormals
+        host = to_numpy_dtype(x, dtype) if dtype in self.dtypes else np.array(x, dtype=dtype, copy=True)
+        return self.jax.device_put(host, self.cpu)
 
     def native(self, x):
         return self.jax.device_put(np.array(x, copy=True), self.cpu)
@@ -522,6 +679,9 @@ class JaxBackend(Backend):
     def stop_gradient(self, x):
         return self.jax.lax.stop_gradient(x)
 
+    def cast(self, x, dtype, device):
+        return x.astype(numpy_dtype(dtype))
+
     def compiled_update(self, name: str, hyper: dict):
         """The update rule of optimizer ``name`` with its hyperparameters bound."""
         return functools.partial(self.update_rules[name], **hyper)
@@ -548,6 +708,7 @@ JIT_DECLARATIONS = (
         "0 * (g / 0) = NaN eagerly, but XLA's simplifier turns the product with a 0/1 mask into a select",
         check="special",
         variant="nan-grad",
+        dtype=("float16", "float32", "float64"),  # in bfloat16 the NaN survives (observed)
         when=(version("jax", "==0.10.2"),),
         returns=NAN,
         grads=([0.0, 0.0],),

@@ -14,7 +14,7 @@ from typing import Any
 from impls import ENTRY_POINT_GROUP
 from impls.base import GPU_DEVICES, INDEX_DTYPES, Backend, BackendUnavailable, HostArrays, UnsupportedOp
 from impls.declare import Condition, Divergence, Unsupported, at_least, below, fact_is, version
-from reference.floats import numpy_dtype
+from reference.floats import numpy_dtype, to_numpy_dtype
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -34,6 +34,7 @@ __all__ = [
     "fact_is",
     "numpy_dtype",
     "signature",
+    "to_numpy_dtype",
     "version",
 ]
 
