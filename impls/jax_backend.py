@@ -24,6 +24,7 @@ import math
 
 import numpy as np
 
+from impls.jax_pending import UNSUPPORTED as JAX_PENDING  # ours, not parity.api: entries not mapped yet
 from parity.api import (
     Backend,
     BackendUnavailable,
@@ -437,11 +438,15 @@ EAGER_DECLARATIONS = (
         grads=([-1.0, -1.0],),
     ),
     Divergence(
-        "abs", "abs'(+-0) = +1 and abs'(NaN) = -1 (see the kink and nan-grad special values)", check="branches",
+        "abs",
+        "abs'(+-0) = +1 and abs'(NaN) = -1 (see the kink and nan-grad special values)",
+        check="branches",
         when=(SINCE,),
     ),
     Divergence(
-        "leaky_relu", "leaky_relu'(+-0) is the right slope 1 (see the kink special value)", check="branches",
+        "leaky_relu",
+        "leaky_relu'(+-0) is the right slope 1 (see the kink special value)",
+        check="branches",
         when=(SINCE,),
     ),
     Divergence("gelu", "gelu(-inf) is NaN (see the minus-inf special value)", check="branches", when=(SINCE,)),
@@ -573,25 +578,7 @@ class JaxBackend(Backend):
     # measures float32 for all three probes, jax 0.10.2), but the gradient of a broadcast input is summed by
     # lax.reduce_sum in the half type (mul's and div's VJP for a 0-d input fail the float32 bound in float16)
     declarations = EAGER_DECLARATIONS
-    unsupported = {
-        **__import__("impls.jax_pending", fromlist=["UNSUPPORTED"]).UNSUPPORTED,  # #14's elementwise entries, for now
-        **dict.fromkeys(
-            (
-                "prod",
-                "std",
-                "vector_norm",
-                "nansum",
-                "nanmean",
-                "cumsum",
-                "cumprod",
-                "max_dim",
-                "min_dim",
-                "median",
-                "sort",
-            ),
-            "#14: to do",
-        ),
-    }
+    unsupported = JAX_PENDING
 
     provides_facts = ("jax.flushes_subnormals",)
 
