@@ -116,7 +116,7 @@ def assert_matches(
                         context=vjp_cell.context(),
                     )  # fmt: skip
                 )
-        for special in spec.specials if specials else ():
+        for special in (s for s in spec.specials if s.applies_to(dtype)) if specials else ():
             context = Cell("special", entry, label, device, dtype, special=special.label).context(special.note)
             worst = worst.worst(
                 compare_forward(

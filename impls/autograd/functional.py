@@ -5,6 +5,8 @@ local gradients reuse the reference's window bookkeeping."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from impls.autograd import ops
@@ -29,12 +31,14 @@ def linear(x, weight, bias=None):
         ops._same_dtype(x, weight, "linear")
     data = x.data @ weight.data.T
 
+    n_rows = math.prod(x.shape[:-1])  # explicit: a -1 cannot be inferred with 0 in- or out-features
+
     def back(g, cg):
         if cg:
-            rows, inputs = ops.reshape(g, (-1, g.shape[-1])), ops.reshape(x, (-1, x.shape[-1]))
+            rows, inputs = ops.reshape(g, (n_rows, g.shape[-1])), ops.reshape(x, (n_rows, x.shape[-1]))
             return ops.matmul(g, weight), ops.matmul(ops.transpose(rows), inputs)
-        rows = g.reshape(-1, g.shape[-1])
-        return g @ weight.data, rows.T @ x.data.reshape(-1, x.shape[-1])
+        rows = g.reshape(n_rows, g.shape[-1])
+        return g @ weight.data, rows.T @ x.data.reshape(n_rows, x.shape[-1])
 
     out = make(data, (x, weight), back, "linear")
     return out if bias is None else out + bias
