@@ -163,8 +163,10 @@ class Backend(ABC):
     @classmethod
     def unsupported_for(cls, **cell) -> Unsupported | None:
         """The most specific :class:`Unsupported` covering a cell (``entry``, ``check``, ``variant``, ``case``,
-        ``dtype``, ``device``), or None."""
-        return most_specific((d for d in cls.all_declarations() if isinstance(d, Unsupported)), **cell)
+        ``dtype``, ``device``), or None.  One with an ``inputs`` predicate refuses only the generated
+        configurations it holds for (:meth:`refusal_for`), never a whole cell."""
+        unsupported = (d for d in cls.all_declarations() if isinstance(d, Unsupported) and d.inputs is None)
+        return most_specific(unsupported, **cell)
 
     @classmethod
     def refusal_for(cls, inputs: tuple, params: Mapping[str, Any], **cell) -> Unsupported | None:

@@ -237,9 +237,8 @@ class Divergence(Declaration):
 
 
 def most_specific(declarations: Iterable[Declaration], **cell) -> Declaration | None:
-    """The most specific declaration covering the cell, or None.  A declaration with an ``inputs`` predicate
-    covers generated configurations only (:meth:`Declaration.applies_to`), never a whole cell."""
-    matching = [d for d in declarations if d.inputs is None and d.covers(**cell)]
+    """The most specific declaration covering the cell, or None."""
+    matching = [d for d in declarations if d.covers(**cell)]
     return max(matching, key=lambda d: d.specificity) if matching else None
 
 

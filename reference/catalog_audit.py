@@ -103,7 +103,23 @@ def _centred_variance_vanishes(inputs, params):
     return False
 
 
+def _quotient_over_y_overflows(inputs, params):
+    x, y = (np.asarray(v, dtype=np.float64) for v in inputs[:2])
+    with np.errstate(all="ignore"):
+        return bool(np.any(np.isinf((x / y) / y) & np.isfinite(x) & np.isfinite(y) & (y != 0)))
+
+
 ORACLE_BUGS = {
+    "div": (
+        OracleBug(
+            "torch's div backward forms the y-gradient as -g * ((x / y) / y) (derivatives.yaml): where (x / y) / y "
+            "overflows (x = y subnormal: 1 / y > 1.8e308) it is -inf although -g x / y**2 is finite for |g| < 0.4; "
+            "the reference's -(g / y)(x / y) keeps it",
+            "tests/test_divergences.py::test_torch_div_gradient_overflows_where_the_quotient_over_y_does",
+            _quotient_over_y_overflows,
+            check="vjp",
+        ),
+    ),
     "std": (
         OracleBug(
             "torch.std's backward divides by N - correction as it is (and by 2 std = inf), while its forward divides "
@@ -428,7 +444,7 @@ SHAPED = {
 }
 
 # the categories planned here; a family with its own catalog module plans its entries beside it (catalog_*_audit.py)
-CATEGORIES = ("unary", "binary", "reduction", "linalg", "shape")
+CATEGORIES = ("unary", "binary", "reduction", "scan", "order", "linalg", "shape")
 PLANS: dict[str, AuditPlan] = {
     name: _plan(spec) for name, spec in catalog.CATALOG.items() if spec.kind == "op" and spec.category in CATEGORIES
 } | {name: _optimizer_plan(spec) for name, spec in catalog.OPTIMIZER_SPECS.items()}

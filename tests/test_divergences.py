@@ -254,6 +254,18 @@ def test_cross_entropy_ignore_index_defaults_to_minus_100_and_mean_skips_it():
     assert np.isclose(ignored.item(), full[0].item())  # the mean divides by the one kept row
 
 
+def test_torch_div_gradient_overflows_where_the_quotient_over_y_does():
+    """An oracle bug the audit found: at x = y = 2.2e-309 (subnormal) and g = 0.1257, d(x/y)/dy = -g x / y**2 =
+    -g / y = -5.65e307, finite; torch computes -g * ((x / y) / y) = -g * inf = -inf.  The reference keeps it."""
+    x = torch.tensor(2.225073858507203e-309, dtype=torch.float64, requires_grad=True)
+    y = torch.tensor(2.225073858507203e-309, dtype=torch.float64, requires_grad=True)
+    (x / y).backward(torch.tensor(0.1257, dtype=torch.float64))
+    assert y.grad.item() == -math.inf
+    value = np.array(2.225073858507203e-309)
+    reference = get_spec("div").vjp(np.array(0.1257), value, value)[1]
+    assert math.isfinite(reference.item()) and math.isclose(reference.item(), -0.1257 / 2.225073858507203e-309)
+
+
 def test_torch_var_gradient_ignores_the_clamp_of_its_forward():
     """An oracle bug the audit found: with correction > N, torch.var divides by max(N - correction, 0) = 0 in its
     forward (inf here) but not in its backward: over a dim, by N - correction = -1 (a finite gradient of an
