@@ -71,7 +71,12 @@ def _elementwise_plan(spec, arity: int) -> AuditPlan:
         inputs = tuple(draw(arrays(s, values(wide=True))) for s in input_shapes)
         return Config(inputs, draw(params), draw(cotangent_seeds()))
 
-    return AuditPlan(configs, declarations=DECLARED.get(spec.name, ()), signed_zero=_signed_zero(spec))
+    return AuditPlan(
+        configs,
+        declarations=DECLARED.get(spec.name, ()),
+        oracle_bugs=ORACLE_BUGS.get(spec.name, ()),
+        signed_zero=_signed_zero(spec),
+    )
 
 
 def _axis(draw, ndim: int):

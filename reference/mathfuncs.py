@@ -346,4 +346,9 @@ def xlogy_vjp(g, x, y):
     # torch: d/dx = xlogy(g, y) masked to 0 where x == 0 and y <= 0; d/dy = g x / y
     gx = np.where((g == 0) & ~np.isnan(y), 0.0, g * np.log(y))
     gx = np.where((x == 0) & (y <= 0), 0.0, gx)
-    return _to_inputs(gx, g * (x / y), x, y)  # g (x / y): linear in g even where g x is subnormal
+    gy = g * (x / y)  # g (x / y): linear in g even where g x is subnormal
+    # where x / y overflows (y subnormal) and g x / y does not, torch's (g x) / y is finite (found by parity audit)
+    with np.errstate(all="ignore"):
+        grouped = (g * x) / y
+    gy = np.where(np.isinf(gy) & np.isfinite(grouped), grouped, gy)
+    return _to_inputs(gx, gy, x, y)
