@@ -52,6 +52,16 @@ def _selection(index, axis):
     return (slice(None),) * axis + (index,)
 
 
+def _linear_in(inputs: str) -> dict:
+    """An entry linear in its float inputs: the VJP is a sum of cotangent terms (``products_vjp``), and central
+    differences are exact at any step."""
+    return {
+        "products_vjp": True,
+        "fd_step": 1.0,
+        "fd_step_reason": f"linear in {inputs}: central differences are exact at any step",
+    }
+
+
 TAKE_ALONG_AXIS = OpSpec(
     "take_along_axis",
     indexing.take_along_axis,
@@ -65,9 +75,7 @@ TAKE_ALONG_AXIS = OpSpec(
         Case(((4, 3), (4, 0)), {"axis": 1}),
     ),
     domain="index_second",
-    products_vjp=True,
-    fd_step=1.0,
-    fd_step_reason="linear in x: central differences are exact at any step",
+    **_linear_in("x"),
     specials=(
         Special(
             "ieee",
@@ -102,9 +110,7 @@ INDEX_SELECT = OpSpec(
         Case(((4,), (0,)), {"axis": 0}),
     ),
     domain="index_second",
-    products_vjp=True,
-    fd_step=1.0,
-    fd_step_reason="linear in x: central differences are exact at any step",
+    **_linear_in("x"),
     specials=(
         Special(
             "ieee",
@@ -139,10 +145,8 @@ SCATTER_ADD = OpSpec(
         Case(((4, 3, 2), (2, 3, 3), (2, 3, 3)), {"axis": -1}),
     ),
     domain="index_second",
-    products_vjp=True,
     accumulation=_scatter_terms(indexing.along_coordinates),
-    fd_step=1.0,
-    fd_step_reason="linear in x and src: central differences are exact at any step",
+    **_linear_in("x and src"),
     specials=(
         Special(
             "repeated",
@@ -175,10 +179,8 @@ INDEX_ADD = OpSpec(
         Case(((2, 3, 4), (3,), (3, 3, 4)), {"axis": 0, "alpha": 2.0}),
     ),
     domain="index_second",
-    products_vjp=True,
     accumulation=_scatter_terms(_selection),
-    fd_step=1.0,
-    fd_step_reason="linear in x and src: central differences are exact at any step",
+    **_linear_in("x and src"),
     specials=(
         Special(
             "repeated",
@@ -212,9 +214,7 @@ EMBEDDING = OpSpec(
         Case(((2, 4), (2, 0))),
     ),
     domain="embedding",
-    products_vjp=True,
-    fd_step=1.0,
-    fd_step_reason="linear in weight: central differences are exact at any step",
+    **_linear_in("weight"),
     specials=(
         Special(
             "padding-and-repeats",
@@ -297,9 +297,7 @@ PAD = OpSpec(
         _pad_case((2, 3, 4), (3, 1), "replicate"),
         _pad_case((1, 2, 3, 5), (2, 0, 3, 1), "circular"),
     ),
-    products_vjp=True,
-    fd_step=1.0,
-    fd_step_reason="linear in x: central differences are exact at any step",
+    **_linear_in("x"),
     specials=(
         Special("reflect", ([[1.0, 2.0, 3.0]],), [[3.0, 2.0, 1.0, 2.0, 3.0, 2.0]],
                 params={"pad": (2, 1), "mode": "reflect"}, cotangent=_ONE_TO_SIX, grads=([[3.0, 12.0, 6.0]],),

@@ -135,6 +135,9 @@ def ROWS(out, a):  # noqa: N802
 
 SQUARE_CASES = (Case(((2, 3, 3),)), Case(((3, 1, 1),)), Case(((2, 1, 4, 4),)))
 DIAGONAL = [[2.0, 0.0], [0.0, 4.0]]
+SINGULAR = [[1.0, 2.0], [2.0, 4.0]]  # rank 1: det 0, slogdet (0, -inf), a finite cofactor matrix
+WITH_NAN = [[NAN, 0.0], [0.0, 1.0]]  # one NaN: every factorisation's output is NaN (reference.linalg.nan_where_nan)
+NAN_DETERMINANT = Special("nan", (WITH_NAN,), NAN)  # det, slogdet's sign and log|det| alike
 
 ENTRIES = (
     _square(
@@ -156,7 +159,7 @@ ENTRIES = (
             ),
             Special(
                 "nan",
-                ([[NAN, 0.0], [0.0, 1.0]], [1.0, 1.0]),
+                (WITH_NAN, [1.0, 1.0]),
                 [NAN, NAN],
                 note="a matrix with a NaN has an all-NaN solution (reference.linalg.nan_where_nan: NumPy's LU "
                 "gives (NaN, 1) here, torch's (NaN, NaN))",
@@ -179,7 +182,7 @@ ENTRIES = (
                 grads=([[-0.25, -0.125], [-0.125, -0.0625]],),
                 note="ga = -a^-T g a^-T",
             ),
-            Special("nan", ([[NAN, 0.0], [0.0, 1.0]],), [[NAN, NAN], [NAN, NAN]], note="as solve's nan"),
+            Special("nan", (WITH_NAN,), [[NAN, NAN], [NAN, NAN]], note="as solve's nan"),
         ),
         notes="singular a: ValueError (torch and NumPy raise LinAlgError)",
     ),
@@ -198,14 +201,14 @@ ENTRIES = (
             ),
             Special(
                 "singular",
-                ([[1.0, 2.0], [2.0, 4.0]],),
+                (SINGULAR,),
                 0.0,
                 cotangent=1.0,
                 grads=([[4.0, -2.0], [-2.0, 1.0]],),
                 note="det = 0 but its gradient, the cofactor matrix, is not: det(a) a^-T is 0 * inf there, the "
                 "adjugate is finite",
             ),
-            Special("nan", ([[NAN, 0.0], [0.0, 1.0]],), NAN),
+            NAN_DETERMINANT,
         ),
     ),
     _square(
@@ -216,11 +219,11 @@ ENTRIES = (
             Special("signs", ([[[2.0, 0.0], [0.0, 3.0]], [[0.0, 1.0], [1.0, 0.0]]],), [1.0, -1.0]),
             Special(
                 "singular",
-                ([[1.0, 2.0], [2.0, 4.0]],),
+                (SINGULAR,),
                 0.0,
                 note="det 0: slogdet gives (0, -inf) (torch and NumPy)",
             ),
-            Special("nan", ([[NAN, 0.0], [0.0, 1.0]],), NAN),
+            NAN_DETERMINANT,
         ),
         notes="slogdet's first output (torch.linalg.slogdet(a).sign); its gradient is 0 (torch gives none)",
     ),
@@ -239,7 +242,7 @@ ENTRIES = (
             ),
             Special(
                 "singular",
-                ([[1.0, 2.0], [2.0, 4.0]],),
+                (SINGULAR,),
                 -INF,
                 note="det 0: slogdet gives (0, -inf); the gradient there is infinite with the sign of det's zero, "
                 "which is rounding (torch: [[-inf, inf], [inf, -inf]] after a det of -0.0), so none is stated",
@@ -250,7 +253,7 @@ ENTRIES = (
                 60.0 * math.log(10.0),
                 note="det = 1e60 overflows float32, log|det| = 138.2 does not",
             ),
-            Special("nan", ([[NAN, 0.0], [0.0, 1.0]],), NAN),
+            NAN_DETERMINANT,
         ),
         notes="slogdet's second output (torch.linalg.slogdet(a).logabsdet)",
     ),
