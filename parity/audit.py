@@ -326,13 +326,16 @@ def _check_matches(declared, check) -> bool:
 
 # ---------------------------------------------------------------- running an entry
 def audit_settings(profile: str | None = None, **overrides):
-    """The hypothesis settings of an audit: ``profile`` (default: the ``ci`` profile), the failing example's
-    blob printed, no example database (an audit reruns from its seed or its blob, not from a local cache)."""
+    """The hypothesis settings of an audit: ``profile`` (default: the one ``HYPOTHESIS_PROFILE`` names, else
+    ``ci``), the failing example's blob printed, no example database (an audit reruns from its seed or its blob,
+    not from a local cache)."""
     from hypothesis import HealthCheck, settings
 
-    import parity.pytest_plugin  # noqa: F401 - registers the dev, ci and thorough profiles
+    from parity.profiles import named_profile, register_profiles
 
-    base = settings.get_profile(profile or "ci")
+    register_profiles()
+
+    base = settings.get_profile(profile or named_profile() or "ci")
     checks = [*base.suppress_health_check, HealthCheck.filter_too_much, HealthCheck.data_too_large]
     return settings(base, print_blob=True, database=None, suppress_health_check=checks, **overrides)
 

@@ -31,6 +31,7 @@ from parity.checks import REFERENCE, Cell, applies_to, check_declared_behaviour
 from parity.compare import OBSERVERS, Measurement, Mismatch
 from parity.machine import Facts, machine_facts
 from parity.matrix import build_matrix, render_text
+from parity.profiles import register_profiles
 from reference import ENTRY_GROUPS
 
 RECORD_KEY = "parity_record"
@@ -51,19 +52,7 @@ MARKERS = {
 }
 
 
-def _register_hypothesis_profiles() -> None:
-    try:
-        from hypothesis import HealthCheck, settings
-    except ImportError:  # the property tests skip without hypothesis
-        return
-    common = {"suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]}
-    settings.register_profile("dev", max_examples=25, deadline=None, **common)
-    settings.register_profile("ci", max_examples=40, deadline=None, derandomize=True, print_blob=True, **common)
-    settings.register_profile("thorough", max_examples=1000, deadline=None, print_blob=True, **common)
-    settings.load_profile("ci" if os.environ.get("CI", "").lower() in ("1", "true", "yes") else "dev")
-
-
-_register_hypothesis_profiles()
+register_profiles()  # hypothesis: dev, ci (derandomized, constants pinned), thorough
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ Forward checks only: the bounds keep values finite-ish, not away from kinks.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -41,6 +42,9 @@ PAIR_BOUNDS = {
 PARAMS = {"negative_slope": st.floats(0.0, 1.0), "beta": st.floats(0.25, 4.0)}
 
 
+# The strategy builders are cached: a strategy built once is validated once (hypothesis validates each new
+# strategy object on first draw, rebuilt per example, that was a quarter of the property tests' time).
+@functools.cache
 def _elements(dtype: str, bounds):
     low, high = (float(np.dtype(dtype).type(b)) for b in bounds)  # hypothesis wants representable bounds
     if bounds[0] == SUBNORMAL:
@@ -49,6 +53,7 @@ def _elements(dtype: str, bounds):
     return st.floats(low, high, width=np.dtype(dtype).itemsize * 8)
 
 
+@functools.lru_cache(maxsize=4096)
 def _array(dtype: str, shape, bounds):
     if dtype == "bfloat16":  # (#16) hypothesis has no bfloat16: float32 draws rounded to it
         return _bfloat16_array(shape, bounds)
@@ -65,9 +70,10 @@ def _bfloat16_array(shape, bounds):
 def _arrays(draw, spec: OpSpec, dtype: str, shapes):
     pair = PAIR_BOUNDS.get(spec.domain)
     bounds = pair if pair else [BOUNDS[spec.domain]] * len(shapes)
-    return tuple(draw(_array(dtype, shape, b)) for shape, b in zip(shapes, bounds))
+    return tuple(draw(_array(dtype, tuple(shape), tuple(b))) for shape, b in zip(shapes, bounds))
 
 
+@functools.cache
 def _shape(min_dims=0, min_side=0):
     return hnp.array_shapes(min_dims=min_dims, max_dims=3, min_side=min_side, max_side=6)
 
@@ -85,9 +91,20 @@ def _slice_for(draw, size: int):
     return slice(draw(bound), draw(bound), draw(step))
 
 
+_BUILT: dict[tuple[int, str], tuple[OpSpec, st.SearchStrategy]] = {}
+
+
+def op_inputs(spec: OpSpec, dtype: str) -> st.SearchStrategy:
+    """``(inputs, params)`` for ``spec`` with values representable in ``dtype`` (one strategy object per spec and
+    dtype, kept with its spec, so that hypothesis validates it once)."""
+    key = (id(spec), dtype)
+    if key not in _BUILT or _BUILT[key][0] is not spec:
+        _BUILT[key] = (spec, _op_inputs(spec, dtype))
+    return _BUILT[key][1]
+
+
 @st.composite
-def op_inputs(draw, spec: OpSpec, dtype: str):
-    """``(inputs, params)`` for ``spec`` with values representable in ``dtype``."""
+def _op_inputs(draw, spec: OpSpec, dtype: str):
     base = dict(spec.cases[0].params)
     params = {k: draw(PARAMS[k]) if k in PARAMS else v for k, v in base.items()}
     category, name = spec.category, spec.name

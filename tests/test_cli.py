@@ -165,9 +165,8 @@ def test_audit_refuses_an_entry_without_a_plan(capsys):
 
 
 @pytest.mark.torch
-def test_run_report_has_the_audit_section(tmp_path, capsys, monkeypatch):
+def test_run_report_has_the_audit_section(tmp_path, capsys):
     pytest.importorskip("torch")
-    monkeypatch.setenv("PARITY_AUDIT", "1")
     out = tmp_path / "report"
     args = ["run", "--quick", "--backend", "numpy", "--out", str(out), "--jobs", "1", "--bench", "none"]
     assert main([*args, "--", "-k", "exp and not expm1", "tests/test_audit.py"]) == 0, capsys.readouterr().out
