@@ -32,6 +32,7 @@ from impls.torch_pointwise_losses import DECLARATIONS as POINTWISE_LOSS_DECLARAT
 from impls.torch_pointwise_losses import pointwise_loss_ops
 from impls.torch_reductions import DECLARATIONS as REDUCTION_DECLARATIONS
 from impls.torch_reductions import reduction_ops
+from impls.torch_resampling import resampling_ops
 from impls.torch_scans import DECLARATIONS as SCAN_DECLARATIONS
 from impls.torch_scans import scan_ops
 from impls.torch_similarity import similarity_ops
@@ -137,6 +138,7 @@ def _ops(torch) -> dict:
         **normalization_ops(torch),
         **similarity_ops(torch),
         **convolution_ops(torch),
+        **resampling_ops(torch),
         **mathfunc_ops(torch),
         **activation_ops(torch),
     }
