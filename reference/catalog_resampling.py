@@ -11,7 +11,7 @@ import numpy as np
 from reference import resampling
 from reference.spec import Case, OpSpec, Special
 
-NAN = math.nan
+INF, NAN = math.inf, math.nan
 LINEAR = "linear in the input: central differences are exact at any step"
 
 
@@ -158,6 +158,15 @@ ENTRIES = (
                 [[[[NAN, NAN, NAN]]]],
                 params={"size": (1, 3), "align_corners": True},
                 note="output 0 reads pixels 0 and 1 with weights 1 and 0, and 0 * NaN is NaN (torch multiplies too)",
+            ),
+            Special(
+                "inf-half-pixel",
+                ([[[[INF]]]],),
+                [[[[NAN, NAN, NAN, NAN, NAN], [NAN, NAN, NAN, INF, INF]]]],
+                params={"size": (2, 5), "align_corners": False},
+                note="one pixel (inf) into 2 x 5: where a weight is 0 (row 0 and columns 0-2, whose source indices "
+                "0.2 (dst + 0.5) - 0.5 are clamped at or round to 0), inf * 0 makes NaN; torch's AVX2 build computes "
+                "column 2's index with a fused multiply-add, a weight of ~1e-17 there (impls/torch_resampling.py)",
             ),
             Special(
                 "unchanged-axis",

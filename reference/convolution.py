@@ -7,6 +7,8 @@ written with the same im2col/col2im helpers (col2im forward, im2col in the VJP).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from reference._checks import require_float_array, require_int, require_ndim
@@ -106,7 +108,10 @@ def _check_conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_pa
     require_vectors(x, weight.shape[1] * groups, f"the {weight.shape[1] * groups} output channels", bias=bias)
     *_, out_hw = _transpose_geometry(x, weight, stride, padding, output_padding, dilation)
     if min(out_hw) < 1:
-        raise ValueError(f"the output size {out_hw} is not positive (padding {padding} too large for the input)")
+        raise ValueError(
+            f"padding={padding} leaves an output size {out_hw} that is not positive: not supported (torch refuses it "
+            "too, except for an empty batch, where it returns an empty output)"
+        )
 
 
 def _transpose_as_conv(x, weight, stride, padding, output_padding, groups, dilation):
@@ -151,7 +156,7 @@ def conv_transpose2d_vjp(g, x, weight, bias=None, stride=1, padding=0, output_pa
     rows = x.transpose(0, 2, 3, 1)
     gx, gw = np.empty_like(rows), np.empty_like(weight)
     for k in range(groups):
-        patches = cols[..., k * cout_g : (k + 1) * cout_g].reshape(n * h * w, -1)
+        patches = cols[..., k * cout_g : (k + 1) * cout_g].reshape(n * h * w, math.prod(kernel) * cout_g)
         filters = weight[k * cin_g : (k + 1) * cin_g].transpose(2, 3, 1, 0).reshape(-1, cin_g)
         xk = rows[..., k * cin_g : (k + 1) * cin_g].reshape(-1, cin_g)
         gx[..., k * cin_g : (k + 1) * cin_g] = (patches @ filters).reshape(n, h, w, cin_g)
