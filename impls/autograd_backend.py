@@ -20,6 +20,7 @@ def _ops():
         order,
         pointwise_losses,
         reductions,
+        resampling,
         scans,
         similarity,
     )
@@ -82,6 +83,7 @@ def _ops():
     table.update(normalization.OPS)
     table.update(similarity.OPS)
     table.update(convolution.OPS)
+    table.update(resampling.OPS)
     table.update(mathfuncs.OPS)
     table.update(activations.OPS)
     return table

@@ -63,6 +63,13 @@ UNSUPPORTED = {
     **dict.fromkeys(("scaled_dot_product_attention", "scaled_dot_product_attention_bool_mask"), NO_ATTENTION),
     **dict.fromkeys(("l1_loss", "smooth_l1_loss", "kl_div", "binary_cross_entropy"), NO_POINTWISE_LOSS_KERNEL),
     **dict.fromkeys(("group_norm", "instance_norm"), NO_GROUPED_NORM_KERNEL),
+    "conv_transpose2d": "no kernel yet: the conv2d kernels here compute the forward and its input gradient; "
+    "conv_transpose2d needs col2im as a forward and im2col as its backward written as kernels (#15)",
+    **dict.fromkeys(
+        ("adaptive_avg_pool2d", "interpolate_nearest", "interpolate_bilinear"),
+        "no kernel yet: a gather along the height and the width (uneven windows, nearest or two-tap linear "
+        "sources) and its scatter-add backward need their own forward and backward kernels (#15)",
+    ),
     "cosine_similarity": "no kernel yet: two norms and a dot product along one axis of broadcast inputs, with "
     "torch's clamp that the gradient does not see, need their own forward and backward kernels (#15)",
 }

@@ -60,7 +60,7 @@ UNSUPPORTED = {
 }
 for _name, _spec in CATALOG.items():
     if _spec.kind == "layer":
-        UNSUPPORTED[_name] = NOT_ELEMENTWISE.format(what="windows, matrix products or per-channel statistics")
+        UNSUPPORTED.setdefault(_name, NOT_ELEMENTWISE.format(what="windows, matrix products or per-channel statistics"))
 # Its arrays are NumPy arrays, so a loop written with `@` would run -- on NumPy, not numexpr: declared instead.
 for _loop in ("poly", "linreg", "mlp", "cnn", "transformer"):
     UNSUPPORTED[_loop] = "every training loop needs matrix products, which numexpr cannot evaluate"

@@ -32,6 +32,8 @@ from impls.torch_pointwise_losses import DECLARATIONS as POINTWISE_LOSS_DECLARAT
 from impls.torch_pointwise_losses import pointwise_loss_ops
 from impls.torch_reductions import DECLARATIONS as REDUCTION_DECLARATIONS
 from impls.torch_reductions import reduction_ops
+from impls.torch_resampling import DECLARATIONS as RESAMPLING_DECLARATIONS
+from impls.torch_resampling import resampling_ops
 from impls.torch_scans import DECLARATIONS as SCAN_DECLARATIONS
 from impls.torch_scans import scan_ops
 from impls.torch_similarity import similarity_ops
@@ -137,6 +139,7 @@ def _ops(torch) -> dict:
         **normalization_ops(torch),
         **similarity_ops(torch),
         **convolution_ops(torch),
+        **resampling_ops(torch),
         **mathfunc_ops(torch),
         **activation_ops(torch),
     }
@@ -389,7 +392,7 @@ class TorchBackend(Backend):
     # torch computes half-type reductions, matmuls and convolutions in at::opmath_type<Half/BFloat16> = float, on
     # the CPU and in CUDA (ATen's OpMathType.h); parity.accumulation measures that it does
     accumulates = {"float16": "float32", "bfloat16": "float32"}
-    declarations = DECLARATIONS + ATTENTION_DECLARATIONS + POINTWISE_LOSS_DECLARATIONS
+    declarations = DECLARATIONS + ATTENTION_DECLARATIONS + POINTWISE_LOSS_DECLARATIONS + RESAMPLING_DECLARATIONS
     provides_facts = (
         "torch.cpu_capability",
         "torch.onednn_isa",

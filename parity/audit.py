@@ -58,6 +58,7 @@ def plans() -> dict:
         catalog_nn_audit,
         catalog_normalization_audit,
         catalog_pointwise_losses_audit,
+        catalog_resampling_audit,
         catalog_similarity_audit,
     )
 
@@ -70,6 +71,7 @@ def plans() -> dict:
         **catalog_normalization_audit.PLANS,
         **catalog_similarity_audit.PLANS,
         **catalog_convolution_audit.PLANS,
+        **catalog_resampling_audit.PLANS,
     }
 
 

@@ -25,6 +25,7 @@ from reference import (
     catalog_order,
     catalog_pointwise_losses,
     catalog_reductions,
+    catalog_resampling,
     catalog_scans,
     catalog_similarity,
     catalog_train,
@@ -798,6 +799,7 @@ CATALOG: dict[str, OpSpec] = {
     + list(catalog_normalization.ENTRIES)
     + list(catalog_similarity.ENTRIES)
     + list(catalog_convolution.ENTRIES)
+    + list(catalog_resampling.ENTRIES)
     + list(catalog_mathfuncs.ENTRIES)
     + list(catalog_activations.ENTRIES)
 }

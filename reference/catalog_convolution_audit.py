@@ -1,13 +1,15 @@
-"""Audit plan for :mod:`reference.catalog_convolution` (``parity audit``): conv1d with groups, strides, dilations,
+"""Audit plans for :mod:`reference.catalog_convolution` (``parity audit``): conv1d with groups, strides, dilations,
 'same', 'valid' and integer padding in every form torch accepts (an int, a 1-tuple), empty batches and channels,
-lengths that do and do not fit the dilated kernel, unbatched inputs (torch accepts them, the reference refuses)."""
+lengths that do and do not fit the dilated kernel, unbatched inputs (torch accepts them, the reference refuses);
+conv_transpose2d with groups, strides, dilations, padding and every output_padding torch allows (smaller than the
+stride or the dilation), in every form of a 2-D size, empty batches."""
 
 from __future__ import annotations
 
 from hypothesis import strategies as st
 
 from impls.declare import Unsupported
-from reference.audit_kit import AuditPlan, Config, OracleBug, arrays, cotangent_seeds
+from reference.audit_kit import AuditPlan, Config, OracleBug, arrays, as_pair, cotangent_seeds, int_or_pair
 from reference.catalog import CATALOG
 from reference.catalog_nn_audit import ORACLE_BUGS
 
@@ -39,6 +41,27 @@ def _conv1d(draw):
     return Config(tuple(inputs), params, draw(cotangent_seeds()))
 
 
+@st.composite
+def _conv_transpose2d(draw):
+    groups = draw(st.sampled_from([1, 1, 2, 3]))
+    per_group_in, per_group_out = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride, dilation, padding = draw(int_or_pair(1, 3)), draw(int_or_pair(1, 2)), draw(int_or_pair(0, 2))
+    extra = [draw(st.integers(0, max(s, d) - 1)) for s, d in zip(as_pair(stride), as_pair(dilation))]
+    output_padding = draw(st.sampled_from([tuple(extra), extra[0]])) if extra[0] == extra[1] else tuple(extra)
+    smallest = [  # the input sizes whose output size is positive (and one less sometimes: both reject it)
+        max(1, (2 * p - d * (k - 1) - e + s) // s)
+        for p, d, k, e, s in zip(as_pair(padding), as_pair(dilation), kernel, extra, as_pair(stride))
+    ]
+    size = [draw(st.integers(low, low + 3)) for low in smallest]
+    x = draw(arrays((draw(st.integers(0, 2)), groups * per_group_in, *size)))
+    inputs = [x, draw(arrays((groups * per_group_in, per_group_out, *kernel)))]
+    if draw(st.booleans()):
+        inputs.append(draw(arrays((groups * per_group_out,))))
+    params = {"stride": stride, "padding": padding, "output_padding": output_padding, "groups": groups}
+    return Config(tuple(inputs), {**params, "dilation": dilation}, draw(cotangent_seeds()))
+
+
 UNBATCHED = Unsupported(
     "conv1d",
     "an unbatched (C, L) input is not supported: parity's layers are batched throughout and never add an axis behind "
@@ -60,3 +83,25 @@ PLANS: dict[str, AuditPlan] = {
         oracle_bugs=(NO_INPUT_CHANNELS,),
     )
 }
+
+
+def _empty_batch_without_output(inputs, params) -> bool:
+    from reference.convolution import _transpose_geometry
+
+    x, weight = inputs[0], inputs[1]
+    geometry = (params[k] for k in ("stride", "padding", "output_padding", "dilation"))
+    out_hw = _transpose_geometry(x, weight, *geometry)[-1]
+    return x.ndim == 4 and x.shape[0] == 0 and min(out_hw) < 1
+
+
+EMPTY_OUTPUT = Unsupported(
+    "conv_transpose2d",
+    "an output size below 1 is not supported: torch refuses it too, except for an empty batch (it returns an empty "
+    "tensor); the reference refuses it whatever the batch",
+    inputs=_empty_batch_without_output,
+)
+PLANS["conv_transpose2d"] = AuditPlan(
+    _conv_transpose2d,
+    declarations=(EMPTY_OUTPUT,),
+    signed_zero=any(s.signed_zero for s in CATALOG["conv_transpose2d"].specials),
+)

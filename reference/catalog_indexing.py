@@ -214,6 +214,7 @@ EMBEDDING = OpSpec(
         Case(((2, 4), (2, 0))),
     ),
     domain="embedding",
+    kind="layer",  # torch.nn.Embedding: a layer, and counted as one (#15)
     **_linear_in("weight"),
     specials=(
         Special(

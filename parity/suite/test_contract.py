@@ -107,6 +107,26 @@ BAD_INPUTS = [
         TypeError,
         r"\bweight has dtype float32 but input has float64",
     ),
+    # conv_transpose2d and the resampling layers (#15)
+    ("conv_transpose2d", [(1, 2, 3, 3), (3, 1, 2, 2)], [F64, F64], {}, ValueError, r"\bweight must have x's 2 input"),
+    (
+        "conv_transpose2d",
+        [(1, 1, 2, 2), (1, 1, 2, 2)],
+        [F64, F64],
+        {"stride": 2, "output_padding": 2},
+        ValueError,
+        r"\boutput_padding=2 must be smaller than stride",
+    ),
+    ("adaptive_avg_pool2d", [(1, 2, 3, 4)], [F64], {"output_size": 0}, ValueError, r"\boutput_size must be positive"),
+    ("interpolate_nearest", [(2, 3, 4)], [F64], {"size": 3}, ValueError, r"\bx must have 4 dimensions"),
+    (
+        "interpolate_bilinear",
+        [(1, 1, 2, 2)],
+        [F64],
+        {"size": 3, "align_corners": 1},
+        TypeError,
+        r"\balign_corners must be a bool",
+    ),
     # indexing (reference/indexing.py): np.ones gives index 1, out of range along a size-1 axis
     ("index_select", [(3, 1), (2,)], [F64, "int64"], {"axis": 1}, ValueError, r"\bindex holds index 1 outside \[0, 1"),
     ("index_select", [(3, 2), (2, 1)], [F64, "int64"], {"axis": 1}, ValueError, r"\bindex must have 1 dimension"),
