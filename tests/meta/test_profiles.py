@@ -13,7 +13,7 @@ import pytest
 
 pytest.importorskip("hypothesis")
 
-from parity.profiles import constant_source_files, pin_local_constants, pinned_constants  # noqa: E402
+from parity.profiles import constant_source_files, default_profile, pin_local_constants, pinned_constants  # noqa: E402
 from tests.meta.helpers import ROOT  # noqa: E402
 
 PROBE = """
@@ -61,3 +61,16 @@ def test_the_pinned_pool_is_parity_s_own_literals():
     pool = providers._get_local_constants()
     assert pool is pinned_constants()
     assert {-745.0, 1e-300} & set(pool.floats), "the reference's exp underflow thresholds are in its source"
+
+
+def test_hypothesis_profile_names_the_starting_profile(monkeypatch):
+    monkeypatch.setenv("HYPOTHESIS_PROFILE", "quick")
+    monkeypatch.setenv("CI", "true")
+    assert default_profile() == "quick"
+    monkeypatch.delenv("HYPOTHESIS_PROFILE")
+    assert default_profile() == "ci"
+    monkeypatch.setenv("CI", "")
+    assert default_profile() == "dev"
+    monkeypatch.setenv("HYPOTHESIS_PROFILE", "fast")
+    with pytest.raises(ValueError, match="HYPOTHESIS_PROFILE='fast' is not one of parity's profiles"):
+        default_profile()
