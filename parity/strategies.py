@@ -105,11 +105,14 @@ def op_inputs(draw, spec: OpSpec, dtype: str):
             params["correction"] = draw(st.sampled_from([0, 1]))
         if name == "vector_norm":
             params["ord"] = draw(st.sampled_from([1, 2, math.inf]))
-    elif category in ("scan", "order"):  # (#14) cumsum, cumprod, max_dim, median, sort: one axis, 0-d included
+    elif category in ("scan", "order"):  # (#14) cumsum, cumprod, max_dim, median, sort, argmax, topk: one axis, 0-d
         shapes = [draw(_shape(min_side=int(category == "order")))]  # a selection over nothing has no value
         params = {"axis": draw(st.integers(-max(len(shapes[0]), 1), max(len(shapes[0]), 1) - 1))}
-        if name in ("max_dim", "min_dim", "median"):
+        if name in ("max_dim", "min_dim", "median", "argmax", "argmin"):
             params["keepdims"] = draw(st.booleans())
+        if name in ("topk", "topk_indices"):
+            n = shapes[0][params["axis"]] if shapes[0] else 1
+            params.update(k=draw(st.integers(int(not shapes[0]), n)), largest=draw(st.booleans()))  # 0-d: k=1
     elif name == "matmul":
         shapes = list(
             draw(

@@ -118,14 +118,18 @@ def vjp_of(forward):
     return decorate
 
 
-def no_gradient(forward):
-    """Give ``forward`` (every input ``nondiff``: integer and bool ops) a ``vjp`` that says there is none."""
+def no_gradient(forward=None, *, reason: str = "its inputs are integers or bools"):
+    """Give ``forward`` (every input ``nondiff``: integer and bool ops, index-valued results) a ``vjp`` that says
+    there is none, and why.  Used bare (``@no_gradient``) or with the reason (``@no_gradient(reason=...)``)."""
 
-    def vjp(g, *inputs, **params):
-        raise TypeError(f"{forward.__name__} has no gradient: its inputs are integers or bools")
+    def attach(forward):
+        def vjp(g, *inputs, **params):
+            raise TypeError(f"{forward.__name__} has no gradient: {reason}")
 
-    forward.vjp = vjp
-    return forward
+        forward.vjp = vjp
+        return forward
+
+    return attach if forward is None else attach(forward)
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
