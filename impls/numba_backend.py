@@ -63,6 +63,8 @@ UNSUPPORTED = {
     **dict.fromkeys(("scaled_dot_product_attention", "scaled_dot_product_attention_bool_mask"), NO_ATTENTION),
     **dict.fromkeys(("l1_loss", "smooth_l1_loss", "kl_div", "binary_cross_entropy"), NO_POINTWISE_LOSS_KERNEL),
     **dict.fromkeys(("group_norm", "instance_norm"), NO_GROUPED_NORM_KERNEL),
+    "where": "no kernel yet: the elementwise kernels here (impls/numba/elementwise.py) take one or two float arrays; "
+    "a select with a bool condition broadcast against both is not written (#14)",
     "cosine_similarity": "no kernel yet: two norms and a dot product along one axis of broadcast inputs, with "
     "torch's clamp that the gradient does not see, need their own forward and backward kernels (#15)",
 }

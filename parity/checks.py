@@ -113,12 +113,15 @@ def special_of(spec: OpSpec, label: str) -> Special:
 
 # ---------------------------------------------------------------- backend comparisons
 def _to_backend(backend: Backend, arrays, dtype: str, device: str):
-    """Float arrays at ``dtype``; integer arrays (class indices) as int64, or at ``dtype`` in an integer column."""
-    index_dtype = dtype if is_integral(dtype) else "int64"
-    return [
-        None if x is None else backend.asarray(x, index_dtype if x.dtype.kind in "iub" else dtype, device)
-        for x in arrays
-    ]
+    """Float arrays at ``dtype``; integer arrays (class indices) as int64 and bool arrays (where's condition) as bool,
+    or at ``dtype`` in an integer column."""
+
+    def dtype_of(x):
+        if is_integral(dtype) or x.dtype.kind == "f":
+            return dtype
+        return "bool" if x.dtype.kind == "b" else "int64"
+
+    return [None if x is None else backend.asarray(x, dtype_of(x), device) for x in arrays]
 
 
 def is_exact_result(truth) -> bool:

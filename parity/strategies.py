@@ -22,6 +22,7 @@ SUBNORMAL = 5e-324  # as a lower bound: the dtype's smallest subnormal (subnorma
 
 BOUNDS = {
     "real": (-30.0, 30.0),
+    "condition": (-30.0, 30.0),  # where's x and y (its bool condition is drawn apart)
     "positive": (SUBNORMAL, 1e3),
     "unit": (-1.0, 1.0),
     "nonzero": (-1e3, 1e3),
@@ -113,6 +114,9 @@ def op_inputs(draw, spec: OpSpec, dtype: str):
         if name in ("topk", "topk_indices"):
             n = shapes[0][params["axis"]] if shapes[0] else 1
             params.update(k=draw(st.integers(int(not shapes[0]), n)), largest=draw(st.booleans()))  # 0-d: k=1
+    elif name == "where":  # a bool condition broadcast with x and y
+        condition, *shapes = draw(hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=3, max_side=5)).input_shapes
+        return (draw(hnp.arrays(np.bool_, condition)), *_arrays(draw, spec, dtype, shapes)), params
     elif name == "matmul":
         shapes = list(
             draw(

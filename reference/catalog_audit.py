@@ -471,7 +471,15 @@ def _plan(spec) -> AuditPlan:
     raise KeyError(f"no audit plan for {spec.name!r}: add one to {__name__}")
 
 
+@st.composite
+def _where(draw):
+    condition, *shapes = draw(hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=3, max_side=4)).input_shapes
+    inputs = (draw(hnp.arrays(np.bool_, condition)), *(draw(arrays(s)) for s in shapes))
+    return Config(inputs, {}, draw(cotangent_seeds()))
+
+
 SHAPED = {
+    "where": _where,
     "matmul": _matmul,
     "outer": _outer,
     "transpose": _transpose,
@@ -481,7 +489,7 @@ SHAPED = {
 }
 
 # the categories planned here; a family with its own catalog module plans its entries beside it (catalog_*_audit.py)
-CATEGORIES = ("unary", "binary", "reduction", "scan", "order", "linalg", "shape")
+CATEGORIES = ("unary", "binary", "ternary", "reduction", "scan", "order", "linalg", "shape")
 PLANS: dict[str, AuditPlan] = {
     name: _plan(spec) for name, spec in catalog.CATALOG.items() if spec.kind == "op" and spec.category in CATEGORIES
 } | {name: _optimizer_plan(spec) for name, spec in catalog.OPTIMIZER_SPECS.items()}

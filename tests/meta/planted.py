@@ -180,20 +180,6 @@ class SvdUVjpWithoutProjection(_Planted):
         return (full,)
 
 
-ALL = [
-    SigmoidVjpOffByTwo,
-    TransposedMatmul,
-    NaiveLogsumexp,
-    Float64Leak,
-    SoftmaxVjpOnlyRightForOnes,
-    ReluGradOneAtZero,
-    AbsKeepsNegativeZero,
-    MaxIgnoresNan,
-    InvVjpWithoutTransposes,
-    DetGradientVanishesWhereSingular,
-]
-
-
 class ReadOnlyArrays(NumpyBackend):
     """Arrays that refuse item assignment, as JAX's immutable arrays do: the loops must not need it."""
 
@@ -445,3 +431,32 @@ class TopkRepeatsAnIndex(_Planted):
         picked = np.moveaxis(picked.copy(), axis, -1)
         picked[..., 1] = picked[..., 0]
         return np.moveaxis(picked, -1, axis)
+
+
+class WhereGradientToBoth(_Planted):
+    """where whose gradient passes g to x and y everywhere (the mask forgotten in the backward)."""
+
+    name, op = "planted-where-both", "where"
+
+    def bad_vjp(self, g, condition, x, y):
+        from reference._op import unbroadcast
+
+        return unbroadcast(g, x.shape), unbroadcast(g, y.shape)
+
+
+ALL = [
+    SigmoidVjpOffByTwo,
+    TransposedMatmul,
+    NaiveLogsumexp,
+    Float64Leak,
+    SoftmaxVjpOnlyRightForOnes,
+    ReluGradOneAtZero,
+    AbsKeepsNegativeZero,
+    MaxIgnoresNan,
+    InvVjpWithoutTransposes,
+    DetGradientVanishesWhereSingular,
+    ArgmaxLastOfTies,
+    ArgsortAsFloat,
+    TopkRepeatsAnIndex,
+    WhereGradientToBoth,
+]
