@@ -76,7 +76,7 @@ def _ops():
     )
     table.update(reductions.OPS)  # prod, std, vector_norm, nansum, nanmean (#14)
     table.update(scans.OPS)  # cumsum, cumprod (#14)
-    table.update(order.OPS)  # max_dim, min_dim, median, sort (#14)
+    table.update(order.OPS)  # max_dim, min_dim, median, sort, topk, argmax, argmin, argsort, topk_indices (#14)
     table.update(indexing.OPS)
     table.update(attention.OPS)
     table.update(pointwise_losses.OPS)

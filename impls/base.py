@@ -23,10 +23,10 @@ import numpy as np
 from impls.declare import Declaration, Divergence, Unsupported, most_specific
 from reference import get_spec
 from reference._checks import dtype_name, require_cotangent
-from reference._op import input_names, optional_names
+from reference._op import cotangent_dtype, input_names, optional_names
 
 GPU_DEVICES = frozenset({"cuda"})  # real GPUs; "cudasim" and "emulated" stand in for one on the CPU
-INDEX_DTYPES = ("int64",)  # class indices and other integer inputs that get no gradient
+INDEX_DTYPES = ("int64", "bool")  # class indices and other integer inputs, and conditions: no gradient
 
 
 class BackendUnavailable(RuntimeError):
@@ -285,7 +285,7 @@ class Backend(ABC):
         spec, params = self._prepare(op, inputs, params or {})
         self._check_array(cotangent, "grad_output")
         out = self._forward(spec, tuple(inputs), params)
-        require_cotangent(cotangent, tuple(out.shape), dtype_name(inputs[0]))
+        require_cotangent(cotangent, tuple(out.shape), cotangent_dtype(inputs))
         return self._vjp(spec, tuple(inputs), params, cotangent)
 
     def prepare(self, op: str, inputs: Sequence, params: Mapping[str, Any] | None = None):

@@ -58,7 +58,7 @@ UNSUPPORTED = {
     },
     **{
         op: "no numba kernel for it yet (#14: the order statistics were added to the catalog after the numba kernels)"
-        for op in ("max_dim", "min_dim", "median", "sort")
+        for op in ("max_dim", "min_dim", "median", "sort", "topk", "argsort", "topk_indices")
     },
     **dict.fromkeys(("scaled_dot_product_attention", "scaled_dot_product_attention_bool_mask"), NO_ATTENTION),
     **dict.fromkeys(("l1_loss", "smooth_l1_loss", "kl_div", "binary_cross_entropy"), NO_POINTWISE_LOSS_KERNEL),
@@ -70,11 +70,14 @@ UNSUPPORTED = {
         "no kernel yet: a gather along the height and the width (uneven windows, nearest or two-tap linear "
         "sources) and its scatter-add backward need their own forward and backward kernels (#15)",
     ),
+    "where": "no kernel yet: the elementwise kernels here (impls/numba/elementwise.py) take one or two float arrays; "
+    "a select with a bool condition broadcast against both is not written (#14)",
     "cosine_similarity": "no kernel yet: two norms and a dot product along one axis of broadcast inputs, with "
     "torch's clamp that the gradient does not see, need their own forward and backward kernels (#15)",
 }
 LAYERS = ("conv1d", "conv2d", "max_pool2d", "avg_pool2d", "batch_norm", "batch_norm_eval", "layer_norm", "flatten")
 REDUCTIONS = ("sum", "mean", "var", "max", "min", "logsumexp")
+ARG_EXTREMA = ("argmax", "argmin")  # index-valued (#14): impls/numba/reductions.py row_arg_extremum
 
 
 def _rows(x, axes):
@@ -196,7 +199,7 @@ class NumbaBackend(HostArrays, Backend):
             raise BackendUnavailable("matmul='blas' needs SciPy (Numba calls BLAS through scipy.linalg.cython_blas)")
 
     def implemented_ops(self):
-        reductions = set(REDUCTIONS) | {"softmax", "log_softmax"}
+        reductions = set(REDUCTIONS) | {"softmax", "log_softmax", *ARG_EXTREMA}
         losses = set(self.E.LOSSES) | {"cross_entropy", "cross_entropy_probs", "nll_loss"}
         linear = {"matmul", "outer", "linear", "dropout"}
         return set(self.E.UNARY) | set(self.E.BINARY) | reductions | losses | linear | set(LAYERS)
@@ -204,7 +207,18 @@ class NumbaBackend(HostArrays, Backend):
     # ---------------------------------------------------------------- dispatch
     def _forward(self, spec, inputs, params):
         with np.errstate(all="ignore"):  # NaN, inf and -0.0 are values, as in the reference
+            if spec.name in ARG_EXTREMA:  # an index, int64 (#14)
+                return self._arg_extremum(spec.name, inputs[0], params["axis"], params["keepdims"])
             return np.asarray(self._dispatch(spec.name, inputs, params, None), dtype=inputs[0].dtype)
+
+    def _arg_extremum(self, name, x, axis, keepdims):
+        """argmax/argmin along one axis: the row kernel over the axis moved last; a 0-d x is one element."""
+        if x.ndim == 0:
+            return np.zeros((), dtype=np.int64)
+        axis = normalize_axis(axis, x.ndim)
+        rows, _, kept = _rows(x, (axis,))
+        index = self.R.row_arg_extremum(rows, name == "argmax").reshape([x.shape[a] for a in kept])
+        return np.expand_dims(index, axis) if keepdims else index
 
     def _vjp(self, spec, inputs, params, cotangent):
         with np.errstate(all="ignore"):

@@ -268,7 +268,7 @@ class NumexprBackend(HostArrays, Backend):
             set(UNARY)
             | set(BINARY)
             | {k for k in LOSSES if ":" not in k}
-            | {"sum", "mean", "var", "max", "min", *numexpr_reductions.OPS}
+            | {"sum", "mean", "var", "max", "min", "where", *numexpr_reductions.OPS}
         )
 
     # ---------------------------------------------------------------- evaluation helpers
@@ -296,6 +296,9 @@ class NumexprBackend(HostArrays, Backend):
     # ---------------------------------------------------------------- ops
     def _forward(self, spec, inputs, params):
         name, dtype = spec.name, inputs[0].dtype
+        if name == "where":  # (#14) the bool condition first: the result has x's dtype
+            condition, x, y = inputs
+            return self.evaluate("where(c, x, y)", x.dtype, c=condition, x=x, y=y)
         if name in UNARY:
             return self.evaluate(UNARY[name][0], dtype, x=inputs[0], **expression_params(name, params))
         if name in BINARY:
@@ -306,6 +309,11 @@ class NumexprBackend(HostArrays, Backend):
 
     def _vjp(self, spec, inputs, params, cotangent):
         name, dtype, g = spec.name, inputs[0].dtype, cotangent
+        if name == "where":  # g (the broadcast output's shape) to the branch taken, exactly 0 to the other
+            condition, x, y = inputs
+            gx = self.evaluate("where(c, g, zero)", x.dtype, c=condition, g=g)
+            gy = self.evaluate("where(c, zero, g)", x.dtype, c=condition, g=g)
+            return self._unbroadcast(gx, x.shape), self._unbroadcast(gy, y.shape)
         if name in UNARY:
             return (self.evaluate(UNARY[name][1], dtype, x=inputs[0], g=g, **expression_params(name, params)),)
         if name in BINARY:

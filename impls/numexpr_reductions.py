@@ -17,7 +17,7 @@ UNSUPPORTED = {
     "cumsum": "numexpr has no cumulative (scan) operation: only elementwise expressions and whole-axis reductions",
     "cumprod": "numexpr has no cumulative (scan) operation: only elementwise expressions and whole-axis reductions",
     **dict.fromkeys(
-        ("max_dim", "min_dim", "median", "sort"),
+        ("max_dim", "min_dim", "median", "sort", "topk", "argmax", "argmin", "argsort", "topk_indices"),
         "needs the index of an element (an argmax, a sort): numexpr computes values, never positions",
     ),
     "vector_norm": "the inf-norm and the 2-norm's rescaling need a NaN-propagating max, and numexpr's max() "

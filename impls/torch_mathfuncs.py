@@ -26,6 +26,7 @@ def mathfunc_ops(torch) -> dict:
         # 2.13: -0.0 // 3, x // 0, x // inf, 1 // 0.1 alike) and has a zero gradient
         "floor_divide": lambda x, y: torch.div(x, y, rounding_mode="floor"),
         "clip": lambda x, min, max: torch.clamp(x, min, max),  # noqa: A006 - the catalog's names
+        "where": lambda condition, x, y: torch.where(condition, x, y),
     }
 
 

@@ -113,22 +113,35 @@ def special_of(spec: OpSpec, label: str) -> Special:
 
 # ---------------------------------------------------------------- backend comparisons
 def _to_backend(backend: Backend, arrays, dtype: str, device: str):
-    """Float arrays at ``dtype``; integer arrays (class indices) as int64, or at ``dtype`` in an integer column."""
-    index_dtype = dtype if is_integral(dtype) else "int64"
-    return [
-        None if x is None else backend.asarray(x, index_dtype if x.dtype.kind in "iub" else dtype, device)
-        for x in arrays
-    ]
+    """Float arrays at ``dtype``; integer arrays (class indices) as int64 and bool arrays (where's condition) as bool,
+    or at ``dtype`` in an integer column."""
+
+    def dtype_of(x):
+        if is_integral(dtype) or x.dtype.kind == "f":
+            return dtype
+        return "bool" if x.dtype.kind == "b" else "int64"
+
+    return [None if x is None else backend.asarray(x, dtype_of(x), device) for x in arrays]
 
 
-def _compare_exact(backend, spec, rounded, params, *, dtype, device, context, expected=None) -> Measurement:
-    """An integer or bool column: the backend's result equals the reference's (or the stated ``expected``) exactly,
-    in the reference result's dtype (bool for comparisons, the float a division promotes to)."""
-    truth = spec.forward(*rounded, **params)
+def is_exact_result(truth) -> bool:
+    """Whether a reference result is compared exactly: integers and bools (an integer column's result, or an index
+    from a float input: argmax, argsort, topk's indices)."""
+    return np.asarray(truth).dtype.kind in "iub"
+
+
+def _compare_exact(backend, spec, rounded, params, *, truth, dtype, device, context, expected=None) -> Measurement:
+    """An integer or bool column, or an index-valued result: the backend's result equals the reference's ``truth``
+    (or the stated ``expected``) exactly, in the reference result's dtype (bool for comparisons, the float a
+    division promotes to, int64 for indices); where ties make several indices correct, both sides in the entry's
+    canonical form (``OpSpec.ties``)."""
     out = backend.run(spec.name, _to_backend(backend, rounded, dtype, device), params)
     backend.wait(out, device)
     stated = truth if expected is None else expected
-    return assert_exact(backend.to_numpy(out), stated, dtype=str(truth.dtype), context=context)
+    actual = backend.to_numpy(out)
+    if spec.ties is not None and isinstance(actual, np.ndarray) and actual.shape == np.shape(stated):
+        actual, stated = spec.tie_canonical(actual, rounded, params), spec.tie_canonical(stated, rounded, params)
+    return assert_exact(actual, stated, dtype=str(truth.dtype), context=context)
 
 
 def compare_forward(
@@ -152,11 +165,12 @@ def compare_forward(
     """
     rounded = round_to(inputs, dtype)
     params = bind_params(spec, rounded, params)
-    if is_integral(dtype):
-        return _compare_exact(backend, spec, rounded, params, dtype=dtype, device=device, context=context,
-                              expected=expected)  # fmt: skip
+    truth = spec.canonical_forward(*rounded, **params)
+    if is_integral(dtype) or is_exact_result(truth):
+        return _compare_exact(backend, spec, rounded, params, truth=truth, dtype=dtype, device=device,
+                              context=context, expected=expected)  # fmt: skip
     if expected is None:
-        expected = spec.canonical_forward(*rounded, **params)
+        expected = truth
     out = backend.run(spec.name, _to_backend(backend, rounded, dtype, device), params)
     backend.wait(out, device)
     tolerance = tolerance or spec.tolerance(dtype)
@@ -319,6 +333,8 @@ def applies_to(check: str, spec) -> bool:
     the kind's checks (``CHECKS_BY_KIND``); ``branches`` only for elementwise entries."""
     if check in GRADIENT_CHECKS and not _has_float_dtype(spec):
         return False  # an entry checked only in integer and bool columns has no gradients (and no hypothesis draws)
+    if check in ("vjp", "vjp_fd", "vjp_fd_full") and spec.kind in ("op", "layer", "loss") and not spec.has_gradient:
+        return False  # an index-valued result (argmax, argsort) has no gradient: its values are checked exactly
     if check in ("vjp_fd", "vjp_fd_full"):
         return spec.kind in ("op", "layer", "loss")
     if check not in CHECKS_BY_KIND[spec.kind]:
@@ -351,9 +367,12 @@ def check_reference_special(cell: Cell, backend: Backend | None = None) -> Measu
     if special.dtypes is not None:
         inputs = round_to(inputs, cell.dtype)
     params = bind_params(spec, inputs, special.params)
-    if is_integral(cell.dtype):  # stated exactly, in the dtype of the reference's result
-        value = spec.forward(*inputs, **params)
-        return assert_exact(value, special.expected, dtype=str(value.dtype), context=cell.context(special.note))
+    value = spec.forward(*inputs, **params)
+    if is_integral(cell.dtype) or is_exact_result(value):  # stated exactly, in the dtype of the reference's result
+        stated = special.expected
+        if spec.ties is not None:
+            value, stated = spec.tie_canonical(value, inputs, params), spec.tie_canonical(stated, inputs, params)
+        return assert_exact(value, stated, dtype=str(value.dtype), context=cell.context(special.note))
     tolerance = special.tolerance or spec.tolerance("float64")
     value = spec.canonical_forward(*inputs, **params)
     measured = assert_close(

@@ -208,6 +208,12 @@ def _attention_bool_mask(rng, shapes):
     return (*(_real(rng, s) for s in qkv), allowed.astype(np.int64))
 
 
+def _condition(rng, shapes):
+    # where: a bool condition (about half True), x and y real
+    condition, *operands = shapes
+    return (rng.uniform(size=condition) < 0.5, *(_real(rng, s) for s in operands))
+
+
 def _probabilities(rng, shapes):
     # binary_cross_entropy: probabilities away from 0 and 1 (its logs' poles), soft targets, positive weights
     input, target, *rest = shapes
@@ -240,6 +246,7 @@ DOMAINS: dict[str, Sampler] = {
     "separated_spectrum": _each(_separated_spectrum),
     "attention_bool_mask": _attention_bool_mask,
     "probabilities": _probabilities,
+    "condition": _condition,
 }
 
 

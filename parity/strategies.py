@@ -23,6 +23,7 @@ SUBNORMAL = 5e-324  # as a lower bound: the dtype's smallest subnormal (subnorma
 
 BOUNDS = {
     "real": (-30.0, 30.0),
+    "condition": (-30.0, 30.0),  # where's x and y (its bool condition is drawn apart)
     "positive": (SUBNORMAL, 1e3),
     "unit": (-1.0, 1.0),
     "nonzero": (-1e3, 1e3),
@@ -122,11 +123,17 @@ def _op_inputs(draw, spec: OpSpec, dtype: str):
             params["correction"] = draw(st.sampled_from([0, 1]))
         if name == "vector_norm":
             params["ord"] = draw(st.sampled_from([1, 2, math.inf]))
-    elif category in ("scan", "order"):  # (#14) cumsum, cumprod, max_dim, median, sort: one axis, 0-d included
+    elif category in ("scan", "order"):  # (#14) cumsum, cumprod, max_dim, median, sort, argmax, topk: one axis, 0-d
         shapes = [draw(_shape(min_side=int(category == "order")))]  # a selection over nothing has no value
         params = {"axis": draw(st.integers(-max(len(shapes[0]), 1), max(len(shapes[0]), 1) - 1))}
-        if name in ("max_dim", "min_dim", "median"):
+        if name in ("max_dim", "min_dim", "median", "argmax", "argmin"):
             params["keepdims"] = draw(st.booleans())
+        if name in ("topk", "topk_indices"):
+            n = shapes[0][params["axis"]] if shapes[0] else 1
+            params.update(k=draw(st.integers(int(not shapes[0]), n)), largest=draw(st.booleans()))  # 0-d: k=1
+    elif name == "where":  # a bool condition broadcast with x and y
+        condition, *shapes = draw(hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=3, max_side=5)).input_shapes
+        return (draw(hnp.arrays(np.bool_, condition)), *_arrays(draw, spec, dtype, shapes)), params
     elif name == "matmul":
         shapes = list(
             draw(

@@ -88,6 +88,13 @@ def reference_op(
     return decorate
 
 
+def cotangent_dtype(inputs) -> str:
+    """The dtype a cotangent must have: the first floating input's (where's bool condition comes first), else the
+    first input's."""
+    floats = [x for x in inputs if x is not None and dtype_name(x).startswith(("float", "bfloat"))]
+    return dtype_name(floats[0] if floats else inputs[0])
+
+
 def vjp_of(forward):
     """Decorate a hand-written VJP and attach it to ``forward`` as ``forward.vjp``.
 
@@ -102,7 +109,7 @@ def vjp_of(forward):
             out = forward(*inputs, **params)
             if not _xp.is_array(g):
                 raise TypeError(f"grad_output must be a numpy.ndarray, got {type(g).__name__}")
-            require_cotangent(g, out.shape, dtype_name(inputs[0]))
+            require_cotangent(g, out.shape, cotangent_dtype(inputs))
             with np.errstate(all="ignore"):
                 grads = fn(g, *inputs, **params)
             targets = [x for x, d in zip(inputs, differentiable(forward, inputs)) if d]
@@ -118,14 +125,18 @@ def vjp_of(forward):
     return decorate
 
 
-def no_gradient(forward):
-    """Give ``forward`` (every input ``nondiff``: integer and bool ops) a ``vjp`` that says there is none."""
+def no_gradient(forward=None, *, reason: str = "its inputs are integers or bools"):
+    """Give ``forward`` (every input ``nondiff``: integer and bool ops, index-valued results) a ``vjp`` that says
+    there is none, and why.  Used bare (``@no_gradient``) or with the reason (``@no_gradient(reason=...)``)."""
 
-    def vjp(g, *inputs, **params):
-        raise TypeError(f"{forward.__name__} has no gradient: its inputs are integers or bools")
+    def attach(forward):
+        def vjp(g, *inputs, **params):
+            raise TypeError(f"{forward.__name__} has no gradient: {reason}")
 
-    forward.vjp = vjp
-    return forward
+        forward.vjp = vjp
+        return forward
+
+    return attach if forward is None else attach(forward)
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from impls.declare import Divergence, Unsupported
-from reference import catalog, catalog_linalg_audit, optim
+from reference import catalog, catalog_linalg_audit, optim, order
 from reference._checks import normalize_axes
 from reference.audit_kit import (
     AuditPlan,
@@ -187,6 +187,10 @@ def _scan_plan(spec) -> AuditPlan:
         params = {"axis": axis}
         if "keepdims" in keyword_parameters(spec.forward):
             params["keepdims"] = draw(st.booleans())
+        if spec.name in ("topk", "topk_indices"):  # k now and then out of range too: both sides must reject it
+            n = shape[axis] if shape and -ndim <= axis < ndim else 1
+            k = st.one_of(st.integers(0, n), st.integers(0, n), st.integers(0, n), st.sampled_from([-1, n + 1]))
+            params.update(k=draw(k), largest=draw(st.booleans()))
         return Config((draw(arrays(shape)),), params, draw(cotangent_seeds()))
 
     return AuditPlan(configs, declarations=DECLARED.get(spec.name, ()), signed_zero=_signed_zero(spec))
@@ -376,7 +380,36 @@ def _vectorised_nan_gradient(name):
     )
 
 
+def _k0_of_a_scalar(inputs, params):
+    return np.ndim(inputs[0]) == 0 and params.get("k") == 0
+
+
+def _topk_ties(inputs, params):
+    """Whether, in some row, two of the k chosen values (or the k-th and the next) are equal (NaN equal to NaN)."""
+    try:
+        k = min(params["k"] + 1, np.shape(inputs[0])[params.get("axis", -1)] if np.ndim(inputs[0]) else 1)
+        top = order.topk(inputs[0], **{**params, "k": k})
+    except (ValueError, TypeError, IndexError):
+        return False
+    top = np.moveaxis(np.reshape(top, (1,)) if top.ndim == 0 else top, params.get("axis", -1), -1)
+    same = (top[..., 1:] == top[..., :-1]) | (np.isnan(top[..., 1:]) & np.isnan(top[..., :-1]))
+    return bool(np.any(same))
+
+
+_TOPK_OF_NOTHING = "k=0 of a 0-d x is not supported: torch returns a 0-d result (one element) for no elements"
 DECLARED = {
+    **{name: (Unsupported(name, _TOPK_OF_NOTHING, inputs=_k0_of_a_scalar),) for name in ("topk_indices",)},
+    "topk": (
+        Unsupported("topk", _TOPK_OF_NOTHING, inputs=_k0_of_a_scalar),
+        Divergence(
+            "topk",
+            "at tied values (among the k chosen, or the k-th and the next) which tied index takes which value's "
+            "gradient is not promised: the reference takes the first, in index order; torch any of them (the values "
+            "agree: compared exactly above)",
+            check="vjp",
+            inputs=_topk_ties,
+        ),
+    ),
     "std": (
         Divergence(
             "std",
@@ -439,7 +472,15 @@ def _plan(spec) -> AuditPlan:
     raise KeyError(f"no audit plan for {spec.name!r}: add one to {__name__}")
 
 
+@st.composite
+def _where(draw):
+    condition, *shapes = draw(hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=3, max_side=4)).input_shapes
+    inputs = (draw(hnp.arrays(np.bool_, condition)), *(draw(arrays(s)) for s in shapes))
+    return Config(inputs, {}, draw(cotangent_seeds()))
+
+
 SHAPED = {
+    "where": _where,
     "matmul": _matmul,
     "outer": _outer,
     "transpose": _transpose,
@@ -449,7 +490,7 @@ SHAPED = {
 }
 
 # the categories planned here; a family with its own catalog module plans its entries beside it (catalog_*_audit.py)
-CATEGORIES = ("unary", "binary", "reduction", "scan", "order", "linalg", "shape")
+CATEGORIES = ("unary", "binary", "ternary", "reduction", "scan", "order", "linalg", "shape")
 PLANS: dict[str, AuditPlan] = {
     name: _plan(spec) for name, spec in catalog.CATALOG.items() if spec.kind == "op" and spec.category in CATEGORIES
 } | {name: _optimizer_plan(spec) for name, spec in catalog.OPTIMIZER_SPECS.items()}

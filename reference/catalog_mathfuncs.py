@@ -597,4 +597,48 @@ CLIP = OpSpec(
     "convention of torch.clamp",
 )
 
-ENTRIES = tuple(STEPS + EXP_LOG + HYPERBOLIC_AND_INVERSE + BINARY + [CLIP])
+WHERE = OpSpec(
+    "where",
+    mathfuncs.where,
+    "ternary",
+    (
+        Case(((3, 5), (3, 5), (3, 5))),
+        Case(((3, 1), (1, 4), (3, 4))),
+        Case(((), (2, 3), ())),
+        Case(((2, 1, 4), (3, 1), (1,))),
+    ),
+    domain="condition",
+    fd_step=1.0,
+    fd_step_reason="linear in x and y (the condition is fixed): central differences are exact at any step",
+    specials=(
+        Special(
+            "branch-not-taken",
+            ([True, False, True, False], [1.0, NAN, INF, 2.0], [NAN, 3.0, 4.0, -INF]),
+            [1.0, 3.0, INF, -INF],
+            cotangent=[1.0, 2.0, 3.0, 4.0],
+            grads=([1.0, 0.0, 3.0, 0.0], [0.0, 2.0, 0.0, 4.0]),
+            note="the branch not taken -- NaN, inf -- reaches neither the value nor the gradient: g to x where the "
+            "condition holds, to y elsewhere, exactly 0 on the other side (the NaN that leaks into gradients is "
+            "that of a function computed in the masked branch, f(x) in where(c, f(x), y), not of where itself)",
+        ),
+        Special(
+            "signed-zero",
+            ([True, False], [-0.0, 0.0], [0.0, -0.0]),
+            [-0.0, -0.0],
+            signed_zero=True,
+            note="the chosen element as it is, its zero's sign included",
+        ),
+        Special(
+            "broadcast",
+            ([[True], [False]], [1.0, 2.0, 3.0], 5.0),
+            [[1.0, 2.0, 3.0], [5.0, 5.0, 5.0]],
+            cotangent=[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]],
+            grads=([1.0, 2.0, 3.0], 15.0),
+            note="condition, x and y broadcast together; each gradient is summed back to its input's shape",
+        ),
+    ),
+    notes="torch.where(condition, x, y): a bool condition (no gradient, a bool input in every float column), x and "
+    "y of one float dtype",
+)
+
+ENTRIES = tuple(STEPS + EXP_LOG + HYPERBOLIC_AND_INVERSE + BINARY + [CLIP, WHERE])

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from reference._checks import require_float_array, require_real
+from reference._checks import dtype_name, require_float_array, require_real
 from reference._op import reference_op, unbroadcast, vjp_of
 from reference.binary import _binary
 from reference.elementwise import _unary
@@ -352,3 +352,38 @@ def xlogy_vjp(g, x, y):
         grouped = (g * x) / y
     gy = np.where(np.isinf(gy) & np.isfinite(grouped), grouped, gy)
     return _to_inputs(gx, gy, x, y)
+
+
+# ---------------------------------------------------------------- where (a bool condition selects x or y)
+def _check_where(condition, x, y) -> None:
+    if dtype_name(condition) != "bool":
+        raise TypeError(f"condition must be a bool array (torch.where refuses others), got {dtype_name(condition)}")
+    require_float_array(x, "x")
+    require_float_array(y, "y")
+    if x.dtype != y.dtype:
+        raise TypeError(f"x and y must have the same dtype, got {dtype_name(x)} and {dtype_name(y)}")
+    try:
+        np.broadcast_shapes(condition.shape, x.shape, y.shape)
+    except ValueError:
+        raise ValueError(
+            f"condition {tuple(condition.shape)}, x {tuple(x.shape)} and y {tuple(y.shape)} do not broadcast together"
+        ) from None
+
+
+def _where_dtype(condition, x, y):
+    return x.dtype
+
+
+@reference_op(("condition", "x", "y"), _check_where, nondiff=("condition",), result_dtype=_where_dtype)
+def where(condition, x, y):
+    """x where condition holds, else y, broadcast together (``torch.where(condition, x, y)``, ``np.where``): the
+    value of the branch not taken does not matter, NaN and inf included."""
+    return np.where(condition, x, y)
+
+
+@vjp_of(where)
+def where_vjp(g, condition, x, y):
+    # g to x where condition holds and to y elsewhere, each summed back to its shape: the branch not taken gets
+    # exactly 0, whatever its value (a NaN there does not leak into the gradient of where itself)
+    zero = np.zeros_like(g)
+    return unbroadcast(np.where(condition, g, zero), x.shape), unbroadcast(np.where(condition, zero, g), y.shape)

@@ -261,6 +261,12 @@ class OpSpec:
         gauge-invariant ``<g, canonical(f(x))>``, whose gradient is well defined: the multiplier is locally
         constant, so it is the VJP at the cotangent ``g * multiplier``, again with each side's own multiplier
         (:meth:`canonical_forward`, :meth:`canonical_vjp`).  A backend off by a sign passes; a wrong vector fails.
+    ties
+        for an index-valued result of which several are correct where the inputs tie (topk's indices: which of
+        two equal values is taken is not promised): ``ties(out, *inputs, **params)`` maps an output to a canonical
+        form, the same for every correct output and different for a wrong one (an index at another value, a
+        repeated index).  The exact comparisons -- forward, special values, properties, the audit -- compare both
+        sides' canonical forms (:meth:`tie_canonical`); without ties the indices themselves are compared.
     """
 
     name: str
@@ -281,6 +287,7 @@ class OpSpec:
     specials: tuple[Special, ...] = ()
     notes: str = ""
     gauge: Callable[..., np.ndarray] | None = None
+    ties: Callable[..., np.ndarray] | None = None
 
     @property
     def vjp(self) -> Callable[..., tuple[np.ndarray, ...]]:
@@ -302,6 +309,11 @@ class OpSpec:
         with np.errstate(all="ignore"):
             return self.gauge(np.asarray(out), *inputs, **params)
 
+    def tie_canonical(self, out, inputs, params) -> np.ndarray:
+        """An index-valued output (any side's, as a NumPy array) in the canonical form of ``ties``; itself without."""
+        out = np.asarray(out)
+        return out if self.ties is None else np.asarray(self.ties(out, *inputs, **params), dtype=out.dtype)
+
     def canonical_forward(self, *inputs, **params):
         """The reference's output in the canonical form (the forward itself for an entry without a gauge)."""
         out = self.forward(*inputs, **params)
@@ -313,6 +325,13 @@ class OpSpec:
             return self.vjp(g, *inputs, **params)
         out = self.forward(*inputs, **params)
         return self.vjp(g * self.gauge_of(out, inputs, params), *inputs, **params)
+
+    @property
+    def has_gradient(self) -> bool:
+        """Whether any input gets a gradient: False for an entry whose every input is ``nondiff`` (integer and bool
+        ops, and index-valued results such as argmax: ``reference._op.no_gradient``)."""
+        names = {n.rstrip("?") for n in self.arg_names}
+        return names == {"*arrays"} or not names <= self.forward.nondiff
 
     def differentiable(self, inputs) -> tuple[bool, ...]:
         """Which of ``inputs`` get a gradient."""

@@ -7,6 +7,7 @@ import pytest
 
 from impls import BACKENDS, known_backends
 from parity.cli import compare_table, main
+from reference import get_entry
 from reference.spec import KINDS
 
 pytestmark = pytest.mark.selftest
@@ -19,7 +20,8 @@ def test_list_json_shows_every_entry_and_every_known_backend(capsys):
     assert {e["kind"] for e in data["ops"]} >= {"op", "layer", "loss", "optimizer"}
     for entry in data["ops"]:
         assert entry["kind"] in KINDS
-        assert entry["has_vjp"] == (entry["kind"] in ("op", "layer", "loss"))
+        gradient = entry["kind"] in ("op", "layer", "loss") and get_entry(entry["name"]).has_gradient
+        assert entry["has_vjp"] == gradient  # not the integer ops, nor index-valued results (argmax, argsort)
         assert set(entry["backends"]) == set(known_backends())
         assert all(v == "supported" or len(v) > 10 for v in entry["backends"].values())
     assert all(e["backends"]["torch"] == "supported" for e in data["ops"])

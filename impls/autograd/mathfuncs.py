@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from impls.autograd.ops import _binary, _unary, _v, log, make, quiet, sigmoid, sqrt, tensor
+from impls.autograd.ops import _binary, _sum_to, _unary, _v, log, make, quiet, sigmoid, sqrt, tensor
 from impls.autograd.tensor import Tensor
 
 LN2, LN10 = math.log(2.0), math.log(10.0)
@@ -170,3 +170,26 @@ def clip(x, min=None, max=None):  # noqa: A002 - the catalog's names
 
 
 OPS["clip"] = clip
+
+
+def where(condition, x, y):
+    """x where the bool ``condition`` holds, else y, broadcast together; the gradient goes to the branch taken
+    (exactly 0 to the other, whatever its value), summed back to each input's shape."""
+    x, y = tensor(x), tensor(y)
+    if x.data.dtype != y.data.dtype:
+        raise TypeError(f"x and y must have the same dtype, got {x.data.dtype} and {y.data.dtype}")
+    condition = np.asarray(condition)
+    shape = np.broadcast_shapes(condition.shape, x.shape, y.shape)
+    taken = np.broadcast_to(condition, shape)
+
+    def back(g, cg):
+        if cg:  # a constant mask times g: differentiable again
+            mask = taken.astype(x.data.dtype)
+            return _sum_to(g * mask, x.shape), _sum_to(g * (1 - mask), y.shape)
+        zero = np.zeros_like(g)
+        return _sum_to(np.where(taken, g, zero), x.shape), _sum_to(np.where(taken, zero, g), y.shape)
+
+    return make(np.where(taken, x.data, y.data).astype(x.data.dtype), (x, y), back, "where", ())
+
+
+OPS["where"] = where

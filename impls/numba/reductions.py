@@ -235,6 +235,27 @@ def row_extremum(a, is_max):
     return kernel(a, is_max)
 
 
+@njit(cache=True)
+def row_arg_extremum(a, is_max):
+    """argmax (``is_max``) or argmin of each row of the C-contiguous 2-D ``a``, int64: the first of tied extrema,
+    or the first NaN where the row holds one (NaN is the extremum, as torch.argmax and np.argmax).  One pass that
+    stops at a NaN; the row's first element starts it (the caller refuses an empty row)."""
+    rows, n = a.shape
+    out = np.zeros(rows, dtype=np.int64)
+    for r in range(rows):
+        best = a[r, 0]
+        if best != best:
+            continue
+        for i in range(1, n):
+            v = a[r, i]
+            if v != v:
+                out[r] = i
+                break
+            if (v > best) if is_max else (v < best):
+                best, out[r] = v, i
+    return out
+
+
 # ---------------------------------------------------------------- per-row statistics (one pass per statistic)
 @njit(**ROW_OPTIONS)
 def _shift(row, lo, hi):

@@ -9,7 +9,7 @@ import numpy as np
 
 from impls.declare import Divergence, fact_is
 from impls.numpy_backend import NumpyBackend
-from reference import elementwise, linalg, reductions
+from reference import elementwise, linalg, order, reductions
 
 
 class _Planted(NumpyBackend):
@@ -178,20 +178,6 @@ class SvdUVjpWithoutProjection(_Planted):
             utg = np.swapaxes(u, -1, -2) @ g
             full = full - (g - u @ utg) @ (vh / s[..., :, None])
         return (full,)
-
-
-ALL = [
-    SigmoidVjpOffByTwo,
-    TransposedMatmul,
-    NaiveLogsumexp,
-    Float64Leak,
-    SoftmaxVjpOnlyRightForOnes,
-    ReluGradOneAtZero,
-    AbsKeepsNegativeZero,
-    MaxIgnoresNan,
-    InvVjpWithoutTransposes,
-    DetGradientVanishesWhereSingular,
-]
 
 
 class ReadOnlyArrays(NumpyBackend):
@@ -398,3 +384,79 @@ class Int32AddSaturates(_Planted):
             return None
         total = np.clip(x.astype(np.int64) + y.astype(np.int64), -(2**31), 2**31 - 1)
         return total.astype(np.int32)
+
+
+class ArgmaxLastOfTies(_Planted):
+    """argmax returning the last of tied maxima (np.argmax on the reversed slice): right wherever nothing ties."""
+
+    name, op = "planted-argmax-last", "argmax"
+
+    def bad_forward(self, x, axis, keepdims=False):
+        if x.ndim == 0:
+            return None
+        n = x.shape[axis]
+        return (n - 1 - np.argmax(np.flip(x, axis), axis=axis, keepdims=keepdims)).astype(np.int64)
+
+
+class ArgsortAsFloat(_Planted):
+    """argsort whose indices come back as floats of the input's dtype (the right numbers, the wrong dtype)."""
+
+    name, op = "planted-argsort-float", "argsort"
+
+    def bad_forward(self, x, axis=-1):
+        return order.argsort(x, axis=axis).astype(x.dtype)
+
+
+class TopkOtherTies(_Planted):
+    """topk's indices taking the last of tied values, in reverse order: as correct as the reference's choice."""
+
+    name, op = "planted-topk-other-ties", "topk_indices"
+
+    def bad_forward(self, x, k, axis=-1, largest=True):
+        flipped = np.flip(x, axis) if x.ndim else x
+        picked = order.topk_indices(flipped, k=k, axis=axis, largest=largest)
+        return picked if x.ndim == 0 else (x.shape[axis] - 1 - picked).astype(np.int64)
+
+
+class TopkRepeatsAnIndex(_Planted):
+    """topk's indices with the first one repeated where k > 1: the values at them look right where the first two
+    tie, but an element was taken twice."""
+
+    name, op = "planted-topk-repeats", "topk_indices"
+
+    def bad_forward(self, x, k, axis=-1, largest=True):
+        picked = order.topk_indices(x, k=k, axis=axis, largest=largest)
+        if x.ndim == 0 or k < 2:
+            return None
+        picked = np.moveaxis(picked.copy(), axis, -1)
+        picked[..., 1] = picked[..., 0]
+        return np.moveaxis(picked, -1, axis)
+
+
+class WhereGradientToBoth(_Planted):
+    """where whose gradient passes g to x and y everywhere (the mask forgotten in the backward)."""
+
+    name, op = "planted-where-both", "where"
+
+    def bad_vjp(self, g, condition, x, y):
+        from reference._op import unbroadcast
+
+        return unbroadcast(g, x.shape), unbroadcast(g, y.shape)
+
+
+ALL = [
+    SigmoidVjpOffByTwo,
+    TransposedMatmul,
+    NaiveLogsumexp,
+    Float64Leak,
+    SoftmaxVjpOnlyRightForOnes,
+    ReluGradOneAtZero,
+    AbsKeepsNegativeZero,
+    MaxIgnoresNan,
+    InvVjpWithoutTransposes,
+    DetGradientVanishesWhereSingular,
+    ArgmaxLastOfTies,
+    ArgsortAsFloat,
+    TopkRepeatsAnIndex,
+    WhereGradientToBoth,
+]
