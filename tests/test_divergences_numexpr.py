@@ -29,11 +29,14 @@ def test_numexpr_integer_remainder_overflows_for_large_divisors():
     x = np.array([2**31 - 2, -(2**31 - 2)], dtype=np.int32)
     y = np.array([2**31 - 1, -(2**31 - 1)], dtype=np.int32)
     assert np.remainder(x, y).tolist() == [2**31 - 2, -(2**31 - 2)]
-    assert ne.evaluate("x % y").tolist() != np.remainder(x, y).tolist()
-    assert ne.evaluate("x - (x // y) * y").tolist() == np.remainder(x, y).tolist()
+    arrays = {"x": x, "y": y}
+    assert ne.evaluate("x % y", local_dict=arrays).tolist() != np.remainder(x, y).tolist()
+    assert ne.evaluate("x - (x // y) * y", local_dict=arrays).tolist() == np.remainder(x, y).tolist()
 
 
 def test_numexpr_integer_floor_division_by_zero_is_zero_and_abs_of_an_integer_is_float64():
     x, y = np.array([5, -5, 0, -7], dtype=np.int64), np.array([0, 0, 0, 2], dtype=np.int64)
-    assert ne.evaluate("x // y").tolist() == [0, 0, 0, -4]  # floor division; 0 for a zero divisor, as NumPy
-    assert ne.evaluate("abs(x)").dtype == np.float64  # the backend uses where(x < 0, -x, x): int64 stays exact
+    arrays = {"x": x, "y": y}
+    assert ne.evaluate("x // y", local_dict=arrays).tolist() == [0, 0, 0, -4]  # floor; 0 for a zero divisor, as NumPy
+    # the backend computes |x| as where(x < 0, -x, x), so int64 stays exact
+    assert ne.evaluate("abs(x)", local_dict=arrays).dtype == np.float64
