@@ -12,7 +12,6 @@ import numpy as np
 
 from impls.base import Backend, BackendUnavailable, HostArrays
 from reference._checks import normalize_axes, normalize_axis
-from reference.catalog_integers import NAMES as INTEGER_ENTRIES
 from reference.catalog_linalg import CONTRACTIONS, LAPACK_ENTRIES
 
 MOVES_DATA = "data movement: numba arrays are NumPy arrays, so this would be NumPy's own op, not a numba kernel"
@@ -46,7 +45,6 @@ UNSUPPORTED = {
         "backward are not written; NumPy's np.add.at would not be a numba kernel"
         for op in ("scatter_add", "index_add")
     },
-    **dict.fromkeys(INTEGER_ENTRIES, "integer kernels (wrap-around, floor division, division by zero) are not written"),
     "transformer": "its attention splits and merges heads with reshape and transpose, which numba leaves to NumPy "
     "(data movement, above)",
     **dict.fromkeys(LAPACK_ENTRIES, NO_LAPACK_KERNELS),
@@ -70,8 +68,6 @@ UNSUPPORTED = {
         "no kernel yet: a gather along the height and the width (uneven windows, nearest or two-tap linear "
         "sources) and its scatter-add backward need their own forward and backward kernels (#15)",
     ),
-    "where": "no kernel yet: the elementwise kernels here (impls/numba/elementwise.py) take one or two float arrays; "
-    "a select with a bool condition broadcast against both is not written (#14)",
     "cosine_similarity": "no kernel yet: two norms and a dot product along one axis of broadcast inputs, with "
     "torch's clamp that the gradient does not see, need their own forward and backward kernels (#15)",
 }
@@ -166,16 +162,11 @@ class NumbaBackend(HostArrays, Backend):
 
     name = "numba"
     devices = ("cpu",)
-    dtypes = ("float32", "float64")
+    dtypes = ("float32", "float64", "int32", "int64", "bool")
     unsupported_dtypes = {
         "float16": "numba compiles no float16 arithmetic for the CPU (float16 is a CUDA-target type there), so "
         "these kernels exist in float32 and float64 only",
         "bfloat16": "numba has no bfloat16 type, and NumPy none to hand its kernels",
-        **dict.fromkeys(
-            ("int32", "int64", "bool"),
-            "the kernels here are float kernels; integer ones (wrap-around, floor division, division by zero) are "
-            "not written yet",
-        ),
     }
     unsupported = UNSUPPORTED
     speed_notes = SPEED_NOTES
@@ -184,11 +175,12 @@ class NumbaBackend(HostArrays, Backend):
         """``matmul``: "blas" (``np.dot`` in nopython mode: Numba calls SciPy's BLAS) or "packed" (the
         hand-written kernel); by default BLAS where SciPy is installed (Numba needs it to call BLAS)."""
         try:
-            from impls.numba import activations, elementwise, kernels, layers, mathfuncs, reductions
+            from impls.numba import activations, elementwise, integers, kernels, layers, mathfuncs, reductions
             from impls.numba import matmul as mm
         except ImportError as error:
             raise BackendUnavailable(f"numba is not installed ({error}); pip install 'parity[numba]'") from error
         self.E, self.K, self.L, self.M, self.R = elementwise, kernels, layers, mm, reductions
+        self.I = integers  # the integer and bool family, and where (#14)
         elementwise.UNARY.update(mathfuncs.UNARY)  # the math-function family (#14) dispatches like every ufunc
         elementwise.BINARY.update(mathfuncs.BINARY)
         elementwise.UNARY.update(activations.UNARY)
@@ -202,13 +194,18 @@ class NumbaBackend(HostArrays, Backend):
         reductions = set(REDUCTIONS) | {"softmax", "log_softmax", *ARG_EXTREMA}
         losses = set(self.E.LOSSES) | {"cross_entropy", "cross_entropy_probs", "nll_loss"}
         linear = {"matmul", "outer", "linear", "dropout"}
-        return set(self.E.UNARY) | set(self.E.BINARY) | reductions | losses | linear | set(LAYERS)
+        selections = {"where", *self.I.KERNELS}
+        return set(self.E.UNARY) | set(self.E.BINARY) | reductions | losses | linear | set(LAYERS) | selections
 
     # ---------------------------------------------------------------- dispatch
     def _forward(self, spec, inputs, params):
         with np.errstate(all="ignore"):  # NaN, inf and -0.0 are values, as in the reference
             if spec.name in ARG_EXTREMA:  # an index, int64 (#14)
                 return self._arg_extremum(spec.name, inputs[0], params["axis"], params["keepdims"])
+            if spec.name in self.I.KERNELS:  # (#14) the kernel's own result dtype: bool, int32/int64 or float64
+                return np.asarray(self.I.KERNELS[spec.name](*inputs, *params.values()))
+            if spec.name == "where":  # x's dtype (the condition, first, is bool)
+                return np.asarray(self._dispatch("where", inputs, params, None))
             return np.asarray(self._dispatch(spec.name, inputs, params, None), dtype=inputs[0].dtype)
 
     def _arg_extremum(self, name, x, axis, keepdims):
@@ -223,10 +220,18 @@ class NumbaBackend(HostArrays, Backend):
     def _vjp(self, spec, inputs, params, cotangent):
         with np.errstate(all="ignore"):
             grads = self._dispatch(spec.name, inputs, params, cotangent)
-        return tuple(np.asarray(g, dtype=inputs[0].dtype) for g in grads)
+        dtype = inputs[1].dtype if spec.name == "where" else inputs[0].dtype  # where's first input is the condition
+        return tuple(np.asarray(g, dtype=dtype) for g in grads)
 
     def _dispatch(self, name, inputs, params, g):
         E = self.E
+        if name == "where":  # (#14) x where the condition holds, else y; the gradient follows the same mask
+            condition, x, y = inputs
+            if g is None:
+                return self.I.where(condition, x, y)
+            return self._sum_to(self.I.where_grad_x(condition, g), x.shape), self._sum_to(
+                self.I.where_grad_y(condition, g), y.shape
+            )
         if name in E.UNARY:
             param = E.UNARY[name][2]  # None, a parameter's name, or a tuple of names (hardtanh's two bounds)
             x = inputs[0]

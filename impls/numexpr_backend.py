@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from impls import numexpr_reductions
+from impls import numexpr_integers, numexpr_reductions
 from impls.base import Backend, BackendUnavailable, HostArrays
 from impls.declare import Divergence
 from impls.numexpr_activations import CONSTANTS as ACTIVATION_CONSTANTS
@@ -23,7 +23,6 @@ from impls.numexpr_mathfuncs import UNSUPPORTED as MATHFUNC_UNSUPPORTED
 from impls.numexpr_mathfuncs import expression_params
 from reference._checks import normalize_axes
 from reference.catalog import CATALOG
-from reference.catalog_integers import NAMES as INTEGER_ENTRIES
 from reference.catalog_linalg import CONTRACTIONS, LAPACK_ENTRIES
 from reference.pointwise_losses import BCE_EPSILON, LOG_FLOOR, _kl_divisor
 
@@ -52,9 +51,6 @@ UNSUPPORTED = {
     **dict.fromkeys(
         ("take_along_axis", "index_select", "scatter_add", "index_add", "embedding", "one_hot", "pad"),
         NOT_ELEMENTWISE.format(what="indexed reads or writes (gathers, scatter-adds, padding)"),
-    ),
-    **dict.fromkeys(
-        INTEGER_ENTRIES, "NumExpr has int32/int64/bool, but the integer entries' expressions are not wired here yet"
     ),
     **MATHFUNC_UNSUPPORTED,
 }
@@ -210,16 +206,11 @@ class NumexprBackend(HostArrays, Backend):
 
     name = "numexpr"
     devices = ("cpu",)
-    dtypes = ("float32", "float64")
+    dtypes = ("float32", "float64", "int32", "int64", "bool")
     unsupported_dtypes = {
         "float16": "NumExpr's virtual machine has no float16 type (bool, int32, int64, float32, float64, complex): "
         "it computes float16 inputs in float32 and returns float32 (measured, NumExpr 2.14)",
         "bfloat16": "NumExpr's virtual machine has no bfloat16 type, and NumPy none to hand it",
-        **dict.fromkeys(
-            ("int32", "int64", "bool"),
-            "NumExpr has int32, int64 and bool types, but the integer entries' expressions (floor division, "
-            "remainder, comparisons) are not wired in this backend yet",
-        ),
     }
     unsupported = UNSUPPORTED
     speed_notes = SPEED_NOTES
@@ -268,7 +259,7 @@ class NumexprBackend(HostArrays, Backend):
             set(UNARY)
             | set(BINARY)
             | {k for k in LOSSES if ":" not in k}
-            | {"sum", "mean", "var", "max", "min", "where", *numexpr_reductions.OPS}
+            | {"sum", "mean", "var", "max", "min", "where", *numexpr_reductions.OPS, *numexpr_integers.EXPRESSIONS}
         )
 
     # ---------------------------------------------------------------- evaluation helpers
@@ -299,6 +290,8 @@ class NumexprBackend(HostArrays, Backend):
         if name == "where":  # (#14) the bool condition first: the result has x's dtype
             condition, x, y = inputs
             return self.evaluate("where(c, x, y)", x.dtype, c=condition, x=x, y=y)
+        if name in numexpr_integers.EXPRESSIONS:  # (#14) exact integer/bool arithmetic, NumExpr's result dtype
+            return numexpr_integers.forward(self.ne, name, inputs, params)
         if name in UNARY:
             return self.evaluate(UNARY[name][0], dtype, x=inputs[0], **expression_params(name, params))
         if name in BINARY:

@@ -21,3 +21,22 @@ def test_numexpr_max_and_min_reductions_skip_nan():
     assert ne.evaluate("max(x)") == 3.0 and ne.evaluate("min(x)") == 1.0
     assert np.isnan(np.max(x))
     assert np.isnan(ne.evaluate("where(x > 2, x, 2)")).sum() == 0  # where() drops NaN too: x > 2 is False
+
+
+def test_numexpr_integer_remainder_overflows_for_large_divisors():
+    # numexpr computes x % y as ((x % y) + y) % y (interp_body.cpp, 2.14): the sum leaves int32 for divisors past
+    # 2**30, so the result is not NumPy's; the numexpr backend computes x - (x // y) * y instead
+    x = np.array([2**31 - 2, -(2**31 - 2)], dtype=np.int32)
+    y = np.array([2**31 - 1, -(2**31 - 1)], dtype=np.int32)
+    assert np.remainder(x, y).tolist() == [2**31 - 2, -(2**31 - 2)]
+    arrays = {"x": x, "y": y}
+    assert ne.evaluate("x % y", local_dict=arrays).tolist() != np.remainder(x, y).tolist()
+    assert ne.evaluate("x - (x // y) * y", local_dict=arrays).tolist() == np.remainder(x, y).tolist()
+
+
+def test_numexpr_integer_floor_division_by_zero_is_zero_and_abs_of_an_integer_is_float64():
+    x, y = np.array([5, -5, 0, -7], dtype=np.int64), np.array([0, 0, 0, 2], dtype=np.int64)
+    arrays = {"x": x, "y": y}
+    assert ne.evaluate("x // y", local_dict=arrays).tolist() == [0, 0, 0, -4]  # floor; 0 for a zero divisor, as NumPy
+    # the backend computes |x| as where(x < 0, -x, x), so int64 stays exact
+    assert ne.evaluate("abs(x)", local_dict=arrays).dtype == np.float64

@@ -164,6 +164,15 @@ BAD_INPUTS = [
     ("qr_r", [(2, 3)], [F64], {}, ValueError, r"\ba of shape \(2, 3\) has fewer rows than columns"),
     ("eigvalsh", [(3, 4)], [F64], {}, ValueError, r"\ba must be a square matrix"),
     ("svdvals", [(0, 3)], [F64], {}, ValueError, r"\ba of shape \(0, 3\) has no rows"),
+    # integer and bool arithmetic (reference/catalog_integers.py) and where (reference/catalog_mathfuncs.py)
+    ("int_add", [(3,), (3,)], ["int32", "int64"], {}, TypeError, r"\by has dtype int64 but x has int32"),
+    ("int_sub", [(3,), (3,)], ["bool", "bool"], {}, TypeError, r"\bx must have dtype int32 or int64, got bool"),
+    ("int_abs", [(3,)], ["float32"], {}, TypeError, r"\bx must have dtype int32 or int64, got float32"),
+    ("int_floor_divide", [(2,), (3,)], ["int64", "int64"], {}, ValueError, r"\bx and y cannot be broadcast"),
+    ("int_add_float", [(3,)], ["int32"], {"scalar": 2}, TypeError, r"\bscalar must be a Python float"),
+    ("where", [(3,), (3,), (3,)], [F64, F64, F64], {}, TypeError, r"\bcondition must be a bool array"),
+    ("where", [(2,), (3,), (1,)], ["bool", F64, F64], {}, ValueError, r"\bcondition \(2,\), x \(3,\) and y \(1,\) do"),
+    ("where", [(3,), (3,), (3,)], ["bool", "float32", F64], {}, TypeError, r"\bx and y must have the same dtype"),
 ]
 IDS = [f"{op}-{i}" for i, (op, *_rest) in enumerate(BAD_INPUTS)]
 
