@@ -116,8 +116,8 @@ def _to_backend(backend: Backend, arrays, dtype: str, device: str):
     """Float arrays at ``dtype``; integer arrays (class indices) as int64 and bool arrays (where's condition) as bool,
     or at ``dtype`` in an integer column."""
 
-    def dtype_of(x):
-        if is_integral(dtype) or x.dtype.kind == "f":
+    def dtype_of(x):  # ml_dtypes' bfloat16 (a benchmark's host array) is of kind "V", not "f": a float all the same
+        if is_integral(dtype) or x.dtype.kind not in "biu":
             return dtype
         return "bool" if x.dtype.kind == "b" else "int64"
 

@@ -144,18 +144,19 @@ def bench_command(args, out: Path) -> list[str]:
     return cmd
 
 
-def run_benchmarks(args, out: Path) -> list[dict]:
-    """Run the ladder (unless ``--bench none``) and return its flat records."""
+def run_benchmarks(args, out: Path) -> tuple[list[dict], int]:
+    """Run the ladder (unless ``--bench none``); its flat records, and 0 or the exit code of a run that failed."""
     if args.bench == "none":
-        return []
+        return [], 0
     path = out / "benchmarks.json"
     path.unlink(missing_ok=True)
     cmd = bench_command(args, path)
     print("running:", shlex.join(cmd), flush=True)
     code = subprocess.call(cmd, cwd=ROOT if in_checkout() else None)
-    if code not in (0, 5):  # 5: nothing collected (e.g. a selection with no timed device)
-        print(f"the benchmark run exited with {code}; the report keeps what it wrote", file=sys.stderr)
-    return load_benchmarks(path)
+    if code in (0, 5):  # 5: nothing collected (e.g. a selection with no timed device)
+        return load_benchmarks(path), 0
+    print(f"the benchmark run exited with {code}; the report keeps what it wrote", file=sys.stderr)
+    return load_benchmarks(path), code
 
 
 def cmd_run(args) -> int:
@@ -170,7 +171,7 @@ def cmd_run(args) -> int:
         print(f"pytest exited with {code} before writing any result", file=sys.stderr)
         return code or 2
     records = json.loads(results.read_text())["records"]
-    benchmarks = run_benchmarks(args, out)
+    benchmarks, bench_code = run_benchmarks(args, out)
     md, js, page = write_report(
         out,
         records,
@@ -180,7 +181,7 @@ def cmd_run(args) -> int:
         facts=run_facts(args.backend or list(known_backends())),
     )
     print(f"wrote {page}, {md}, {js} and {out / 'plots'} ({len(records)} checks, {len(benchmarks)} benchmarks)")
-    return code
+    return code or bench_code  # a benchmark that errored fails the run as a failed check does
 
 
 def cmd_merge(args) -> int:

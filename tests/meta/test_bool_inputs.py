@@ -19,6 +19,16 @@ def test_bool_inputs_travel_as_bool_and_indices_as_int64_in_float_columns(dtype)
     assert (str(condition.dtype), str(x.dtype), str(index.dtype)) == expected
 
 
+def test_a_bfloat16_host_array_travels_as_a_float():
+    """ml_dtypes' bfloat16 (what the benchmarks hand a backend) has dtype kind "V", not "f": it is still a float."""
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    torch_backend = pytest.importorskip("impls.torch_backend")
+    pytest.importorskip("torch")
+    host = np.array([1.5, -2.0], dtype=ml_dtypes.bfloat16)
+    (x,) = _to_backend(torch_backend.TorchBackend(), [host], "bfloat16", "cpu")
+    assert str(x.dtype) == "torch.bfloat16" and x.tolist() == [1.5, -2.0]
+
+
 def test_the_condition_gets_no_gradient():
     spec = get_spec("where")
     inputs = (np.array([True, False]), np.zeros(2), np.ones(2))
