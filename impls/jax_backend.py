@@ -462,11 +462,19 @@ EAGER_DECLARATIONS = (
     ),
     Divergence(
         "pow",
-        "d(x**y)/dx is NaN at 0**0 and NaN**0 (see the zero-base-grad and nan-grad special values); in float16 and "
-        "bfloat16 the branch points agree with the reference",
+        "d(x**y)/dx is NaN at 0**0 and NaN**0 (see the zero-base-grad and nan-grad special values), in every dtype",
         check="branches",
-        dtype=("float32", "float64"),
         when=(SINCE,),
+    ),
+    *(
+        Divergence(
+            name,
+            f"jnp.{name}'s JVP passes nothing to either input where a NaN makes every comparison false (see the "
+            "nan-inf-grad special value): at the branch points with a NaN both gradients are 0, not g",
+            check="branches",
+            when=(SINCE,),
+        )
+        for name in ("maximum", "minimum")
     ),
     Divergence(
         "maximum",
