@@ -111,16 +111,23 @@ def suite_args() -> list[str]:
     return ["-p", "parity.pytest_plugin", "--pyargs", "parity.suite"]
 
 
+def suite_dir() -> Path:
+    """The suite's folder: the checkout's tests/suite, or the installed package parity.suite (its copy)."""
+    if in_checkout():
+        return ROOT / "tests" / "suite"
+    import parity.suite
+
+    return Path(parity.suite.__file__).parent
+
+
 def bench_command(args, out: Path) -> list[str]:
     """The pytest-benchmark invocation for the ladder (serial: timings on a busy machine are noise)."""
-    from parity.suite import bench_ladder
-
     cmd = [
         sys.executable,
         "-m",
         "pytest",
         *([] if in_checkout() else ["-p", "parity.pytest_plugin"]),
-        bench_ladder.__file__,
+        str(suite_dir() / "bench_ladder.py"),
         "-p",
         "no:cacheprovider",
         "-p",

@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-MATRIX = ["tests/test_forward.py", "tests/test_grads.py", "tests/test_special_values.py", "tests/test_branches.py"]
+MATRIX = [f"tests/suite/test_{name}.py" for name in ("forward", "grads", "special_values", "branches")]
 HARNESS_META = ["tests/meta/test_compare.py", "tests/meta/test_planted_bugs.py", "tests/meta/test_blind_spots.py",
                 "tests/meta/test_fixture_claims.py", "tests/meta/test_catalog.py"]  # fmt: skip
 TRAINING = ["tests/test_training.py", "tests/test_training_oracle.py"]
@@ -86,7 +86,7 @@ def tests_for(module: str) -> list[str]:
         name = Path(module).stem.removesuffix("_backend")
         return [*MATRIX, "tests/test_optim.py", "tests/test_errors.py", "tests/test_arrays.py", *backends(name)]
     if module in ("parity/compare.py", "parity/gradcheck.py", "parity/checks.py", "parity/inputs.py"):
-        return [*HARNESS_META, "tests/test_grads.py", "tests/test_optim.py", *backends("numpy", "torch"),
+        return [*HARNESS_META, "tests/suite/test_grads.py", "tests/test_optim.py", *backends("numpy", "torch"),
                 "-k", "not full_jacobian or add or exp"]  # fmt: skip
     if module == "parity/strategies.py":
         return ["tests/test_properties.py", "tests/meta/test_fixture_claims.py", *backends("numpy")]

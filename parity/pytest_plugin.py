@@ -101,7 +101,7 @@ def pytest_addoption(parser):
         "--ladder",
         choices=("quick", "full"),
         default="quick",
-        help="benchmark sizes for tests/bench/test_bench_ladder.py (parity.ladder): quick (default) or full",
+        help="benchmark sizes for tests/suite/bench_ladder.py (parity.ladder): quick (default) or full",
     )
 
 

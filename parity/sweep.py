@@ -144,7 +144,7 @@ def level_command(level: Level, out: Path, *, quick: bool, jobs: int, pytest_arg
     for backend in level.backends:
         cmd += ["--backend", backend]
     return [*cmd, "--", "--parity-outputs", str(out / "outputs"), "-m", "not reference and not selftest",
-            "tests/test_forward.py", "tests/test_special_values.py", *pytest_args]  # fmt: skip
+            "tests/suite/test_forward.py", "tests/suite/test_special_values.py", *pytest_args]  # fmt: skip
 
 
 def run_level(level: Level, out: Path, *, quick: bool, jobs: int, pytest_args=()) -> int:

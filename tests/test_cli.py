@@ -88,8 +88,8 @@ def test_run_writes_report_and_json(tmp_path, capsys):
             "--",
             "-k",
             "exp and not expm1",
-            "tests/test_forward.py",
-            "tests/test_grads.py",
+            "tests/suite/test_forward.py",
+            "tests/suite/test_grads.py",
         ]
     )
     assert code == 0, capsys.readouterr().out
@@ -106,7 +106,7 @@ def test_run_with_benchmarks_writes_speed_tables_and_plots(tmp_path, capsys):
     out = tmp_path / "report"
     args = ["run", "--quick", "--backend", "numpy", "--backend", "autograd", "--out", str(out), "--jobs", "1"]
     args += ["--bench-filter", "(ladder and exp- and float32) or bandwidth", "--", "-k", "exp and not expm1"]
-    args += ["tests/test_forward.py"]
+    args += ["tests/suite/test_forward.py"]
     assert main(args) == 0, capsys.readouterr().out
     assert "| exp | elements=1e+06 | `" in (out / "report.md").read_text()
     page = (out / "report.html").read_text()

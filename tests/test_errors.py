@@ -1,5 +1,5 @@
 """Bad input gets a clear ValueError/TypeError naming the argument, from the reference (this module) and
-every backend (the same table through each backend's ``run``: parity/suite/test_contract.py).
+every backend (the same table through each backend's ``run``: tests/suite/test_contract.py).
 
 Each case is (op, input shapes, input dtypes, params, error type, regex naming the argument).
 """
@@ -7,8 +7,8 @@ Each case is (op, input shapes, input dtypes, params, error type, regex naming t
 import numpy as np
 import pytest
 
-from parity.suite.test_contract import BAD_INPUTS, IDS, _arrays
 from reference import get_spec
+from tests.suite.test_contract import BAD_INPUTS, IDS, _arrays
 
 
 @pytest.mark.reference

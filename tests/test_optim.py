@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 
-from parity.suite.test_matrix import test_optimizer_trajectory  # noqa: F401 - collected here
 from reference import optim
 
 

@@ -10,10 +10,6 @@ from hypothesis import strategies as st  # noqa: E402
 from hypothesis.extra import numpy as hnp  # noqa: E402
 
 from parity.strategies import op_inputs  # noqa: E402
-from parity.suite.test_properties import (  # noqa: E402,F401
-    test_backend_matches_reference_on_generated_inputs,
-    test_backend_matches_reference_on_generated_inputs_in_half_types,
-)
 from reference import CATALOG, reductions  # noqa: E402
 
 LOGITS = hnp.arrays(

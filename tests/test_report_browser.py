@@ -40,7 +40,7 @@ def quick_report(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("quick-report")
     planted = ["--backend", "tests.meta.planted:SigmoidVjpOffByTwo", "--backend", "tests.meta.planted:CrashingExp"]
     code, output, records = run_pytest(
-        out, "tests/test_forward.py", "tests/test_grads.py", "--parity-quick", "-k", "[sigmoid- or [exp-",
+        out, "tests/suite/test_forward.py", "tests/suite/test_grads.py", "--parity-quick", "-k", "[sigmoid- or [exp-",
         "--backend", "numpy", *planted,
     )  # fmt: skip
     assert code == 1, output

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from impls import load_backend
-from parity.suite.test_matrix import test_training_trajectory  # noqa: F401 - collected here
 from reference import LOOP_SPECS, loops
 
 

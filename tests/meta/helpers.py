@@ -42,7 +42,7 @@ def record(op="exp", backend="numpy", device="cpu", dtype="float64", outcome="pa
         "outcome": outcome,
         "reason": "",
         "message": None,
-        "nodeid": f"tests/test_forward.py::test_{check}[{op}-{variant}-{backend}-{device}-{dtype}]",
+        "nodeid": f"tests/suite/test_forward.py::test_{check}[{op}-{variant}-{backend}-{device}-{dtype}]",
         "duration": 0.01,
         "max_abs": 1e-9 if measured else None,
         "max_rel": 1e-9 if measured else None,

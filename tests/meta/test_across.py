@@ -90,7 +90,7 @@ def test_reports_made_under_two_aten_levels_merge_side_by_side_and_diff_cleanly(
         env = {**os.environ, **({"ATEN_CPU_CAPABILITY": level} if level else {})}
         cmd = [sys.executable, "-m", "parity.cli", "run", "--quick", "--bench", "none", "--jobs", "1", "--out",
                str(out), "--backend", "numpy", "--backend", "torch", "--", "-k", "softmax or exp-",
-               "tests/test_forward.py"]  # fmt: skip
+               "tests/suite/test_forward.py"]  # fmt: skip
         subprocess.run(cmd, cwd=ROOT, env=env, check=True, capture_output=True, text=True)
         runs[level] = out
     assert main(["merge", str(runs["default"]), str(runs[None]), "--out", str(tmp_path / "merged")]) == 0

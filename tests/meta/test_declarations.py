@@ -62,7 +62,7 @@ def test_torch_gelu_declaration_holds_only_on_onednn_avx512():
 def test_each_backend_is_judged_by_the_behaviour_its_machine_showed(tmp_path):
     """One run over the planted backends (tests/meta/planted.py, DECLARED): a divergence declared for a
     condition this machine does not meet neither fails nor hides the observation."""
-    args = ["tests/test_special_values.py", "-k", "gelu and plus-inf and float64", "--no-parity-matrix"]
+    args = ["tests/suite/test_special_values.py", "-k", "gelu and plus-inf and float64", "--no-parity-matrix"]
     for cls in planted.DECLARED:
         args += ["--backend", f"tests.meta.planted:{cls.__name__}"]
     code, output, records = run_pytest(tmp_path, *args)

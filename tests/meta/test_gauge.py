@@ -66,9 +66,9 @@ def test_canonical_forms_are_fixed_points_of_the_gauges():
 
 
 def test_signs_flipped_in_one_factor_only_break_the_invariant_check():
-    """The per-entry gauge accepts U with other signs; the invariant U diag(s) Vh = a (parity/suite/test_contract.py)
+    """The per-entry gauge accepts U with other signs; the invariant U diag(s) Vh = a (tests/suite/test_contract.py)
     is what notices that this backend's U and Vh do not belong together."""
-    from parity.suite.test_contract import FACTORISATIONS
+    from tests.suite.test_contract import FACTORISATIONS
 
     entries, assemble, domain, shape = FACTORISATIONS["svd"]
     (a,) = sample(domain, (shape,), 7)

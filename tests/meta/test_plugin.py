@@ -20,8 +20,8 @@ CRASHING = "tests.meta.planted:CrashingExp"
 def test_planted_bug_shows_in_the_matrix_and_the_json(tmp_path):
     code, output, records = run_pytest(
         tmp_path,
-        "tests/test_forward.py",
-        "tests/test_grads.py",
+        "tests/suite/test_forward.py",
+        "tests/suite/test_grads.py",
         "-k",
         "sigmoid",
         "--backend",
@@ -43,9 +43,9 @@ def test_planted_bug_shows_in_the_matrix_and_the_json(tmp_path):
 
 
 def test_named_backend_that_cannot_load_is_an_error(tmp_path):
-    code, output, _ = run_pytest(tmp_path, "tests/test_forward.py", "--backend", "tests.meta.planted:Unloadable")
+    code, output, _ = run_pytest(tmp_path, "tests/suite/test_forward.py", "--backend", "tests.meta.planted:Unloadable")
     assert code == 4 and "cannot be loaded: planted: this framework is not installed" in output
-    code, output, _ = run_pytest(tmp_path, "tests/test_forward.py", "--backend", "tensorflow")
+    code, output, _ = run_pytest(tmp_path, "tests/suite/test_forward.py", "--backend", "tensorflow")
     assert code == 4 and "unknown backend 'tensorflow'" in output
 
 
@@ -53,20 +53,20 @@ def test_unavailable_device_is_a_skip_with_reason_unless_requested(tmp_path):
     # a backend of our own whose cuda device is never usable: the verdict cannot depend on this machine's GPU
     backend = ["--backend", "tests.meta.planted:NoGpuHere"]
     code, output, records = run_pytest(
-        tmp_path, "tests/test_forward.py", "-k", "exp-4x7 and not logsumexp", "-m", "gpu", *backend
+        tmp_path, "tests/suite/test_forward.py", "-k", "exp-4x7 and not logsumexp", "-m", "gpu", *backend
     )
     assert code == 0, output
     assert len(records) == len(set(NoGpuHere.dtypes) & set(CATALOG["exp"].dtypes))  # one cuda cell per dtype
     assert all(r["device"] == "cuda" and r["outcome"] == "skipped" for r in records)
     assert all(r["reason"] == "planted: no usable GPU" for r in records)
-    code, output, _ = run_pytest(tmp_path, "tests/test_forward.py", "--device", "cuda", *backend)
+    code, output, _ = run_pytest(tmp_path, "tests/suite/test_forward.py", "--device", "cuda", *backend)
     assert code == 4 and "--device cuda was requested" in output
 
 
 def test_xdist_gives_the_same_records_as_a_serial_run(tmp_path):
     pytest.importorskip("xdist")
     # gelu's conditional divergence (judged from torch's facts) and matmul's accumulation allowance included
-    args = ["tests/test_forward.py", "tests/test_grads.py", "tests/test_special_values.py", "-k"]
+    args = ["tests/suite/test_forward.py", "tests/suite/test_grads.py", "tests/suite/test_special_values.py", "-k"]
     args += ["exp- or matmul or gelu", "--backend", "numpy", "--backend", "torch", "--backend", "autograd"]
     serial_code, _, serial = run_pytest(tmp_path, *args)
     parallel_code, output, parallel = run_pytest(tmp_path, *args, "-n", "2")
@@ -117,7 +117,7 @@ def test_concurrent_sessions_get_private_temporary_roots(tmp_path):
 
 
 def test_a_planted_crash_is_a_crash_with_its_exception_not_a_small_failure(tmp_path):
-    args = ["tests/test_forward.py", "-k", "exp and not expm1", "--device", "cpu"]
+    args = ["tests/suite/test_forward.py", "-k", "exp and not expm1", "--device", "cpu"]
     code, output, records = run_pytest(tmp_path, *args, "--backend", "numpy", "--backend", CRASHING)
     assert code == 1, output
     crashed = [r for r in records if r["backend"] == "planted-crash" and r["op"] == "exp"]

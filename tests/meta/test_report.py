@@ -108,7 +108,7 @@ def test_different_checks_or_messages_are_different_causes():
 
 
 def test_reproduce_line_falls_back_to_the_pytest_node():
-    assert reproduce_line(record()) == "pytest 'tests/test_forward.py::test_forward[exp-4x7-numpy-cpu-float64]'"
+    assert reproduce_line(record()) == "pytest 'tests/suite/test_forward.py::test_forward[exp-4x7-numpy-cpu-float64]'"
     assert reproduce_line(record(reproduce="parity check exp")) == "parity check exp"
 
 

@@ -88,3 +88,22 @@ def test_plain_pytest_runs_the_installed_suite_against_it(installed):
     output = proc.stdout + proc.stderr
     assert proc.returncode == 1 and "sigmoid" in output and "tiny/cpu" in output, output[-3000:]
     assert "passed" in output.splitlines()[-1]
+
+
+def test_the_installed_suite_is_the_checkouts_tests_suite_file_for_file(installed):
+    """What installs with parity mirrors tests/suite (pyproject maps the package there); nothing replaces it."""
+    site, _, _ = installed
+    source = {p.name: p.read_bytes() for p in (ROOT / "tests" / "suite").glob("*.py")}
+    shipped = {p.name: p.read_bytes() for p in (site / "parity" / "suite").glob("*.py")}
+    assert shipped == source
+
+
+def test_the_suite_imports_nothing_from_the_rest_of_tests():
+    """An installed copy has no tests/ package beside it: a suite module that imported from it would not load."""
+    import ast
+
+    for path in (ROOT / "tests" / "suite").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            names += [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            assert not any(n == "tests" or n.startswith("tests.") for n in names), (path.name, names)

@@ -1,7 +1,7 @@
 """The benchmark ladder: catalog entry x backend x device x dtype x size, plus the copy-bandwidth probe
 and the workloads people quote ("numba is 100x faster on exp", "the GPU wins at 1024^2").
 
-Run: ``pytest tests/bench/test_bench_ladder.py --benchmark-only [--ladder full]`` in the source checkout, or
+Run: ``pytest tests/suite/bench_ladder.py --benchmark-only [--ladder full]`` in the source checkout, or
 this file by its path anywhere (``parity run`` runs it and folds the timings into its report; it is not named
 ``test_*`` so that a check run of the installed suite does not collect it).  Every timed function
 synchronises the device before it returns; validation, host-to-device copies (except in the ``transfer``
