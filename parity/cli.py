@@ -4,10 +4,7 @@ reference against an oracle."""
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
-import shlex
-import subprocess
 import sys
 from pathlib import Path
 
@@ -15,14 +12,14 @@ from impls import BackendUnavailable, backend_class, known_backends, load_backen
 from parity.across import diff_reports, load_report, machine_label, merge_reports
 from parity.checks import CHECK_KINDS, CHECKS_BY_KIND, REFERENCE, Cell, run_check
 from parity.compare import Mismatch
-from parity.machine import machine_facts, run_facts
-from parity.report import render_merged, write_report
-from parity.speed import load_benchmarks
+from parity.machine import machine_facts
+from parity.report import render_merged
+from parity.run import cmd_run
 from parity.sweep import plan, run_level, summarise
 from parity.sweep import render as render_sweep
+from parity.text import format_columns
+from parity.train import cmd_train
 from reference import ENTRY_GROUPS, get_entry, loops
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def backend_names(extra=()) -> list[str]:
@@ -67,128 +64,6 @@ def cmd_list(args) -> int:
     print(format_columns(header, rows))
     print(f"\n{len(entries)} entries; 'no' cells: see parity list --json for the reasons")
     return 0
-
-
-def pytest_command(args, results: Path) -> list[str]:
-    """The pytest invocation ``parity run`` delegates to."""
-    markers = "not selftest and not slow" if args.quick else "not selftest"
-    named = [a for a in args.pytest_args if not a.startswith("-") and (ROOT / a.split("::")[0]).exists()]
-    cmd = [
-        sys.executable,
-        "-m",
-        "pytest",
-        *([] if named else suite_args()),  # test files or node ids given after -- replace the suite
-        "-p",
-        "no:cacheprovider",
-        "-q",
-        "--parity-json",
-        str(results),
-        "--no-parity-matrix",
-        "-m",
-        markers,
-    ]
-    for name in args.backend:
-        cmd += ["--backend", name]
-    for device in args.device:
-        cmd += ["--device", device]
-    if args.quick:
-        cmd += ["--parity-quick", "--hypothesis-profile", "quick"]  # derandomized: the same verdict every run
-    if args.jobs != 1 and importlib.util.find_spec("xdist"):
-        cmd += ["-n", "auto" if args.jobs == 0 else str(args.jobs)]
-    return cmd + list(args.pytest_args)
-
-
-def in_checkout() -> bool:
-    """Whether parity runs from its source checkout (tests/ beside the package) or from an installed copy."""
-    return (ROOT / "tests" / "meta").is_dir() and (ROOT / "conftest.py").is_file()
-
-
-def suite_args() -> list[str]:
-    """What pytest collects: the checkout's tests/ (its conftest loads the plugin), or, anywhere else, the
-    suite installed with parity (parity.suite), with the plugin loaded by name."""
-    if in_checkout():
-        return [str(ROOT / "tests")]
-    return ["-p", "parity.pytest_plugin", "--pyargs", "parity.suite"]
-
-
-def suite_dir() -> Path:
-    """The suite's folder: the checkout's tests/suite, or the installed package parity.suite (its copy)."""
-    if in_checkout():
-        return ROOT / "tests" / "suite"
-    import parity.suite
-
-    return Path(parity.suite.__file__).parent
-
-
-def bench_command(args, out: Path) -> list[str]:
-    """The pytest-benchmark invocation for the ladder (serial: timings on a busy machine are noise)."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "pytest",
-        *([] if in_checkout() else ["-p", "parity.pytest_plugin"]),
-        str(suite_dir() / "bench_ladder.py"),
-        "-p",
-        "no:cacheprovider",
-        "-p",
-        "no:xdist",
-        "-q",
-        "--no-parity-matrix",
-        "--benchmark-only",
-        "--benchmark-json",
-        str(out),
-        "--ladder",
-        args.bench,
-    ]
-    if args.bench == "quick":
-        cmd += ["--benchmark-max-time", "0.02"]
-    if args.bench_filter:
-        cmd += ["-k", args.bench_filter]
-    for name in args.backend:
-        cmd += ["--backend", name]
-    for device in args.device:
-        cmd += ["--device", device]
-    return cmd
-
-
-def run_benchmarks(args, out: Path) -> tuple[list[dict], int]:
-    """Run the ladder (unless ``--bench none``); its flat records, and 0 or the exit code of a run that failed."""
-    if args.bench == "none":
-        return [], 0
-    path = out / "benchmarks.json"
-    path.unlink(missing_ok=True)
-    cmd = bench_command(args, path)
-    print("running:", shlex.join(cmd), flush=True)
-    code = subprocess.call(cmd, cwd=ROOT if in_checkout() else None)
-    if code in (0, 5):  # 5: nothing collected (e.g. a selection with no timed device)
-        return load_benchmarks(path), 0
-    print(f"the benchmark run exited with {code}; the report keeps what it wrote", file=sys.stderr)
-    return load_benchmarks(path), code
-
-
-def cmd_run(args) -> int:
-    out = Path(args.out).resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    results = out / "results.json"
-    results.unlink(missing_ok=True)
-    cmd = pytest_command(args, results)
-    print("running:", shlex.join(cmd), flush=True)
-    code = subprocess.call(cmd, cwd=ROOT if in_checkout() else None)
-    if not results.exists():
-        print(f"pytest exited with {code} before writing any result", file=sys.stderr)
-        return code or 2
-    records = json.loads(results.read_text())["records"]
-    benchmarks, bench_code = run_benchmarks(args, out)
-    md, js, page = write_report(
-        out,
-        records,
-        command="parity " + shlex.join(sys.argv[1:] if args.argv is None else args.argv),
-        exit_code=code,
-        benchmarks=benchmarks,
-        facts=run_facts(args.backend or list(known_backends())),
-    )
-    print(f"wrote {page}, {md}, {js} and {out / 'plots'} ({len(records)} checks, {len(benchmarks)} benchmarks)")
-    return code or bench_code  # a benchmark that errored fails the run as a failed check does
 
 
 def cmd_merge(args) -> int:
@@ -328,110 +203,6 @@ def cmd_audit(args) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(data, indent=1, default=str))
     return 1 if data["disagreements"]["reference bug"] else 0
-
-
-def _train_once(args, name: str, device: str, grad: str):
-    reason = backend_class(name).unsupported_reason(args.loop)
-    if reason:
-        raise BackendUnavailable(f"{name} cannot run {args.loop}: {reason}")
-    backend = load_backend(name)
-    problem = backend.device_problem(device)
-    if problem:
-        raise BackendUnavailable(problem)
-    kwargs = {"device": device, "dtype": args.dtype, "grad": grad}
-    if args.steps:
-        kwargs["steps"] = args.steps
-    if args.optimizer and args.loop in ("mlp", "cnn"):
-        kwargs["optimizer"] = args.optimizer
-    if getattr(args, "amp", None):
-        if args.loop not in ("mlp", "cnn"):
-            raise BackendUnavailable(f"--amp runs the classifiers (mlp, cnn), not {args.loop}")
-        if grad == "auto" and backend_class(name).case_problem({"grad": grad, "amp": args.amp}):
-            raise BackendUnavailable(backend_class(name).case_problem({"grad": grad, "amp": args.amp}))
-        kwargs["amp"] = args.amp
-        if args.loss_scale is not None:
-            kwargs["loss_scale"] = {"init_scale": args.loss_scale}
-    return loops.LOOPS[args.loop](backend, **kwargs)
-
-
-def _default_grad(name: str) -> str:
-    return "auto" if backend_class(name).autograd else "manual"
-
-
-def cmd_train(args) -> int:
-    if args.compare:
-        return _train_compare(args)
-    grad = args.grad or _default_grad(args.backend)
-    try:
-        result = _train_once(args, args.backend, args.device, grad)
-    except (BackendUnavailable, NotImplementedError) as error:
-        print(f"cannot train {args.loop} on {args.backend}/{args.device}: {error}", file=sys.stderr)
-        return 2
-    if args.json:
-        text = json.dumps(result.summary(), indent=1)
-        if args.output:
-            Path(args.output).write_text(text)
-        print(text)
-    else:
-        amp = f" amp={args.amp}" if getattr(args, "amp", None) else ""
-        skipped = result.extra.get("skipped_steps")
-        scaler = "" if skipped is None else f", {len(skipped)} step(s) skipped by the loss scaler {skipped}"
-        print(
-            f"{args.loop} {result.backend}/{result.device} {result.dtype}{amp} grad={grad} steps={result.steps}: "
-            f"{result.seconds:.3f} s, final loss {result.final_loss:.10g}{scaler}"
-        )
-    return 0
-
-
-def _train_compare(args) -> int:
-    """Every available backend, device and gradient mode on the same loop; ratios against numpy."""
-    rows = []
-    for name in known_backends():
-        cls = backend_class(name)
-        for device in cls.devices:
-            for grad in ("manual", "auto") if cls.autograd else ("manual",):
-                try:
-                    rows.append(_train_once(args, name, device, grad))
-                except BackendUnavailable as error:
-                    print(f"# {name}/{device}: skipped ({error})")
-                    break
-            else:
-                continue
-            if cls.unsupported_reason(args.loop):
-                break  # the loop itself is unsupported: one line, not one per device
-    reference = next((r for r in rows if r.backend == "numpy"), rows[0])
-    print(compare_table(rows, reference))
-    return 0
-
-
-def compare_table(rows, reference) -> str:
-    """``parity train --compare``'s table: one line per run, timed and compared against ``reference``."""
-    header = ["backend", "device", "grad", "seconds", "vs numpy", "final loss", "|loss - numpy|"]
-    lines = [
-        [
-            r.backend,
-            r.device,
-            r.grad,
-            f"{r.seconds:.3f}",
-            f"{r.seconds / reference.seconds:.2f}x",
-            f"{r.final_loss:.15g}",
-            f"{abs(r.final_loss - reference.final_loss):.3g}",
-        ]
-        for r in rows
-    ]
-    return format_columns(header, lines, right=range(3, len(header)))
-
-
-def format_columns(header: list[str], rows: list[list[str]], right=()) -> str:
-    """A plain-text table whose columns are as wide as their widest cell, two spaces apart."""
-    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
-    right = set(right)
-    return "\n".join(
-        "  ".join(
-            str(c).rjust(w) if i in right else str(c).ljust(w) for i, (c, w) in enumerate(zip(line, widths))
-        ).rstrip()
-        for line in [header, *rows]
-    )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -6,7 +6,8 @@ from types import SimpleNamespace
 import pytest
 
 from impls import BACKENDS, known_backends
-from parity.cli import compare_table, main
+from parity.cli import main
+from parity.train import compare_table
 from reference import get_entry
 from reference.spec import KINDS
 
