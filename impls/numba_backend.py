@@ -184,6 +184,8 @@ class NumbaBackend(HostArrays, Backend):
         elementwise.UNARY.update(mathfuncs.UNARY)  # the math-function family (#14) dispatches like every ufunc
         elementwise.BINARY.update(mathfuncs.BINARY)
         elementwise.UNARY.update(activations.UNARY)
+        elementwise.LOOPS.update(mathfuncs.LOOPS)
+        elementwise.LOOPS.update(activations.LOOPS)
         if matmul not in (None, "blas", "packed"):
             raise ValueError(f"matmul must be 'blas' or 'packed', got {matmul!r}")
         self.blas = _scipy_blas() if matmul is None else matmul == "blas"

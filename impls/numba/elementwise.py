@@ -186,14 +186,18 @@ def relu_d(x, g):
     return g if x > 0 else 0.0 * g  # relu'(0) = 0
 
 
-@_b
-def leaky_relu(x, slope):
+@njit(inline="always")
+def _leaky_relu(x, slope):
     return x if x > 0 else x * slope
 
 
-@_t
-def leaky_relu_d(x, slope, g):
+@njit(inline="always")
+def _leaky_relu_d(x, slope, g):
     return g if x > 0 else g * slope
+
+
+leaky_relu = _b(_leaky_relu.py_func)
+leaky_relu_d = _t(_leaky_relu_d.py_func)
 
 
 @_u
@@ -457,6 +461,21 @@ def _softplus_d_loop(x, beta, g, out):
         out[i] = _softplus_d(x[i], beta, g[i])
 
 
+# The ops with a scalar parameter need these loops too: a numba ufunc handed a scalar (an input of stride 0)
+# leaves its contiguous fast path for a generic strided loop that LLVM does not vectorise (measured on 10^6
+# float32: leaky_relu 1.06 ms as a ufunc, hardtanh 14 ms, clip 9.8 ms, against NumPy's clip at 0.18 ms).
+@njit(**PARALLEL_OPTIONS)
+def _leaky_relu_loop(x, slope, out):
+    for i in prange(x.size):
+        out[i] = _leaky_relu(x[i], slope)
+
+
+@njit(**PARALLEL_OPTIONS)
+def _leaky_relu_d_loop(x, slope, g, out):
+    for i in prange(x.size):
+        out[i] = _leaky_relu_d(x[i], slope, g[i])
+
+
 LOOPS = {  # op -> (forward, derivative) over 1-D arrays: the ufunc's arguments, then out; None: the ufunc
     "exp": (_exp_loop, _exp_d_loop),
     "expm1": (_expm1_loop, _exp_d_loop),
@@ -465,6 +484,7 @@ LOOPS = {  # op -> (forward, derivative) over 1-D arrays: the ufunc's arguments,
     "tanh": (_tanh_loop, _tanh_d_loop),
     "sigmoid": (_sigmoid_loop, _sigmoid_d_loop),
     "softplus": (_softplus_loop, _softplus_d_loop),
+    "leaky_relu": (_leaky_relu_loop, _leaky_relu_d_loop),
 }
 
 
