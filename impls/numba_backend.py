@@ -457,15 +457,22 @@ class NumbaBackend(HostArrays, Backend):
     def _batch_norm_eval(self, inputs, params, g):
         x, mean, var, *rest = inputs
         weight, bias = (rest + [None, None])[:2]
-        channel = (1, -1, *([1] * (x.ndim - 2)))
-        inv = self.E.reciprocal(self.E.sqrt(self.E.add(var, x.dtype.type(params["eps"])))).reshape(channel)
-        xhat = self.E.mul(self.E.sub(x, mean.reshape(channel)), inv)
+        planes = np.ascontiguousarray(x).reshape(x.shape[0], x.shape[1], -1)  # (N, C, spatial)
+        inv = self.E.reciprocal(self.E.sqrt(self.E.add(var, x.dtype.type(params["eps"]))))
+        unit = np.ones_like(inv)  # a placeholder where no weight or bias is applied
+
+        def affine(a, shift, scale, w=None, b=None):
+            out = self.L.channel_affine(a, shift, scale, unit if w is None else w, unit if b is None else b,
+                                        w is not None, b is not None)  # fmt: skip
+            return out.reshape(x.shape)
+
         if g is None:
-            return self._affine_forward(xhat, weight, bias, channel)
-        scale = inv if weight is None else self.E.mul(inv, weight.reshape(channel))
-        grads = [self.E.mul(g, scale)]
+            return affine(planes, mean, inv, weight, bias)
+        scale = inv if weight is None else self.E.mul(inv, weight)
+        g_planes = np.ascontiguousarray(g).reshape(planes.shape)
+        grads = [affine(g_planes, np.zeros_like(inv), scale)]  # g - (+0.0) keeps g, -0.0 included
         if weight is not None:
-            grads.append(self._channel_sums(self.E.mul(g, xhat)))
+            grads.append(self._channel_sums(self.E.mul(g, affine(planes, mean, inv))))
         if bias is not None:
             grads.append(self._channel_sums(g))
         return tuple(grads)
@@ -513,7 +520,7 @@ class NumbaBackend(HostArrays, Backend):
 
     def _loss(self, name, inputs, params, g):
         if name in self.E.LOSSES:
-            value, derivative, param = self.E.LOSSES[name]
+            param = self.E.LOSSES[name][2]
             x, t, *rest = inputs
             weight = rest[0] if rest else None
             p = (
@@ -522,12 +529,12 @@ class NumbaBackend(HostArrays, Backend):
                 else (rest[1] if len(rest) > 1 and rest[1] is not None else 1.0)
             )
             p = x.dtype.type(p) if np.isscalar(p) else p
-            per = value(x, t, p)
+            per = self.E.apply_loss(name, x, t, p)
             per = per if weight is None else per * weight
             gper = self._reduce_loss(per, params["reduction"], g)
             if g is None:
                 return gper
-            grad = derivative(x, t, p) * gper
+            grad = self.E.apply_loss(name, x, t, p, derivative=True) * gper
             return (grad if weight is None else grad * weight,)
         return self._classification(name, inputs, params, g)
 
