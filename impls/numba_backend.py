@@ -113,6 +113,51 @@ _UFUNC = (
     "hand-written AVX2; the same operation as an @njit loop over contiguous arrays ran at NumPy's speed (0.17 ms "
     "for x * 2), so the gap is the ufunc machinery's generic inner loop"
 )
+# Classes of slow cells, each measured on a representative in one process (best of 15 at the quick ladder's
+# largest rung, timing backend.prepare(...)() as the ladder does), 17:07 UTC, on the shared
+# 2-core AMD EPYC while loaded (load average 5-6).
+_LIBM_CLASS = (
+    "a libm call per element (math.* / np.* in nopython mode), which LLVM cannot vectorise: PyPI's llvmlite has no "
+    "SVML (`python -m numba -s`: SVML State False), where torch calls SLEEF's SIMD functions: acos 26 ms (18 ms on "
+    "one thread) against torch's 1.4 ms, atan2 95 ms against 1.9 ms, floor_divide (fmod) 67 ms against 1.9 ms, "
+    "mish (tanh, log1p, exp) 171 ms against 14 ms (10^6 float32); NumPy's own libm loops are as slow (acos 37 ms)"
+)
+_THREADED_VECMATH = (
+    "vecmath's exp/log/sigmoid in float64 for float32 data (4 AVX2 lanes where torch's float32 SIMD has 8): sigmoid "
+    "3.5 ms on one thread (NUMBA_NUM_THREADS=1) and 8.3 ms threaded, where the parallel region waited a scheduler "
+    "time slice for its second thread on the loaded machine, against torch's 0.57 ms (10^6 float32); cross_entropy "
+    "(a float64 log-sum-exp per row) 0.097 ms against torch's 0.020 ms (batch 16 x 1000 float32)"
+)
+_MEMORY_BOUND = (
+    "memory-bound: one pass over contiguous arrays, at NumPy's speed and bandwidth (sub float64 1.9 ms against "
+    "NumPy's 1.55 ms, round 1.45 against 1.51, rsqrt 1.47 against 3.3, sign 1.76 against 10.2; 10^6 elements, "
+    "best of 15, one process); the slow cells are against torch's two threads on a quiet core, and are "
+    "the noise of a loaded 2-core machine (torch's sub took 15.7 ms in the same measurement)"
+)
+_REDUCTION = (
+    "sum: float64 is Kahan-compensated in 64 SIMD lanes (the catalog's accumulation bound), float32 widened to "
+    "float64; max/min a NaN-propagating compare-and-select in double-buffered lanes; one thread below 2^20 "
+    "elements: sum 0.41 ms against NumPy's pairwise 0.31 ms, max 0.28 ms against 0.21 ms (10^6 float64, "
+    "one thread, best of 15), max float32 0.16 ms against 0.12 ms; a slow cell is a loaded machine's noise"
+)
+_LAYER = (
+    "per-row statistics in float64 with the compensated sums (batch_norm 1.89 ms against NumPy's 1.61 ms, "
+    "float64, batch 16 x 16 x 32 x 32), or one threaded pass (batch_norm_eval 0.13 ms against torch's 0.088 ms, "
+    "layer_norm 0.027 ms against NumPy's 0.054 ms); best of 15 in one process: the slow cells are the noise of "
+    "threads waiting a time slice on the loaded 2-core machine (torch's batch_norm_eval took 7.9 ms in one run)"
+)
+_LIBM_CLASS_OPS = (
+    "acos asin atan atanh asinh acosh sinh cosh log10 log2 exp2 atan2 hypot logaddexp fmod remainder "
+    "floor_divide xlogy mish selu elu log_sigmoid"
+).split()
+_THREADED_VECMATH_OPS = (
+    "sigmoid log log1p expm1 logsumexp silu gelu_tanh cross_entropy cross_entropy_probs nll_loss "
+    "binary_cross_entropy_with_logits"
+).split()
+_MEMORY_BOUND_OPS = (
+    "neg abs add sub sqrt relu minimum sign floor ceil trunc round rsqrt clip hardtanh leaky_relu where "
+    "mse_loss huber_loss"
+).split()
 SPEED_NOTES = {
     "sin": _LIBM.format(
         fn="sin", peer="NumPy", ours="22 ms", peer_time="2.3 ms", dtype="float32; float64: 35 ms against torch's 12 ms"
@@ -140,6 +185,15 @@ SPEED_NOTES = {
             ("dropout", "0.16 ms", "0.10 ms, batch 16, x * (mask * scale) in one pass"),
         )
     },
+    **dict.fromkeys(_LIBM_CLASS_OPS, _LIBM_CLASS),
+    **dict.fromkeys(_THREADED_VECMATH_OPS, _THREADED_VECMATH),
+    **dict.fromkeys(_MEMORY_BOUND_OPS, _MEMORY_BOUND),
+    **dict.fromkeys(("sum", "mean", "var", "max", "min"), _REDUCTION),
+    **dict.fromkeys(("batch_norm", "batch_norm_eval", "layer_norm", "max_pool2d", "avg_pool2d", "conv1d"), _LAYER),
+    "linear": "np.dot in nopython mode, SciPy's OpenBLAS (as matmul): 0.18 ms against NumPy's 0.12 ms (batch 16 x "
+    "512 by 256 x 512, float32, best of 15 in one process, 17:07 UTC), torch 12.7 ms in the same measurement: on "
+    "this loaded 2-core machine (load average 6) a BLAS call with threads waits a scheduler time slice, whoever "
+    "calls it",
     "conv2d": "im2col in an @njit loop (a gather: 16 x 1024 pixels x 144 taps), then one BLAS product per group: "
     "24 ms against NumPy's 13 ms (float32), where the reference hands BLAS a strided view and lets its packing do "
     "the gather",
