@@ -108,7 +108,8 @@ _SAME_CALL = (
     "mse_loss 0.049 against 0.035, cross_entropy_probs 0.21 against 0.22; 10^6 elements or batch 16), so the "
     "slow cell is the noise of a loaded 2-core machine; linear and outer are one BLAS call, whose threads wait a "
     "scheduler time slice when the machine is loaded (linear float64 55 ms against 0.28 ms in that same "
-    "measurement); flatten is a reshape, no pass at all"
+    "measurement); flatten is a reshape, no pass at all (0.114 ms of per-call work against NumPy's 0.005 ms at batch "
+    "16)"
 )
 _SAME_CALL_OPS = (
     "linear outer sum mean var max min log sin cos exp tanh pow floor ceil trunc round elu floor_divide logaddexp "

@@ -190,7 +190,8 @@ SPEED_NOTES = {
     **dict.fromkeys(_MEMORY_BOUND_OPS, _MEMORY_BOUND),
     **dict.fromkeys(("sum", "mean", "var", "max", "min"), _REDUCTION),
     **dict.fromkeys(("batch_norm", "batch_norm_eval", "layer_norm", "max_pool2d", "avg_pool2d", "conv1d"), _LAYER),
-    "flatten": "a reshape: no pass over the data, the same NumPy call as the peer (its cell times a view)",
+    "flatten": "a reshape, no pass over the data: what is timed is the backend's per-call work (the reference's "
+    "shape rule on an empty array): 0.038 ms against NumPy's 0.005 ms (batch 16, float32, one process)",
     "outer": "x[:, None] * y[None, :] through the mul ufunc, memory-bound (one write of n^2 elements): 0.045 ms "
     "against NumPy's 0.041 ms (n = 256, float32; float64 0.075 ms against 0.067 ms, torch 0.020 ms on two threads "
     "there and 12 ms, a thread waiting, in float32), best of 15 in one process",
