@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import math
 
-from numba import njit, prange, vectorize
+from numba import njit, vectorize
 
 from impls.numba import vecmath as V
-from impls.numba.elementwise import PARALLEL_OPTIONS, _b, _t, _u
+from impls.numba.elementwise import SERIAL_OPTIONS, _b, _t, _u
 
 SIG4 = ["float32(float32, float32, float32, float32)", "float64(float64, float64, float64, float64)"]
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -71,16 +71,16 @@ hardtanh = _t(_hardtanh.py_func)
 hardtanh_d = _q(_hardtanh_d.py_func)
 
 
-# as leaky_relu's loops (impls.numba.elementwise): its scalar bounds take the ufunc off its fast path (14 ms)
-@njit(**PARALLEL_OPTIONS)
+# as leaky_relu's one-thread loops (impls.numba.elementwise): scalar bounds take the ufunc off its fast path (14 ms)
+@njit(**SERIAL_OPTIONS)
 def _hardtanh_loop(x, low, high, out):
-    for i in prange(x.size):
+    for i in range(x.size):
         out[i] = _hardtanh(x[i], low, high)
 
 
-@njit(**PARALLEL_OPTIONS)
+@njit(**SERIAL_OPTIONS)
 def _hardtanh_d_loop(x, low, high, g, out):
-    for i in prange(x.size):
+    for i in range(x.size):
         out[i] = _hardtanh_d(x[i], low, high, g[i])
 
 

@@ -461,18 +461,23 @@ def _softplus_d_loop(x, beta, g, out):
         out[i] = _softplus_d(x[i], beta, g[i])
 
 
-# The ops with a scalar parameter need these loops too: a numba ufunc handed a scalar (an input of stride 0)
+# The ops with a scalar parameter need loops at every size: a numba ufunc handed a scalar (an input of stride 0)
 # leaves its contiguous fast path for a generic strided loop that LLVM does not vectorise (measured on 10^6
-# float32: leaky_relu 1.06 ms as a ufunc, hardtanh 14 ms, clip 9.8 ms, against NumPy's clip at 0.18 ms).
-@njit(**PARALLEL_OPTIONS)
+# float32: leaky_relu 1.06 ms as a ufunc, hardtanh 14 ms, clip 9.8 ms, against NumPy's clip at 0.18 ms).  They are
+# memory-bound, so one thread runs them at the bandwidth (0.2 ms); threads would only add the wait of a parallel
+# region on a loaded machine (a scheduler time slice, ~12 ms: measured in the ladder, leaky_relu 12 ms threaded).
+SERIAL_OPTIONS = {**PARALLEL_OPTIONS, "parallel": False}
+
+
+@njit(**SERIAL_OPTIONS)
 def _leaky_relu_loop(x, slope, out):
-    for i in prange(x.size):
+    for i in range(x.size):
         out[i] = _leaky_relu(x[i], slope)
 
 
-@njit(**PARALLEL_OPTIONS)
+@njit(**SERIAL_OPTIONS)
 def _leaky_relu_d_loop(x, slope, g, out):
-    for i in prange(x.size):
+    for i in range(x.size):
         out[i] = _leaky_relu_d(x[i], slope, g[i])
 
 
@@ -486,6 +491,7 @@ LOOPS = {  # op -> (forward, derivative) over 1-D arrays: the ufunc's arguments,
     "softplus": (_softplus_loop, _softplus_d_loop),
     "leaky_relu": (_leaky_relu_loop, _leaky_relu_d_loop),
 }
+ANY_SIZE = {"leaky_relu", "hardtanh", "clip"}  # one-thread loops: used below PARALLEL_MIN_SIZE too
 
 
 def apply_unary(op: str, x, extra: tuple, g=None):
@@ -500,7 +506,7 @@ def apply_unary(op: str, x, extra: tuple, g=None):
     loop = LOOPS.get(op, (None, None))[g is not None]
     if (
         loop is not None
-        and x.size >= PARALLEL_MIN_SIZE
+        and (x.size >= PARALLEL_MIN_SIZE or op in ANY_SIZE)
         and all(a.flags.c_contiguous and a.dtype == x.dtype and a.shape == x.shape for a in arrays)
     ):
         loop(x.reshape(-1), *extra, *(a.reshape(-1) for a in arrays[1:]), out.reshape(-1))

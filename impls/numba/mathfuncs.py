@@ -9,10 +9,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from impls.numba.activations import _q
-from impls.numba.elementwise import PARALLEL_OPTIONS, _b, _t, _u
+from impls.numba.elementwise import SERIAL_OPTIONS, _b, _t, _u
 
 LN2, LN10 = math.log(2.0), math.log(10.0)
 
@@ -203,16 +203,16 @@ clip = _t(_clip.py_func)
 clip_d = _q(_clip_d.py_func)
 
 
-# as leaky_relu's loops (impls.numba.elementwise): the scalar bounds take the ufunc off its fast path (9.8 ms)
-@njit(**PARALLEL_OPTIONS)
+# as leaky_relu's one-thread loops (impls.numba.elementwise): scalar bounds take the ufunc off its fast path (9.8 ms)
+@njit(**SERIAL_OPTIONS)
 def _clip_loop(x, low, high, out):
-    for i in prange(x.size):
+    for i in range(x.size):
         out[i] = _clip(x[i], low, high)
 
 
-@njit(**PARALLEL_OPTIONS)
+@njit(**SERIAL_OPTIONS)
 def _clip_d_loop(x, low, high, g, out):
-    for i in prange(x.size):
+    for i in range(x.size):
         out[i] = _clip_d(x[i], low, high, g[i])
 
 
