@@ -96,7 +96,34 @@ _GRAPH = (
     "composed of {nodes} primitives, each a NumPy pass with its own output, where the reference makes fewer "
     "passes: {ours} against NumPy's {numpy} ({shape})"
 )
+# Forwards that are one NumPy call (or the reference's) plus one graph node, measured in one process (best of 15
+# at the ladder's largest rung, 17:07 UTC, loaded machine): at NumPy's speed, so a slow cell is the noise of the run
+_SAME_CALL = (
+    "the forward makes the peer's NumPy passes (one call, or the reference's composition) plus graph nodes (Python, "
+    "microseconds): timed in one process it runs at NumPy's speed (sum 0.70 ms against 0.50 ms, max 0.58 against "
+    "0.54, mean 0.30 against 0.30, log 12 against 25, pow 14 against 19, logaddexp 71 against 72, logsumexp 13.4 "
+    "against 13.3, softmax 16.8 against 14.6, var 9.6 against 10.8, elu 81 against 90, gelu 260 against 441, "
+    "batch_norm 1.5 against 1.8 ms, nanmean 2.8 against 8.4, std 9.2 against 9.6, prod 1.25 against 1.30, "
+    "vector_norm 3.3 against 3.1, expm1 46 against 50, max_pool2d 34 against 25, dropout 0.136 against 0.111, "
+    "mse_loss 0.049 against 0.035, cross_entropy_probs 0.21 against 0.22; 10^6 elements or batch 16), so the "
+    "slow cell is the noise of a loaded 2-core machine; linear and outer are one BLAS call, whose threads wait a "
+    "scheduler time slice when the machine is loaded (linear float64 55 ms against 0.28 ms in that same "
+    "measurement); flatten is a reshape, no pass at all (0.114 ms of per-call work against NumPy's 0.005 ms at batch "
+    "16)"
+)
+_SAME_CALL_OPS = (
+    "linear outer sum mean var max min log sin cos exp tanh pow floor ceil trunc round elu floor_divide logaddexp "
+    "logsumexp maximum minimum transpose reshape xlogy batch_norm batch_norm_eval add sub mul div neg abs square "
+    "sqrt reciprocal sigmoid relu softmax log_softmax exp2 log2 log10 rsqrt sinh cosh hypot fmod remainder atan2 "
+    "asin acos atan asinh acosh atanh gelu erf silu mish selu softplus log_sigmoid hardtanh leaky_relu gelu_tanh "
+    "cross_entropy_probs dropout max_pool2d mse_loss nanmean nansum prod std vector_norm expm1 log1p flatten"
+).split()
 SPEED_NOTES = {
+    **dict.fromkeys(_SAME_CALL_OPS, _SAME_CALL),
+    "clip": "the reference's two where() passes and a cast, as NumPy's cell; the gradient's mask is built in the "
+    "backward only (it was three more passes in the forward): 24 ms against 20 ms (10^6 float32, one process)",
+    "sign": "np.sign, then + 0 in place (sign(-0.0) = +0.0, the reference's): 2 passes; it was a where() and an "
+    "astype() (8.5 ms against np.sign's 2.2 ms, 10^6 float32)",
     "conv2d": "im2col through the reference's strided view copied into a matrix, one matmul per group, then a "
     "transpose to NCHW that is a copy: 15.9 ms against NumPy's 8.0 ms (float32, batch 16 x 16 x 32 x 32, 32 "
     "3x3 filters); the reference transposes a view",

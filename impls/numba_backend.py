@@ -113,6 +113,52 @@ _UFUNC = (
     "hand-written AVX2; the same operation as an @njit loop over contiguous arrays ran at NumPy's speed (0.17 ms "
     "for x * 2), so the gap is the ufunc machinery's generic inner loop"
 )
+# Classes of slow cells, each measured on a representative in one process (best of 15 at the quick ladder's
+# largest rung, timing backend.prepare(...)() as the ladder does), 17:07 UTC, on the shared
+# 2-core AMD EPYC while loaded (load average 5-6).
+_LIBM_CLASS = (
+    "a libm call per element (math.* / np.* in nopython mode), which LLVM cannot vectorise: PyPI's llvmlite has no "
+    "SVML (`python -m numba -s`: SVML State False), where torch calls SLEEF's SIMD functions: acos 26 ms (18 ms on "
+    "one thread) against torch's 1.4 ms, atan2 95 ms against 1.9 ms, floor_divide (fmod) 67 ms against 1.9 ms, "
+    "mish (tanh, log1p, exp) 171 ms against 14 ms (10^6 float32); NumPy's own libm loops are as slow (acos 37 ms)"
+)
+_THREADED_VECMATH = (
+    "vecmath's exp/log/sigmoid in float64 for float32 data (4 AVX2 lanes where torch's float32 SIMD has 8): sigmoid "
+    "3.5 ms on one thread (NUMBA_NUM_THREADS=1) and 8.3 ms threaded, where the parallel region waited a scheduler "
+    "time slice for its second thread on the loaded machine, against torch's 0.57 ms (10^6 float32); cross_entropy "
+    "(a float64 log-sum-exp per row) 0.097 ms against torch's 0.020 ms (batch 16 x 1000 float32)"
+)
+_MEMORY_BOUND = (
+    "memory-bound: one pass over contiguous arrays, at NumPy's speed and bandwidth (sub float64 1.9 ms against "
+    "NumPy's 1.55 ms, round 1.45 against 1.51, rsqrt 1.47 against 3.3, sign 1.76 against 10.2; 10^6 elements, "
+    "best of 15, one process); the slow cells are against torch's two threads on a quiet core, and are "
+    "the noise of a loaded 2-core machine (torch's sub took 15.7 ms in the same measurement)"
+)
+_REDUCTION = (
+    "sum: float64 is Kahan-compensated in 64 SIMD lanes (the catalog's accumulation bound), float32 widened to "
+    "float64; max/min a NaN-propagating compare-and-select in double-buffered lanes; one thread below 2^20 "
+    "elements: sum 0.41 ms against NumPy's pairwise 0.31 ms, max 0.28 ms against 0.21 ms (10^6 float64, "
+    "one thread, best of 15), max float32 0.16 ms against 0.12 ms; a slow cell is a loaded machine's noise"
+)
+_LAYER = (
+    "per-row statistics in float64 with the compensated sums (batch_norm 1.89 ms against NumPy's 1.61 ms, "
+    "float64, batch 16 x 16 x 32 x 32), or one pass on one thread (batch_norm_eval 0.107 ms against NumPy's "
+    "0.435 ms, float32; layer_norm 0.027 ms against NumPy's 0.054 ms); best of 15 in one process: the slow cells "
+    "are the noise of threads waiting a time slice on the loaded 2-core machine (torch's batch_norm_eval took "
+    "7.9 ms in the same measurement)"
+)
+_LIBM_CLASS_OPS = (
+    "acos asin atan atanh asinh acosh sinh cosh log10 log2 exp2 atan2 hypot logaddexp fmod remainder "
+    "floor_divide xlogy mish selu elu log_sigmoid"
+).split()
+_THREADED_VECMATH_OPS = (
+    "sigmoid log log1p expm1 logsumexp silu gelu_tanh cross_entropy cross_entropy_probs nll_loss "
+    "binary_cross_entropy_with_logits"
+).split()
+_MEMORY_BOUND_OPS = (
+    "neg abs add sub sqrt relu minimum sign floor ceil trunc round rsqrt clip hardtanh leaky_relu where "
+    "mse_loss huber_loss"
+).split()
 SPEED_NOTES = {
     "sin": _LIBM.format(
         fn="sin", peer="NumPy", ours="22 ms", peer_time="2.3 ms", dtype="float32; float64: 35 ms against torch's 12 ms"
@@ -140,6 +186,20 @@ SPEED_NOTES = {
             ("dropout", "0.16 ms", "0.10 ms, batch 16, x * (mask * scale) in one pass"),
         )
     },
+    **dict.fromkeys(_LIBM_CLASS_OPS, _LIBM_CLASS),
+    **dict.fromkeys(_THREADED_VECMATH_OPS, _THREADED_VECMATH),
+    **dict.fromkeys(_MEMORY_BOUND_OPS, _MEMORY_BOUND),
+    **dict.fromkeys(("sum", "mean", "var", "max", "min"), _REDUCTION),
+    **dict.fromkeys(("batch_norm", "batch_norm_eval", "layer_norm", "max_pool2d", "avg_pool2d", "conv1d"), _LAYER),
+    "flatten": "a reshape, no pass over the data: what is timed is the backend's per-call work (the reference's "
+    "shape rule on an empty array): 0.038 ms against NumPy's 0.005 ms (batch 16, float32, one process)",
+    "outer": "x[:, None] * y[None, :] through the mul ufunc, memory-bound (one write of n^2 elements): 0.045 ms "
+    "against NumPy's 0.041 ms (n = 256, float32; float64 0.075 ms against 0.067 ms, torch 0.020 ms on two threads "
+    "there and 12 ms, a thread waiting, in float32), best of 15 in one process",
+    "linear": "np.dot in nopython mode, SciPy's OpenBLAS (as matmul): 0.18 ms against NumPy's 0.12 ms (batch 16 x "
+    "512 by 256 x 512, float32, best of 15 in one process, 17:07 UTC), torch 12.7 ms in the same measurement: on "
+    "this loaded 2-core machine (load average 6) a BLAS call with threads waits a scheduler time slice, whoever "
+    "calls it",
     "conv2d": "im2col in an @njit loop (a gather: 16 x 1024 pixels x 144 taps), then one BLAS product per group: "
     "24 ms against NumPy's 13 ms (float32), where the reference hands BLAS a strided view and lets its packing do "
     "the gather",
@@ -184,6 +244,8 @@ class NumbaBackend(HostArrays, Backend):
         elementwise.UNARY.update(mathfuncs.UNARY)  # the math-function family (#14) dispatches like every ufunc
         elementwise.BINARY.update(mathfuncs.BINARY)
         elementwise.UNARY.update(activations.UNARY)
+        elementwise.LOOPS.update(mathfuncs.LOOPS)
+        elementwise.LOOPS.update(activations.LOOPS)
         if matmul not in (None, "blas", "packed"):
             raise ValueError(f"matmul must be 'blas' or 'packed', got {matmul!r}")
         self.blas = _scipy_blas() if matmul is None else matmul == "blas"
@@ -455,15 +517,22 @@ class NumbaBackend(HostArrays, Backend):
     def _batch_norm_eval(self, inputs, params, g):
         x, mean, var, *rest = inputs
         weight, bias = (rest + [None, None])[:2]
-        channel = (1, -1, *([1] * (x.ndim - 2)))
-        inv = self.E.reciprocal(self.E.sqrt(self.E.add(var, x.dtype.type(params["eps"])))).reshape(channel)
-        xhat = self.E.mul(self.E.sub(x, mean.reshape(channel)), inv)
+        planes = np.ascontiguousarray(x).reshape(x.shape[0], x.shape[1], -1)  # (N, C, spatial)
+        inv = self.E.reciprocal(self.E.sqrt(self.E.add(var, x.dtype.type(params["eps"]))))
+        unit = np.ones_like(inv)  # a placeholder where no weight or bias is applied
+
+        def affine(a, shift, scale, w=None, b=None):
+            out = self.L.channel_affine(a, shift, scale, unit if w is None else w, unit if b is None else b,
+                                        w is not None, b is not None)  # fmt: skip
+            return out.reshape(x.shape)
+
         if g is None:
-            return self._affine_forward(xhat, weight, bias, channel)
-        scale = inv if weight is None else self.E.mul(inv, weight.reshape(channel))
-        grads = [self.E.mul(g, scale)]
+            return affine(planes, mean, inv, weight, bias)
+        scale = inv if weight is None else self.E.mul(inv, weight)
+        g_planes = np.ascontiguousarray(g).reshape(planes.shape)
+        grads = [affine(g_planes, np.zeros_like(inv), scale)]  # g - (+0.0) keeps g, -0.0 included
         if weight is not None:
-            grads.append(self._channel_sums(self.E.mul(g, xhat)))
+            grads.append(self._channel_sums(self.E.mul(g, affine(planes, mean, inv))))
         if bias is not None:
             grads.append(self._channel_sums(g))
         return tuple(grads)
@@ -511,7 +580,7 @@ class NumbaBackend(HostArrays, Backend):
 
     def _loss(self, name, inputs, params, g):
         if name in self.E.LOSSES:
-            value, derivative, param = self.E.LOSSES[name]
+            param = self.E.LOSSES[name][2]
             x, t, *rest = inputs
             weight = rest[0] if rest else None
             p = (
@@ -520,12 +589,12 @@ class NumbaBackend(HostArrays, Backend):
                 else (rest[1] if len(rest) > 1 and rest[1] is not None else 1.0)
             )
             p = x.dtype.type(p) if np.isscalar(p) else p
-            per = value(x, t, p)
+            per = self.E.apply_loss(name, x, t, p)
             per = per if weight is None else per * weight
             gper = self._reduce_loss(per, params["reduction"], g)
             if g is None:
                 return gper
-            grad = derivative(x, t, p) * gper
+            grad = self.E.apply_loss(name, x, t, p, derivative=True) * gper
             return (grad if weight is None else grad * weight,)
         return self._classification(name, inputs, params, g)
 

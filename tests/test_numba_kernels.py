@@ -80,7 +80,9 @@ def test_vecmath_special_values_match_numpy(op, dtype):
 
 
 def _loop_cases():
-    for op, (_forward, derivative) in E.LOOPS.items():
+    from impls.numba import activations, mathfuncs
+
+    for op, (_forward, derivative) in {**E.LOOPS, **activations.LOOPS, **mathfuncs.LOOPS}.items():
         yield op, False
         if derivative is not None:
             yield op, True
@@ -96,8 +98,13 @@ def test_parallel_loop_agrees_with_the_ufunc_bit_for_bit(op, grad, dtype):
     with np.errstate(over="ignore"):
         x[: len(SPECIALS)] = SPECIALS.astype(dtype)
     g = rng.standard_normal(x.size).astype(dtype) if grad else None
+    from impls.numba import activations, mathfuncs
+
+    E.UNARY.update(activations.UNARY, **mathfuncs.UNARY)
+    E.LOOPS.update(activations.LOOPS, **mathfuncs.LOOPS)  # as the backend registers them
     param = E.UNARY[op][2]
-    extra = () if param is None else (x.dtype.type(1.5),)
+    bounds = (-1.5, 1.5) if isinstance(param, tuple) else (1.5,)  # hardtanh's and clip's two, or the one parameter
+    extra = () if param is None else tuple(x.dtype.type(b) for b in bounds)
     with np.errstate(all="ignore"):
         looped = E.apply_unary(op, x, extra, g)  # contiguous and large: the parallel loop
         strided = E.apply_unary(op, np.repeat(x, 2)[::2], extra, None if g is None else np.repeat(g, 2)[::2])

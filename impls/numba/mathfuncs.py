@@ -12,7 +12,7 @@ import numpy as np
 from numba import njit
 
 from impls.numba.activations import _q
-from impls.numba.elementwise import _b, _t, _u
+from impls.numba.elementwise import SERIAL_OPTIONS, _b, _t, _u
 
 LN2, LN10 = math.log(2.0), math.log(10.0)
 
@@ -184,8 +184,8 @@ def atanh_d(x, g):
 
 
 # clip: an absent bound (None) arrives as NaN, which no given bound can be (the reference rejects a NaN bound)
-@_t
-def clip(x, low, high):
+@njit(inline="always")
+def _clip(x, low, high):
     if low == low and x < low:
         x = low
     if high == high and x > high:
@@ -193,10 +193,27 @@ def clip(x, low, high):
     return x
 
 
-@_q
-def clip_d(x, low, high, g):
+@njit(inline="always")
+def _clip_d(x, low, high, g):
     inside = (low != low or x >= low) and (high != high or x <= high)  # bounds included, NaN blocked (torch)
     return g if inside else 0.0
+
+
+clip = _t(_clip.py_func)
+clip_d = _q(_clip_d.py_func)
+
+
+# as leaky_relu's one-thread loops (impls.numba.elementwise): scalar bounds take the ufunc off its fast path (9.8 ms)
+@njit(**SERIAL_OPTIONS)
+def _clip_loop(x, low, high, out):
+    for i in range(x.size):
+        out[i] = _clip(x[i], low, high)
+
+
+@njit(**SERIAL_OPTIONS)
+def _clip_d_loop(x, low, high, g, out):
+    for i in range(x.size):
+        out[i] = _clip_d(x[i], low, high, g[i])
 
 
 UNARY = {  # op -> (forward, derivative, parameter name or None), as impls.numba.elementwise.UNARY
@@ -219,6 +236,7 @@ UNARY = {  # op -> (forward, derivative, parameter name or None), as impls.numba
     "atanh": (atanh, atanh_d, None),
     "clip": (clip, clip_d, ("min", "max")),
 }
+LOOPS = {"clip": (_clip_loop, _clip_d_loop)}  # as impls.numba.elementwise.LOOPS
 BINARY: dict = {}
 
 
