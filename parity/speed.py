@@ -122,14 +122,12 @@ def bandwidth_fractions(benchmarks: list[dict]) -> dict[tuple[str, str], tuple[f
 
 
 def speed_notes(backend: str) -> dict[str, str]:
-    """The backend's measured reasons for slow cells (its ``speed_notes`` class attribute), {} if it has none
-    or its module cannot be imported here (imports the backend's module, never its framework)."""
+    """The backend's measured reasons for slow cells (its ``speed_notes`` class attribute), {} if it has none.
+    Imports the backend's module, never its framework; the verdict asks only for parity's own backends
+    (:data:`OURS`), so a module that does not import is an error here, never a verdict without its reasons."""
     from impls import backend_class
 
-    try:
-        return dict(getattr(backend_class(backend), "speed_notes", {}))
-    except (ImportError, ValueError, TypeError, AttributeError):
-        return {}
+    return dict(getattr(backend_class(backend), "speed_notes", {}))
 
 
 def verdict_rows(benchmarks: list[dict], notes: dict[str, dict[str, str]] | None = None) -> list[dict]:
