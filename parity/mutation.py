@@ -22,6 +22,7 @@ import math
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,6 +33,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 MATRIX = [f"tests/suite/test_{name}.py" for name in ("forward", "grads", "special_values", "branches")]
+# every suite file whose tests the catalog generates per entry (a --parity-entry run collects only those cells)
+ENTRY_MATRIX = [*MATRIX, "tests/suite/test_properties.py", "tests/suite/test_trajectories.py"]
 HARNESS_META = ["tests/meta/test_compare.py", "tests/meta/test_planted_bugs.py", "tests/meta/test_blind_spots.py",
                 "tests/meta/test_fixture_claims.py", "tests/meta/test_catalog.py"]  # fmt: skip
 TRAINING = ["tests/test_training.py", "tests/test_training_oracle.py"]
@@ -61,6 +64,95 @@ def _entries_of(module: str) -> list[str]:
     return [name for name, spec in CATALOG.items() if spec.forward.__module__ == dotted]
 
 
+@dataclass
+class _Unit:
+    """A top-level statement of a module (a function, a method, an assignment): the names it defines, the names
+    and strings it mentions, and its lines."""
+
+    first: int
+    last: int
+    defines: set[str]
+    mentions: set[str]
+
+
+def _units(tree) -> list[_Unit]:
+    import ast
+
+    def mentioned(node) -> set[str]:
+        names = set()
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name):
+                names.add(sub.id)
+            elif isinstance(sub, ast.Attribute):
+                names.add(sub.attr)
+            elif isinstance(sub, ast.Constant) and isinstance(sub.value, str):
+                names.add(sub.value)
+        return names
+
+    def unit(node, defines) -> _Unit:
+        first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))])
+        return _Unit(first, node.end_lineno, set(defines), mentioned(node))
+
+    units = []
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            methods = [n for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+            units += [unit(m, {m.name}) for m in methods]
+            others = [n for n in node.body if n not in methods]
+            units += [unit(n, {node.name}) for n in others]
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            units.append(unit(node, {node.name}))
+        else:
+            targets = {t.id for n in ast.walk(node) if isinstance(n, (ast.Assign, ast.AnnAssign))
+                       for t in getattr(n, "targets", [getattr(n, "target", None)]) if isinstance(t, ast.Name)}
+            units.append(unit(node, targets))  # fmt: skip
+    return units
+
+
+def _owners_by_name(module: str) -> dict[str, set[str]]:
+    """Function name -> the catalog entries it is the forward or VJP of (for a reference module), or, for any module,
+    the entry of the same name (an engine's ``gelu``, a backend's ``_adam`` for ``adam``)."""
+    from reference import ENTRY_GROUPS
+
+    dotted = module.removesuffix(".py").replace("/", ".")
+    owners: dict[str, set[str]] = {}
+    for group in ENTRY_GROUPS.values():
+        for name, spec in group.items():
+            owners.setdefault(name, set()).add(name)
+            owners.setdefault("_" + name, set()).add(name)
+            for attr in ("forward", "step", "run"):
+                fn = getattr(spec, attr, None)
+                for f in (fn, getattr(fn, "vjp", None)):
+                    inner = getattr(f, "__wrapped__", f)
+                    if inner is not None and getattr(inner, "__module__", None) == dotted:
+                        owners.setdefault(inner.__name__, set()).add(name)
+    return owners
+
+
+def entries_owning(module: str, line: int, source: str | None = None) -> list[str]:
+    """The catalog entries whose cells exercise the code at ``module``:``line``: the statement enclosing the line
+    and every statement of the module that uses it (transitively, by name, decorators included) are mapped to the
+    entries they are the forward, VJP, optimizer step or loop of, or that carry their name (or mention it as a
+    string, as a dispatch table does).  Empty when no entry owns the line (then the module's selection runs)."""
+    import ast
+    import re
+
+    source = source if source is not None else (ROOT / module).read_text()
+    units = _units(ast.parse(source))
+    hit = [u for u in units if u.first <= line <= u.last]
+    if not hit:
+        return []
+    owners = _owners_by_name(module)
+    reached, frontier = [hit[0]], [hit[0]]
+    while frontier:
+        defined = set().union(*(u.defines for u in frontier))
+        frontier = [u for u in units if all(u is not r for r in reached) and u.mentions & defined]
+        reached += frontier
+    names = set().union(*(u.defines for u in reached))
+    names |= set(re.findall(r"[\"'](\w+)[\"']", source.splitlines()[line - 1]))  # a dispatch table's key
+    return sorted(set().union(*(owners.get(n, set()) for n in names)))
+
+
 def _k(names) -> list[str]:
     return ["-k", " or ".join(names)] if names else []
 
@@ -84,13 +176,44 @@ def tests_for(module: str) -> list[str]:
         return [*MATRIX, "tests/test_numba_kernels.py", *backends("numba")]
     if module.endswith("_backend.py"):
         name = Path(module).stem.removesuffix("_backend")
-        return [*MATRIX, "tests/test_optim.py", "tests/test_errors.py", "tests/test_arrays.py", *backends(name)]
+        return [*MATRIX, "tests/test_optim.py", "tests/test_errors.py", "tests/suite/test_contract.py", *backends(name)]
     if module in ("parity/compare.py", "parity/gradcheck.py", "parity/checks.py", "parity/inputs.py"):
         return [*HARNESS_META, "tests/suite/test_grads.py", "tests/test_optim.py", *backends("numpy", "torch"),
                 "-k", "not full_jacobian or add or exp"]  # fmt: skip
     if module == "parity/strategies.py":
         return ["tests/test_properties.py", "tests/meta/test_fixture_claims.py", *backends("numpy")]
     raise KeyError(f"no test selection for {module}")
+
+
+def backends_of(module: str) -> list[str]:
+    """The backends whose cells run a mutant of ``module`` (the reference is compared with numpy, torch and the
+    engine; a backend's own code with its column only); empty for the harness."""
+    if module.startswith("reference/"):  # torch (5 s more to import) joins when the mutant survives these
+        return ["numpy", "autograd"]
+    if module.startswith("impls/autograd"):
+        return ["autograd"]
+    if module.startswith("impls/numba/"):
+        return ["numba"]
+    if module.endswith("_backend.py"):
+        return [Path(module).stem.removesuffix("_backend")]
+    return []
+
+
+EXTRA_BY_BACKEND = {"autograd": ["tests/test_autograd.py", "tests/test_autograd_vs_torch.py"],
+                    "numba": ["tests/test_numba_kernels.py"]}  # fmt: skip
+
+
+def tests_for_line(module: str, line: int) -> tuple[str, list[str]]:
+    """The narrowest selection for a mutant at ``module``:``line``: the cells of the catalog entries that own the
+    line (:func:`entries_owning`), on the backends that use the module, plus the backend's own tests filtered by
+    the entries' names; ``("module", tests_for(module))`` when no entry owns the line or for the harness."""
+    backends = backends_of(module)
+    entries = entries_owning(module, line) if backends else []
+    if not entries:
+        return "module", tests_for(module)
+    extra = [] if module.startswith("reference/") else [f for b in backends for f in EXTRA_BY_BACKEND.get(b, [])]
+    return "entries", [*ENTRY_MATRIX, *extra, *(a for b in backends for a in ("--backend", b)),
+                       "--parity-entry", ",".join(entries), *(_k(entries) if extra else [])]  # fmt: skip
 
 
 @dataclass
@@ -105,6 +228,8 @@ class Mutant:
     definition: str | None
     outcome: str = "pending"  # killed, survived, timeout, incompetent (the mutated module does not import)
     seconds: float = 0.0
+    session: float = math.nan  # seconds of pytest's session (collection and tests) in the first run
+    selection: str = ""  # entries (the cells of the entries owning the line) or module (tests_for)
     diff: str = ""
     classified: dict = field(default_factory=dict)
 
@@ -167,8 +292,40 @@ def _copy_tree(destination: Path) -> Path:
     return destination
 
 
-def run_one(mutant: Mutant, tree: Path, timeout: float) -> Mutant:
-    """Apply ``mutant`` in ``tree``, run its module's tests in a fresh process, restore the file."""
+def _pytest(args: list[str], tree: Path, timeout: float) -> tuple[str, float]:
+    """Run pytest with ``args`` in a fresh process in ``tree``: the outcome and the seconds pytest's session took
+    (collection and tests; the rest of the wall time is interpreter start and imports)."""
+    import re
+
+    env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": "1", "CI": "true"}
+    try:
+        proc = subprocess.run([sys.executable, "-m", "pytest", *PYTEST, *args], cwd=tree, env=env,
+                              capture_output=True, text=True, timeout=timeout)  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return "timeout", math.nan
+    session = re.findall(r" in ([0-9.]+)s", proc.stdout)
+    if proc.returncode in (2, 3, 4):  # interrupted in collection, internal or usage error: the mutant broke imports
+        return "incompetent", math.nan
+    return {0: "survived", 5: "survived"}.get(proc.returncode, "killed"), float(session[-1]) if session else math.nan
+
+
+def stages(module: str, line: int) -> list[tuple[str, list[str]]]:
+    """The selections a mutant at ``module``:``line`` runs in turn until one kills it: the cells of the entries that
+    own the line (:func:`tests_for_line`), then the module's whole selection (:func:`tests_for`: the mutated code
+    may be reached through other entries, and torch joins the reference's checks) at ``--parity-quick`` (the first
+    case of every entry), then in full.  A survivor has survived them all."""
+    kind, narrow = tests_for_line(module, line)
+    whole = tests_for(module)
+    chosen = [("entries", narrow)] if kind == "entries" else []
+    if any(f in whole for f in MATRIX):
+        chosen.append(("module quick", [*whole, "--parity-quick"]))
+    return [*chosen, ("module", whole)]
+
+
+def run_one(mutant: Mutant, tree: Path, timeout: float, narrow: bool = True) -> Mutant:
+    """Apply ``mutant`` in ``tree`` and run its :func:`stages` in fresh processes until one kills it (``timeout``
+    seconds for them all).  ``narrow=False`` runs the module's selection only (the selection before per-line
+    narrowing)."""
     from cosmic_ray.mutating import use_mutation
     from cosmic_ray.plugins import get_operator
 
@@ -182,15 +339,12 @@ def run_one(mutant: Mutant, tree: Path, timeout: float) -> Mutant:
         import difflib
 
         mutant.diff = "".join(difflib.unified_diff(original.splitlines(True), mutated.splitlines(True), n=0))
-        env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": "1", "CI": "true"}
-        try:
-            proc = subprocess.run([sys.executable, "-m", "pytest", *PYTEST, *tests_for(mutant.module)], cwd=tree,
-                                  env=env, capture_output=True, text=True, timeout=timeout)  # fmt: skip
-            mutant.outcome = {0: "survived", 5: "survived"}.get(proc.returncode, "killed")
-            if proc.returncode in (2, 3, 4):  # collection or usage error: the mutant broke the import
-                mutant.outcome = "incompetent"
-        except subprocess.TimeoutExpired:
-            mutant.outcome = "timeout"
+        for kind, args in stages(mutant.module, mutant.line) if narrow else [("module", tests_for(mutant.module))]:
+            mutant.selection = kind
+            mutant.outcome, session = _pytest(args, tree, timeout - (time.perf_counter() - start))
+            mutant.session = session if math.isnan(mutant.session) else mutant.session
+            if mutant.outcome != "survived":
+                break
     mutant.seconds = time.perf_counter() - start
     return mutant
 
@@ -228,11 +382,15 @@ def run(
     modules=None,
     timeout: float = 300.0,
     budget: float = 3600.0,
-    workers: int = 2,
+    workers: int = 1,
     out: Path | None = None,
     classified: Path | None = None,
+    narrow: bool = True,
+    only: list[str] | None = None,
 ) -> dict:
-    """Generate, sample ``count`` mutants, run them within ``budget`` seconds, and write the results to ``out``."""
+    """Generate, sample ``count`` mutants, run them within ``budget`` seconds, and write the results to ``out``
+    (rewritten after every mutant, so a run stopped early leaves what it measured).  ``only``: run just the sampled
+    mutants with these keys (to re-run survivors after a new check)."""
     modules = list(modules or [m for m in MODULES if not m.startswith("impls/numba/")])
     out = out or ROOT / "docs" / "mutation.json"
     classified = classified or ROOT / "docs" / "mutation-classified.json"
@@ -243,31 +401,48 @@ def run(
     chosen = sample(mutants, count, seed)
     trees = [_copy_tree(work / f"tree{i}") for i in range(workers)]
     known = classifications(classified)
+    command = f"parity selftest --mutants {count} --seed {seed} --timeout {timeout:g} --budget {budget:g}" + (
+        "" if narrow else " --selection module")
+
+    def write() -> dict:
+        table = summarize(chosen, generated)
+        done = [m for m in chosen if m.outcome != "pending"]
+        result = {
+            "command": command,
+            "seed": seed,
+            "seconds": round(time.perf_counter() - started, 1),
+            "median_seconds_per_mutant": round(statistics.median([m.seconds for m in done]), 1) if done else None,
+            "score": score(table),
+            "modules": table,
+            "left_out": {m: NUMBA_REASON for m in MODULES if m not in modules},
+            "survivors": [asdict(m) | {"key": m.key} for m in chosen if m.outcome == "survived"],
+            "mutants": [{"key": m.key, "line": m.line, "outcome": m.outcome, "selection": m.selection,
+                         "seconds": round(m.seconds, 1), "pytest_session_seconds": round(m.session, 1)}
+                        for m in chosen],
+        }  # fmt: skip
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=1))
+        return result
 
     def worker(i: int) -> None:
         for mutant in chosen[i::workers]:
-            if time.perf_counter() - started > budget:
+            remaining = budget - (time.perf_counter() - started)
+            if remaining < 30:
                 return
-            run_one(mutant, trees[i], timeout)
+            if only is not None and mutant.key not in only:
+                continue
+            run_one(mutant, trees[i], min(timeout, remaining), narrow)
+            if mutant.outcome == "timeout" and remaining < timeout:  # cut by the budget, not by its own timeout
+                mutant.outcome = "pending"
+                return
             mutant.classified = known.get(mutant.key, {}) if mutant.outcome == "survived" else {}
-            print(f"{mutant.outcome:11s} {mutant.seconds:6.1f}s {mutant.module}:{mutant.line} {mutant.operator}",
-                  flush=True)  # fmt: skip
+            print(f"{mutant.outcome:11s} {mutant.seconds:6.1f}s {mutant.selection:20s} {mutant.module}:{mutant.line} "
+                  f"{mutant.operator}", flush=True)  # fmt: skip
+            write()
 
     with ThreadPoolExecutor(workers) as pool:
         list(pool.map(worker, range(workers)))
-    table = summarize(chosen, generated)
-    result = {
-        "command": f"parity selftest --mutants {count} --seed {seed}",
-        "seed": seed,
-        "seconds": round(time.perf_counter() - started, 1),
-        "score": score(table),
-        "modules": table,
-        "left_out": {m: NUMBA_REASON for m in MODULES if m not in modules},
-        "survivors": [asdict(m) | {"key": m.key} for m in chosen if m.outcome == "survived"],
-        "mutants": [{"key": m.key, "outcome": m.outcome, "seconds": round(m.seconds, 1)} for m in chosen],
-    }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=1))
+    result = write()
     shutil.rmtree(work, ignore_errors=True)
     return result
 
