@@ -134,6 +134,15 @@ def entries_owning(module: str, line: int, source: str | None = None) -> list[st
     and every statement of the module that uses it (transitively, by name, decorators included) are mapped to the
     entries they are the forward, VJP, optimizer step or loop of, or that carry their name (or mention it as a
     string, as a dispatch table does).  Empty when no entry owns the line (then the module's selection runs)."""
+    names = reached_names(module, line, source)
+    owners = _owners_by_name(module)
+    return sorted(set().union(set(), *(owners.get(n, set()) for n in names)))
+
+
+def reached_names(module: str, line: int, source: str | None = None) -> set[str]:
+    """The names defined by the top-level statement (function, method, assignment) enclosing ``module``:``line`` and
+    by every statement of the module that uses it, transitively (decorators included), with the string keys on the
+    line itself (a dispatch table's)."""
     import ast
     import re
 
@@ -141,8 +150,7 @@ def entries_owning(module: str, line: int, source: str | None = None) -> list[st
     units = _units(ast.parse(source))
     hit = [u for u in units if u.first <= line <= u.last]
     if not hit:
-        return []
-    owners = _owners_by_name(module)
+        return set()
     reached, frontier = [hit[0]], [hit[0]]
     while frontier:
         defined = set().union(*(u.defines for u in frontier))
@@ -150,7 +158,20 @@ def entries_owning(module: str, line: int, source: str | None = None) -> list[st
         reached += frontier
     names = set().union(*(u.defines for u in reached))
     names |= set(re.findall(r"[\"'](\w+)[\"']", source.splitlines()[line - 1]))  # a dispatch table's key
-    return sorted(set().union(*(owners.get(n, set()) for n in names)))
+    return names
+
+
+def harness_tests_for_line(module: str, line: int) -> list[str]:
+    """For a harness module: the test files under tests/ (the suite, meta-tests and the rest, not benchmarks) that
+    name a function the mutated line reaches (:func:`reached_names`); empty when none does."""
+    import re
+
+    names = {n for n in reached_names(module, line) if len(n) > 3 and not n.startswith("__")}
+    if not names:
+        return []
+    pattern = re.compile(r"\b(" + "|".join(sorted(map(re.escape, names))) + r")\b")
+    files = sorted(p for p in (ROOT / "tests").rglob("test_*.py") if "bench" not in p.parts)
+    return [str(p.relative_to(ROOT)) for p in files if pattern.search(p.read_text())]
 
 
 def _k(names) -> list[str]:
@@ -317,6 +338,9 @@ def stages(module: str, line: int) -> list[tuple[str, list[str]]]:
     kind, narrow = tests_for_line(module, line)
     whole = tests_for(module)
     chosen = [("entries", narrow)] if kind == "entries" else []
+    callers = [] if backends_of(module) else harness_tests_for_line(module, line)
+    if callers:  # the harness: the tests that name the mutated function or a function of its module that uses it
+        chosen.append(("callers", [*callers, "--backend", "numpy", "--parity-quick"]))
     if any(f in whole for f in MATRIX):
         chosen.append(("module quick", [*whole, "--parity-quick"]))
     return [*chosen, ("module", whole)]
@@ -368,10 +392,13 @@ def summarize(mutants: list[Mutant], generated: dict[str, int]) -> dict[str, dic
     return table
 
 
-def score(table: dict[str, dict]) -> float:
-    """Killed (timeouts count as killed: the test command does not pass) over the non-equivalent mutants run."""
-    killed = sum(r["killed"] + r["timeout"] for r in table.values())
-    relevant = sum(r["run"] - r["equivalent"] - r["incompetent"] for r in table.values())
+def score(table: dict[str, dict], strict: bool = False) -> float:
+    """Killed over the non-equivalent, competent mutants run.  A mutant that timed out is left out (its tests did not
+    finish within the per-mutant timeout, most often in the widest stage after surviving the narrower ones: not
+    known to be killed); ``strict`` counts it as a survivor instead."""
+    killed = sum(r["killed"] for r in table.values())
+    relevant = sum(r["run"] - r["equivalent"] - r["incompetent"] - (0 if strict else r["timeout"])
+                   for r in table.values())  # fmt: skip
     return killed / relevant if relevant else math.nan
 
 
@@ -413,6 +440,7 @@ def run(
             "seconds": round(time.perf_counter() - started, 1),
             "median_seconds_per_mutant": round(statistics.median([m.seconds for m in done]), 1) if done else None,
             "score": score(table),
+            "score_timeouts_as_survivors": score(table, strict=True),
             "modules": table,
             "left_out": {m: NUMBA_REASON for m in MODULES if m not in modules},
             "survivors": [asdict(m) | {"key": m.key} for m in chosen if m.outcome == "survived"],
@@ -455,6 +483,7 @@ def render(result: dict) -> str:
         cells = [r[k] for k in ("generated", "run", "killed", "survived", "equivalent", "accepted", "timeout",
                                 "incompetent", "seconds")]  # fmt: skip
         lines.append(f"| `{module}` | " + " | ".join(map(str, cells)) + " |")
-    lines.append(f"\nscore (killed or timed out / run, less equivalent and incompetent): {result['score']:.1%}; "
+    lines.append(f"\nscore (killed / run, less equivalent, incompetent and timed out): {result['score']:.1%} "
+                 f"({result['score_timeouts_as_survivors']:.1%} counting timeouts as survivors); "
                  f"{result['seconds']:.0f} s; `{result['command']}`")  # fmt: skip
     return "\n".join(lines)

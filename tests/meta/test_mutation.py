@@ -53,3 +53,10 @@ def test_parity_entry_generates_only_the_named_entries_cells():
     assert ops == {"mul", "exp"}
     everything = Selection(("numpy",), None, True, False)
     assert len({cell.op for cell, _ in generate_cells("forward", "cases", True, everything)}) > 100
+
+
+def test_a_harness_line_runs_the_tests_that_name_its_function_first():
+    module = "parity/compare.py"
+    line = _line(module, "def assert_count(")
+    first_kind, first = stages(module, line + 1)[0]
+    assert first_kind == "callers" and "tests/meta/test_blind_spots.py" in first
