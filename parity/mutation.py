@@ -310,6 +310,10 @@ def _copy_tree(destination: Path) -> Path:
             target = destination / name
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target)
+    # Numba's cache of the kernels (keyed by each source file's timestamp, which copy2 keeps): a mutant of an
+    # adapter then does not recompile every kernel; a mutated kernel module has a new timestamp and recompiles
+    for cache in (ROOT / "impls" / "numba").glob("__pycache__"):
+        shutil.copytree(cache, destination / "impls" / "numba" / "__pycache__", dirs_exist_ok=True)
     return destination
 
 
@@ -334,15 +338,19 @@ def stages(module: str, line: int) -> list[tuple[str, list[str]]]:
     """The selections a mutant at ``module``:``line`` runs in turn until one kills it: the cells of the entries that
     own the line (:func:`tests_for_line`), then the module's whole selection (:func:`tests_for`: the mutated code
     may be reached through other entries, and torch joins the reference's checks) at ``--parity-quick`` (the first
-    case of every entry), then in full.  A survivor has survived them all."""
+    case of every entry; in full where the selection has no catalog matrix).  A harness mutant runs the tests that
+    name the function its line reaches (:func:`harness_tests_for_line`), or the module's selection when none does.
+    Every selection is a subset of the default test command, so a survivor here is a candidate: it is run again
+    against the module's full selection (``--selection module --only KEY``) before it is classified."""
     kind, narrow = tests_for_line(module, line)
     whole = tests_for(module)
+    if not backends_of(module):
+        callers = harness_tests_for_line(module, line)
+        return [("callers", [*callers, "--backend", "numpy", "--parity-quick"]) if callers else
+                ("module quick", [*whole, "--parity-quick"])]  # fmt: skip
     chosen = [("entries", narrow)] if kind == "entries" else []
-    callers = [] if backends_of(module) else harness_tests_for_line(module, line)
-    if callers:  # the harness: the tests that name the mutated function or a function of its module that uses it
-        chosen.append(("callers", [*callers, "--backend", "numpy", "--parity-quick"]))
     if any(f in whole for f in MATRIX):
-        chosen.append(("module quick", [*whole, "--parity-quick"]))
+        return [*chosen, ("module quick", [*whole, "--parity-quick"])]
     return [*chosen, ("module", whole)]
 
 

@@ -36,15 +36,17 @@ def test_an_engine_function_belongs_to_the_entry_of_its_name_and_its_callers_to_
 def test_an_owned_line_runs_its_entries_first_then_the_module(module):
     line = _line(module, "def mul(" if module.startswith("reference") else "def _im2col(")
     names = [kind for kind, _ in stages(module, line)]
-    assert names == ["entries", "module quick", "module"]
+    assert names == ["entries", "module quick"]
     narrow = stages(module, line)[0][1]
-    assert "--parity-entry" in narrow and stages(module, line)[-1][1] == mutation.tests_for(module)
+    assert "--parity-entry" in narrow and stages(module, line)[-1][1] == [*mutation.tests_for(module), "--parity-quick"]
 
 
 def test_a_line_no_entry_owns_runs_the_module_selection():
-    module = "parity/compare.py"
-    assert stages(module, 1)[-1] == ("module", mutation.tests_for(module))
-    assert all(kind != "entries" for kind, _ in stages(module, 1))
+    module = "impls/autograd/tensor.py"
+    line = _line(module, "class Tensor")
+    assert [kind for kind, _ in stages(module, line)] == ["module quick"]
+    harness = "parity/compare.py"
+    assert stages(harness, 1) == [("module quick", [*mutation.tests_for(harness), "--parity-quick"])]
 
 
 def test_parity_entry_generates_only_the_named_entries_cells():
