@@ -542,6 +542,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="line (default): the cells of the catalog entries owning the mutated line, then the "
                    "module's tests if it survives; module: the module's tests only")
     p.add_argument("--only", action="append", default=None, help="run only the sampled mutant with this key")
+    p.add_argument("--reclassify", action="store_true", help="run nothing: apply docs/mutation-classified.json to the "
+                   "results file and print its table")
     p.add_argument("--out", default=None, help="results file (default docs/mutation.json)")
     p.set_defaults(func=cmd_selftest)
     return parser
@@ -551,6 +553,9 @@ def cmd_selftest(args) -> int:
     from parity import mutation
 
     out = Path(args.out) if args.out else None
+    if args.reclassify:
+        print(mutation.render(mutation.reclassify(out)))
+        return 0
     result = mutation.run(args.mutants, seed=args.seed, modules=args.module, timeout=args.timeout,
                           budget=args.budget, workers=args.workers, out=out,
                           narrow=args.selection == "line", only=args.only)  # fmt: skip

@@ -397,7 +397,7 @@ def summarize(mutants: list[Mutant], generated: dict[str, int]) -> dict[str, dic
     for module, count in sorted(generated.items()):
         rows = [m for m in mutants if m.module == module and m.outcome != "pending"]
         counts = {k: 0 for k in ("killed", "survived", "equivalent", "accepted", "timeout", "incompetent")}
-        for m in rows:
+        for m in rows:  # a classified survivor counts as its class (killed: by the module's full selection)
             kind = m.classified.get("class") if m.outcome == "survived" and m.classified else m.outcome
             counts[kind] += 1
         table[module] = {"generated": count, "run": len(rows), **counts,
@@ -485,6 +485,25 @@ def run(
         list(pool.map(worker, range(workers)))
     result = write()
     shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+def reclassify(out: Path | None = None, classified: Path | None = None) -> dict:
+    """Apply the hand classification (``docs/mutation-classified.json``) to a results file written by :func:`run`
+    and rewrite its table and scores (survivors are classified after the run that found them)."""
+    out = out or ROOT / "docs" / "mutation.json"
+    known = classifications(classified or ROOT / "docs" / "mutation-classified.json")
+    result = json.loads(out.read_text())
+    mutants = [
+        Mutant("", m["key"].split(":")[0], "", 0, m["line"], None, m["outcome"], m["seconds"],
+               classified=known.get(m["key"], {}) if m["outcome"] == "survived" else {})
+        for m in result["mutants"]
+    ]  # fmt: skip
+    table = summarize(mutants, {module: row["generated"] for module, row in result["modules"].items()})
+    result.update(modules=table, score=score(table), score_timeouts_as_survivors=score(table, strict=True))
+    for survivor in result["survivors"]:
+        survivor["classified"] = known.get(survivor["key"], {})
+    out.write_text(json.dumps(result, indent=1))
     return result
 
 

@@ -1,6 +1,8 @@
 """parity selftest's test selection (parity.mutation): a mutant runs the cells of the catalog entries that own the
 mutated line, then its module's selection; a line no entry owns runs the module's selection.  Fast: no mutant runs."""
 
+import json
+
 import pytest
 
 from parity import mutation
@@ -62,3 +64,20 @@ def test_a_harness_line_runs_the_tests_that_name_its_function_first():
     line = _line(module, "def assert_count(")
     first_kind, first = stages(module, line + 1)[0]
     assert first_kind == "callers" and "tests/meta/test_blind_spots.py" in first
+
+
+def test_reclassify_counts_a_classified_survivor_as_its_class(tmp_path):
+    """A survivor classified after the run counts as killed, equivalent or accepted; timeouts are no kills."""
+    mutants = [("reference/binary.py:a", "killed"), ("reference/binary.py:b", "survived"),
+               ("reference/binary.py:c", "survived"), ("reference/binary.py:d", "timeout")]  # fmt: skip
+    results = {
+        "modules": {"reference/binary.py": {"generated": 9}},
+        "survivors": [{"key": k} for k, outcome in mutants if outcome == "survived"],
+        "mutants": [{"key": k, "line": 1, "outcome": outcome, "seconds": 1.0} for k, outcome in mutants],
+    }
+    (tmp_path / "r.json").write_text(json.dumps(results))
+    (tmp_path / "c.json").write_text(json.dumps({"survivors": {"reference/binary.py:b": {"class": "equivalent"}}}))
+    out = mutation.reclassify(tmp_path / "r.json", tmp_path / "c.json")
+    row = out["modules"]["reference/binary.py"]
+    assert (row["run"], row["killed"], row["survived"], row["equivalent"], row["timeout"]) == (4, 1, 1, 1, 1)
+    assert out["score"] == 1 / 2 and out["score_timeouts_as_survivors"] == 1 / 3
