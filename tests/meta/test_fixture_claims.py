@@ -89,3 +89,16 @@ def test_optimizer_trajectories_change_the_learning_rate_once_halfway():
         lrs = spec.lrs()
         changes = [k for k in range(1, len(lrs)) if lrs[k] != lrs[k - 1]]
         assert changes == [spec.steps // 2] and lrs[-1] < lrs[0]
+
+
+@pytest.mark.parametrize("dtype", ["int32", "int64"])
+def test_integer_draws_reach_each_integer_columns_limits(dtype):
+    """parity.inputs promises integer draws at and next to the int32 and int64 limits (where wrap-around shows): a
+    large draw, in each integer column, holds the column's minimum and maximum, and for int32 their neighbours."""
+    from parity.inputs import to_integral
+
+    (x,) = sample("integers", ((6000,),), 3)
+    values = set(to_integral(x, dtype).tolist())
+    info = np.iinfo(dtype)
+    limits = {info.min, info.max} | ({info.min + 1, info.max - 1} if dtype == "int32" else set())
+    assert limits <= values, sorted(limits - values)
