@@ -386,6 +386,9 @@ def run_one(mutant: Mutant, tree: Path, timeout: float, narrow: bool = True) -> 
     return mutant
 
 
+EXAMINED = ("survived", "timeout")  # outcomes a hand classification replaces
+
+
 def classifications(path: Path) -> dict:
     """The hand classification of survivors, by :attr:`Mutant.key`."""
     return json.loads(path.read_text())["survivors"] if path.exists() else {}
@@ -398,7 +401,7 @@ def summarize(mutants: list[Mutant], generated: dict[str, int]) -> dict[str, dic
         rows = [m for m in mutants if m.module == module and m.outcome != "pending"]
         counts = {k: 0 for k in ("killed", "survived", "equivalent", "accepted", "timeout", "incompetent")}
         for m in rows:  # a classified survivor counts as its class (killed: by the module's full selection)
-            kind = m.classified.get("class") if m.outcome == "survived" and m.classified else m.outcome
+            kind = m.classified.get("class") if m.outcome in EXAMINED and m.classified else m.outcome
             counts[kind] += 1
         table[module] = {"generated": count, "run": len(rows), **counts,
                          "seconds": round(sum(m.seconds for m in rows), 1)}  # fmt: skip
@@ -476,7 +479,7 @@ def run(
             if mutant.outcome == "timeout" and remaining < timeout:  # cut by the budget, not by its own timeout
                 mutant.outcome = "pending"
                 return
-            mutant.classified = known.get(mutant.key, {}) if mutant.outcome == "survived" else {}
+            mutant.classified = known.get(mutant.key, {}) if mutant.outcome in EXAMINED else {}
             print(f"{mutant.outcome:11s} {mutant.seconds:6.1f}s {mutant.selection:20s} {mutant.module}:{mutant.line} "
                   f"{mutant.operator}", flush=True)  # fmt: skip
             write()
@@ -496,13 +499,14 @@ def reclassify(out: Path | None = None, classified: Path | None = None) -> dict:
     result = json.loads(out.read_text())
     mutants = [
         Mutant("", m["key"].split(":")[0], "", 0, m["line"], None, m["outcome"], m["seconds"],
-               classified=known.get(m["key"], {}) if m["outcome"] == "survived" else {})
+               classified=known.get(m["key"], {}) if m["outcome"] in EXAMINED else {})
         for m in result["mutants"]
     ]  # fmt: skip
     table = summarize(mutants, {module: row["generated"] for module, row in result["modules"].items()})
     result.update(modules=table, score=score(table), score_timeouts_as_survivors=score(table, strict=True))
     for survivor in result["survivors"]:
         survivor["classified"] = known.get(survivor["key"], {})
+    result["timeouts"] = {m["key"]: known.get(m["key"], {}) for m in result["mutants"] if m["outcome"] == "timeout"}
     out.write_text(json.dumps(result, indent=1))
     return result
 
