@@ -186,10 +186,11 @@ def tests_for(module: str) -> list[str]:
     entries = _entries_of(module)
     if entries:  # a reference module of ops, layers or losses: their cells against numpy, torch and the engine
         return [*MATRIX, "tests/test_properties.py", *_k(entries), *backends("numpy", "torch", "autograd")]
-    if module == "reference/optim.py":
-        return ["tests/test_optim.py", "tests/test_training_oracle.py", *HARNESS_META]
+    if module == "reference/optim.py":  # torch.optim is the independent oracle (the engine runs the reference's steps)
+        return ["tests/suite/test_trajectories.py", "tests/test_optim.py", "tests/test_training_oracle.py",
+                *HARNESS_META, *backends("numpy", "torch")]  # fmt: skip
     if module == "reference/loops.py":
-        return [*TRAINING, *backends("numpy", "torch")]
+        return ["tests/suite/test_trajectories.py", *TRAINING, *backends("numpy", "torch")]
     if module == "reference/_op.py":
         return [*MATRIX, "tests/test_errors.py", *backends("numpy", "torch"), "-k", "exp or add or sum or matmul"]
     if module.startswith("impls/autograd"):
