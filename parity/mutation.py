@@ -2,10 +2,12 @@
 does the test suite catch?
 
 Mutants come from cosmic-ray (its operators and its session database, so ``cosmic-ray``'s own tools can read a
-session).  parity adds what a 2-core machine needs: a seeded sample per module, the tests that cover the
-mutated module only (chosen from the catalog: the entries a reference module defines, the column of a backend,
-the meta-tests of the harness), a timeout per mutant and a time budget for the run, two workers each on its own
-copy of the tree, and a results file (``docs/mutation.json``) that a later run can be compared with.
+session).  parity adds what a 2-core machine needs: a seeded sample per module; for each mutant, the tests of
+the catalog entries that own the mutated line (found with ast: the enclosing statement and its users in the module,
+mapped to the entries whose forward, VJP, step or engine function they are), then the module's selection (the
+entries a reference module defines, the column of a backend, the meta-tests of the harness), see :func:`stages`;
+a timeout per mutant and a time budget for the run, one worker by default (each worker on its own copy of the
+tree), and a results file (``docs/mutation.json``) that a later run can be compared with.
 
 Every mutant runs in a fresh Python process on a copy of the tree with the mutated file on disk, so code that
 Numba compiles is recompiled from the mutated source (numba caches compiled kernels by source file and
