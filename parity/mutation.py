@@ -202,7 +202,8 @@ def tests_for(module: str) -> list[str]:
         return [*MATRIX, "tests/test_numba_kernels.py", *backends("numba")]
     if module.endswith("_backend.py"):
         name = Path(module).stem.removesuffix("_backend")
-        return [*MATRIX, "tests/test_optim.py", "tests/test_errors.py", "tests/suite/test_contract.py", *backends(name)]
+        return [*MATRIX, "tests/suite/test_trajectories.py", "tests/test_optim.py", "tests/test_errors.py",
+                "tests/suite/test_contract.py", *backends(name)]  # fmt: skip
     if module in ("parity/compare.py", "parity/gradcheck.py", "parity/checks.py", "parity/inputs.py"):
         return [*HARNESS_META, "tests/suite/test_grads.py", "tests/test_optim.py", *backends("numpy", "torch"),
                 "-k", "not full_jacobian or add or exp"]  # fmt: skip
