@@ -6,7 +6,7 @@ import pytest
 from parity.checks import Cell
 from parity.inputs import cotangent_like, round_to, sample
 from reference import CATALOG, OPTIMIZER_SPECS
-from reference.spec import DEFAULT_TOLERANCES, UNIT_ROUNDOFF
+from reference.spec import DEFAULT_TOLERANCES, INTEGER_DTYPES, UNIT_ROUNDOFF
 
 
 @pytest.mark.parametrize("spec", CATALOG.values(), ids=list(CATALOG))
@@ -102,3 +102,18 @@ def test_integer_draws_reach_each_integer_columns_limits(dtype):
     info = np.iinfo(dtype)
     limits = {info.min, info.max} | ({info.min + 1, info.max - 1} if dtype == "int32" else set())
     assert limits <= values, sorted(limits - values)
+
+
+@pytest.mark.parametrize("dtype", INTEGER_DTYPES)
+def test_integer_columns_get_inputs_of_their_own_dtype(dtype):
+    """parity.inputs.round_to promises that in an integer or bool column every integer array becomes that dtype:
+    for every integer entry's cases (else an int32 or bool column would silently run int64 data)."""
+    from parity.inputs import round_to
+
+    specs = [s for s in CATALOG.values() if dtype in s.dtypes]
+    assert specs, dtype
+    for spec in specs:
+        for i, case in enumerate(spec.cases):
+            arrays = round_to(sample(spec.domain, case.shapes, i), dtype)
+            kinds = [np.asarray(a).dtype.name for a in arrays if a is not None and np.asarray(a).dtype.kind in "iub"]
+            assert kinds and set(kinds) == {dtype}, (spec.name, case.id, kinds)
