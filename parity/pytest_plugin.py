@@ -55,6 +55,7 @@ class Selection:
     devices: tuple[str, ...] | None
     explicit_backends: bool
     quick: bool
+    entries: frozenset[str] = frozenset()  # --parity-entry: only these catalog entries' cells (empty: all)
 
 
 def _split(values, env: str) -> list[str]:
@@ -87,6 +88,14 @@ def pytest_addoption(parser):
         "--parity-outputs",
         metavar="DIR",
         help="save every array the checks compare to DIR/<worker>.npz (the dispatch sweep compares their bits)",
+    )
+    group.addoption(
+        "--parity-entry",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="generate only this catalog entry's cells (repeatable, or comma-separated): a narrow run collects "
+        "only what it needs (parity selftest runs each mutant against the entries that own the mutated code)",
     )
     group.addoption("--no-parity-matrix", action="store_true", help="do not print the matrix in the summary")
     group.addoption(
@@ -123,6 +132,7 @@ def pytest_configure(config):
         tuple(devices) or None,
         bool(backends),
         bool(config.getoption("--parity-quick")),
+        frozenset(_split(config.getoption("--parity-entry"), "PARITY_ENTRIES")),
     )
     config.stash[SELECTION] = selection
     if selection.explicit_backends or selection.devices:
@@ -202,7 +212,7 @@ def generate_cells(check: str, over: str, with_backends: bool, selection: Select
     """Every (cell, marks) pair for one test, in catalog order (identical on every xdist worker); ``dtypes``
     narrows the backend cells to those dtypes (a test may check some dtypes at a different strength)."""
     for spec in ENTRY_GROUPS[entries].values():
-        if not applies_to(check, spec):
+        if not applies_to(check, spec) or (selection.entries and spec.name not in selection.entries):
             continue
         for variant in _variants(spec, over, selection.quick):
             scoped = _special_dtypes(spec, variant)

@@ -200,3 +200,18 @@ def test_flush_to_zero_and_subnormal_differences_are_flagged_although_atol_passe
     m = close(np.asarray(actual, dtype=dtype), expected, dtype=dtype, rtol=1.3e-6, atol=1e-5)
     assert (m.flushed_to_zero, m.subnormals_differ) == flags
     assert m.max_excess < 1e-30
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_normal_values_that_differ_are_never_flagged_as_subnormal(dtype):
+    """The flags' boundary in every float dtype: a normal truth and a normal result one ulp apart (at 1 and at the
+    smallest normal itself) are not subnormal differences; one below the smallest normal is (a mutant that made
+    every nonzero value "subnormal" passed the hand-picked rows above)."""
+    info = np.finfo(dtype)
+    one, tiny = np.asarray(1.0, dtype), np.asarray(info.smallest_normal, dtype)
+    up = lambda x: np.nextafter(x, np.asarray(np.inf, dtype))  # noqa: E731
+    normal = close([up(one), up(tiny)], [float(one), float(tiny)], dtype=dtype, rtol=float(info.eps) * 4, atol=0.0)
+    assert (normal.flushed_to_zero, normal.subnormals_differ) == (0, 0)
+    below = np.nextafter(tiny, np.asarray(0, dtype))
+    flagged = close([tiny], [float(below)], dtype=dtype, rtol=float(info.eps) * 4, atol=float(tiny))
+    assert (flagged.flushed_to_zero, flagged.subnormals_differ) == (0, 1)

@@ -6,7 +6,7 @@ import pytest
 from parity.checks import Cell
 from parity.inputs import cotangent_like, round_to, sample
 from reference import CATALOG, OPTIMIZER_SPECS
-from reference.spec import DEFAULT_TOLERANCES, UNIT_ROUNDOFF
+from reference.spec import DEFAULT_TOLERANCES, INTEGER_DTYPES, UNIT_ROUNDOFF
 
 
 @pytest.mark.parametrize("spec", CATALOG.values(), ids=list(CATALOG))
@@ -89,3 +89,31 @@ def test_optimizer_trajectories_change_the_learning_rate_once_halfway():
         lrs = spec.lrs()
         changes = [k for k in range(1, len(lrs)) if lrs[k] != lrs[k - 1]]
         assert changes == [spec.steps // 2] and lrs[-1] < lrs[0]
+
+
+@pytest.mark.parametrize("dtype", ["int32", "int64"])
+def test_integer_draws_reach_each_integer_columns_limits(dtype):
+    """parity.inputs promises integer draws at and next to the int32 and int64 limits (where wrap-around shows): a
+    large draw, in each integer column, holds the column's minimum and maximum, and for int32 their neighbours."""
+    from parity.inputs import to_integral
+
+    (x,) = sample("integers", ((6000,),), 3)
+    values = set(to_integral(x, dtype).tolist())
+    info = np.iinfo(dtype)
+    limits = {info.min, info.max} | ({info.min + 1, info.max - 1} if dtype == "int32" else set())
+    assert limits <= values, sorted(limits - values)
+
+
+@pytest.mark.parametrize("dtype", INTEGER_DTYPES)
+def test_integer_columns_get_inputs_of_their_own_dtype(dtype):
+    """parity.inputs.round_to promises that in an integer or bool column every integer array becomes that dtype:
+    for every integer entry's cases (else an int32 or bool column would silently run int64 data)."""
+    from parity.inputs import round_to
+
+    specs = [s for s in CATALOG.values() if dtype in s.dtypes]
+    assert specs, dtype
+    for spec in specs:
+        for i, case in enumerate(spec.cases):
+            arrays = round_to(sample(spec.domain, case.shapes, i), dtype)
+            kinds = [np.asarray(a).dtype.name for a in arrays if a is not None and np.asarray(a).dtype.kind in "iub"]
+            assert kinds and set(kinds) == {dtype}, (spec.name, case.id, kinds)

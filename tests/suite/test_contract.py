@@ -44,6 +44,8 @@ BAD_INPUTS = [
     ("exp", [(3,)], [F64], {"axis": 0}, TypeError, r"unexpected keyword argument 'axis'"),
     # layers and losses
     ("conv2d", [(2, 3, 5, 5), (4, 2, 3, 3)], [F64, F64], {}, ValueError, r"x has 3 channels but weight expects 2"),
+    # and the other way round: a size checked with != must be refused when too large as well as too small
+    ("conv2d", [(2, 2, 5, 5), (4, 3, 3, 3)], [F64, F64], {}, ValueError, r"x has 2 channels but weight expects 3"),
     ("conv2d", [(1, 1, 2, 2), (1, 1, 3, 3)], [F64, F64], {}, ValueError, r"kernel extent \(3, 3\) is larger than"),
     (
         "conv2d",
@@ -70,6 +72,7 @@ BAD_INPUTS = [
     ("max_pool2d", [(1, 1, 6, 6)], [F64], {"kernel_size": 2, "padding": 2}, ValueError, r"\bpadding=2 must be at most"),
     ("avg_pool2d", [(1, 1, 6, 6)], [F64], {"kernel_size": 2, "padding": -1}, ValueError, r"\bpadding must be non-neg"),
     ("linear", [(5, 3), (4, 2)], [F64, F64], {}, ValueError, r"\bx has 3 features but weight expects 2"),
+    ("linear", [(5, 2), (4, 3)], [F64, F64], {}, ValueError, r"\bx has 2 features but weight expects 3"),
     ("batch_norm", [(4, 3), (2,)], [F64, F64], {}, ValueError, r"\bweight must have shape \(3,\)"),
     ("batch_norm", [(1, 3)], [F64], {}, ValueError, r"one value per channel"),
     ("layer_norm", [(4, 3)], [F64], {"normalized_shape": (4,)}, ValueError, r"\bnormalized_shape=\(4,\) must match"),
