@@ -309,12 +309,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=300.0, help="seconds per mutant (default 300)")
     p.add_argument("--budget", type=float, default=3600.0, help="seconds for the whole run (default 3600)")
     p.add_argument("--workers", type=int, default=1, help="parallel mutants, each on its own copy of the tree")
-    p.add_argument("--selection", choices=("line", "module"), default="line",
-                   help="line (default): the cells of the catalog entries owning the mutated line, then the "
-                   "module's tests if it survives; module: the module's tests only")
+    p.add_argument(
+        "--selection",
+        choices=("line", "module"),
+        default="line",
+        help="line (default): the cells of the catalog entries owning the mutated line, then the "
+        "module's tests if it survives; module: the module's tests only",
+    )
     p.add_argument("--only", action="append", default=None, help="run only the sampled mutant with this key")
-    p.add_argument("--reclassify", action="store_true", help="run nothing: apply docs/mutation-classified.json to the "
-                   "results file and print its table")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the outcomes the results file holds for this sample (same --mutants and --seed) and run the rest",
+    )
+    p.add_argument(
+        "--reclassify",
+        action="store_true",
+        help="run nothing: apply docs/mutation-classified.json to the results file and print its table",
+    )
     p.add_argument("--out", default=None, help="results file (default docs/mutation.json)")
     p.set_defaults(func=cmd_selftest)
     return parser
@@ -329,7 +341,7 @@ def cmd_selftest(args) -> int:
         return 0
     result = mutation.run(args.mutants, seed=args.seed, modules=args.module, timeout=args.timeout,
                           budget=args.budget, workers=args.workers, out=out,
-                          narrow=args.selection == "line", only=args.only)  # fmt: skip
+                          narrow=args.selection == "line", only=args.only, resume=args.resume)  # fmt: skip
     print(mutation.render(result))
     return 0
 

@@ -107,8 +107,13 @@ def _units(tree) -> list[_Unit]:
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             units.append(unit(node, {node.name}))
         else:
-            targets = {t.id for n in ast.walk(node) if isinstance(n, (ast.Assign, ast.AnnAssign))
-                       for t in getattr(n, "targets", [getattr(n, "target", None)]) if isinstance(t, ast.Name)}
+            targets = {
+                t.id
+                for n in ast.walk(node)
+                if isinstance(n, (ast.Assign, ast.AnnAssign))
+                for t in getattr(n, "targets", [getattr(n, "target", None)])
+                if isinstance(t, ast.Name)
+            }
             units.append(unit(node, targets))  # fmt: skip
     return units
 
@@ -434,6 +439,7 @@ def run(
     classified: Path | None = None,
     narrow: bool = True,
     only: list[str] | None = None,
+    resume: bool = False,
 ) -> dict:
     """Generate, sample ``count`` mutants, run them within ``budget`` seconds, and write the results to ``out``
     (rewritten after every mutant, so a run stopped early leaves what it measured).  ``only``: run just the sampled
@@ -446,10 +452,16 @@ def run(
     mutants = generate(modules, work / "session.sqlite")
     generated = {m: sum(x.module == m for x in mutants) for m in modules}
     chosen = sample(mutants, count, seed)
+    carried = 0.0  # the seconds of earlier sittings of a resumed sample
+    if resume and out.exists():
+        previous = json.loads(out.read_text())
+        _resume(chosen, previous, seed)
+        carried = previous["seconds"]
     trees = [_copy_tree(work / f"tree{i}") for i in range(workers)]
     known = classifications(classified)
     command = f"parity selftest --mutants {count} --seed {seed} --timeout {timeout:g} --budget {budget:g}" + (
-        "" if narrow else " --selection module")
+        "" if narrow else " --selection module"
+    )
 
     def write() -> dict:
         table = summarize(chosen, generated)
@@ -457,7 +469,7 @@ def run(
         result = {
             "command": command,
             "seed": seed,
-            "seconds": round(time.perf_counter() - started, 1),
+            "seconds": round(carried + time.perf_counter() - started, 1),
             "median_seconds_per_mutant": round(statistics.median([m.seconds for m in done]), 1) if done else None,
             "score": score(table),
             "score_timeouts_as_survivors": score(table, strict=True),
@@ -477,7 +489,7 @@ def run(
             remaining = budget - (time.perf_counter() - started)
             if remaining < 30:
                 return
-            if only is not None and mutant.key not in only:
+            if (only is not None and mutant.key not in only) or mutant.outcome != "pending":
                 continue
             run_one(mutant, trees[i], min(timeout, remaining), narrow)
             if mutant.outcome == "timeout" and remaining < timeout:  # cut by the budget, not by its own timeout
@@ -493,6 +505,18 @@ def run(
     result = write()
     shutil.rmtree(work, ignore_errors=True)
     return result
+
+
+def _resume(chosen: list[Mutant], previous: dict, seed: int) -> None:
+    """Carry a previous run's outcomes over to the same sample's mutants (by key); refuses another seed."""
+    if previous.get("seed") != seed:
+        raise ValueError(f"--resume: {previous.get('seed')=} in the results file, not --seed {seed}")
+    done = {m["key"]: m for m in previous["mutants"] if m["outcome"] != "pending"}
+    for mutant in chosen:
+        if mutant.key in done:
+            row = done[mutant.key]
+            mutant.outcome, mutant.seconds, mutant.selection = row["outcome"], row["seconds"], row["selection"]
+            mutant.session = row.get("pytest_session_seconds", math.nan)
 
 
 def reclassify(out: Path | None = None, classified: Path | None = None) -> dict:

@@ -81,3 +81,20 @@ def test_reclassify_counts_a_classified_survivor_as_its_class(tmp_path):
     row = out["modules"]["reference/binary.py"]
     assert (row["run"], row["killed"], row["survived"], row["equivalent"], row["timeout"]) == (4, 1, 1, 1, 1)
     assert out["score"] == 1 / 2 and out["score_timeouts_as_survivors"] == 1 / 3
+
+
+def test_a_resumed_sample_keeps_what_was_measured_and_refuses_another_seed():
+    done = mutation.Mutant("1", "reference/binary.py", "op", 0, 10, "mul", diff="-    return x * y\n")
+    pending = mutation.Mutant("2", "reference/binary.py", "op", 0, 20, "add", diff="-    return x + y\n")
+    previous = {
+        "seed": 20,
+        "mutants": [
+            {"key": done.key, "outcome": "killed", "seconds": 8.0, "selection": "entries"},
+            {"key": pending.key, "outcome": "pending", "seconds": 0.0, "selection": ""},
+        ],
+    }
+    mutation._resume([done, pending], previous, seed=20)
+    assert (done.outcome, done.seconds, done.selection) == ("killed", 8.0, "entries")
+    assert pending.outcome == "pending"
+    with pytest.raises(ValueError, match="--seed 21"):
+        mutation._resume([pending], previous, seed=21)
