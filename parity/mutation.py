@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -456,6 +457,8 @@ def run(
     if resume and out.exists():
         previous = json.loads(out.read_text())
         _resume(chosen, previous, seed)
+        carried_over = sum(m.outcome != "pending" for m in chosen)
+        print(f"resumed: {carried_over} of the {len(chosen)} sampled mutants carried over from {out}", flush=True)
         carried = previous["seconds"]
     trees = [_copy_tree(work / f"tree{i}") for i in range(workers)]
     known = classifications(classified)
@@ -507,16 +510,34 @@ def run(
     return result
 
 
+def _place(module: str, definition, operator: str, line: int) -> tuple:
+    """Where a mutant is, known before it runs (its key's mutated line is known only after): module, function,
+    operator and line."""
+    return module, str(definition), operator, line
+
+
 def _resume(chosen: list[Mutant], previous: dict, seed: int) -> None:
-    """Carry a previous run's outcomes over to the same sample's mutants (by key); refuses another seed."""
+    """Carry a previous run's outcomes over to the same sample's mutants, matched by :func:`_place`; a place that
+    several mutants share (two operators of one kind on one line), or whose line moved since, runs again.
+    Refuses a results file of another seed."""
     if previous.get("seed") != seed:
         raise ValueError(f"--resume: {previous.get('seed')=} in the results file, not --seed {seed}")
-    done = {m["key"]: m for m in previous["mutants"] if m["outcome"] != "pending"}
+    diffs = {s["key"]: s["diff"] for s in previous.get("survivors", [])}
+    done: dict[tuple, list[dict]] = {}
+    for row in previous["mutants"]:
+        if row["outcome"] != "pending":
+            module, definition, operator, _ = row["key"].split(":", 3)
+            done.setdefault(_place(module, definition, operator, row["line"]), []).append(row)
+    places = Counter(_place(m.module, m.definition, m.operator, m.line) for m in chosen)
     for mutant in chosen:
-        if mutant.key in done:
-            row = done[mutant.key]
-            mutant.outcome, mutant.seconds, mutant.selection = row["outcome"], row["seconds"], row["selection"]
-            mutant.session = row.get("pytest_session_seconds", math.nan)
+        place = _place(mutant.module, mutant.definition, mutant.operator, mutant.line)
+        rows = done.get(place, [])
+        if len(rows) != 1 or places[place] != 1:
+            continue
+        row = rows[0]
+        mutant.outcome, mutant.seconds, mutant.selection = row["outcome"], row["seconds"], row["selection"]
+        mutant.session = row.get("pytest_session_seconds", math.nan)
+        mutant.diff = diffs.get(row["key"]) or "-" + row["key"].split(":", 3)[3] + "\n"  # the key's mutated line
 
 
 def reclassify(out: Path | None = None, classified: Path | None = None) -> dict:

@@ -33,6 +33,17 @@ def test_cotangents_are_random_not_all_ones(shape):
     assert not np.array_equal(g, cotangent_like(shape, seed=4))
 
 
+def test_every_seed_gets_its_own_cotangent_and_never_its_inputs_stream():
+    """The seed -> cotangent map is one to one and never the inputs' own stream: seeds 0..255 give 256 different
+    cotangents, none of them the standard normal draw the inputs of that seed start from.  Cells take 32-bit CRC
+    seeds (parity.inputs.stable_seed); a map that merges seeds (``seed | mask``) gives two cells one cotangent, and
+    one that can return the seed itself, the inputs' draw."""
+    cotangents = {cotangent_like((6,), seed).tobytes() for seed in range(256)}
+    assert len(cotangents) == 256
+    assert all(not np.array_equal(cotangent_like((6,), s), np.random.default_rng(s).standard_normal(6)) for s in
+               range(256))  # fmt: skip
+
+
 DOMAIN_CLAIMS = {
     "positive": lambda xs: all(np.all(x > 0) for x in xs),
     "unit": lambda xs: all(np.all(np.abs(x) <= 1) for x in xs),

@@ -84,17 +84,22 @@ def test_reclassify_counts_a_classified_survivor_as_its_class(tmp_path):
 
 
 def test_a_resumed_sample_keeps_what_was_measured_and_refuses_another_seed():
-    done = mutation.Mutant("1", "reference/binary.py", "op", 0, 10, "mul", diff="-    return x * y\n")
-    pending = mutation.Mutant("2", "reference/binary.py", "op", 0, 20, "add", diff="-    return x + y\n")
-    previous = {
-        "seed": 20,
-        "mutants": [
-            {"key": done.key, "outcome": "killed", "seconds": 8.0, "selection": "entries"},
-            {"key": pending.key, "outcome": "pending", "seconds": 0.0, "selection": ""},
-        ],
-    }
-    mutation._resume([done, pending], previous, seed=20)
-    assert (done.outcome, done.seconds, done.selection) == ("killed", 8.0, "entries")
-    assert pending.outcome == "pending"
+    """As the tool meets them: the sampled mutants have not run (no diff, so no key yet); the results file has
+    keys with their mutated lines."""
+    done = mutation.Mutant("1", "reference/binary.py", "core/Op", 0, 10, "mul")
+    pending = mutation.Mutant("2", "reference/binary.py", "core/Op", 0, 20, "add")
+    twins = [mutation.Mutant(str(i), "reference/binary.py", "core/Op", i, 30, "sub") for i in (0, 1)]
+    rows = [
+        {"key": "reference/binary.py:mul:core/Op:return x * y", "line": 10, "outcome": "survived", "seconds": 8.0,
+         "selection": "entries"},
+        {"key": "reference/binary.py:add:core/Op:return x + y", "line": 20, "outcome": "pending", "seconds": 0.0,
+         "selection": ""},
+        {"key": "reference/binary.py:sub:core/Op:return x - y", "line": 30, "outcome": "killed", "seconds": 1.0,
+         "selection": "entries"},
+    ]  # fmt: skip
+    mutation._resume([done, pending, *twins], {"seed": 20, "mutants": rows}, seed=20)
+    assert (done.outcome, done.seconds, done.selection) == ("survived", 8.0, "entries")
+    assert done.key == rows[0]["key"]  # so that its hand classification still applies
+    assert pending.outcome == "pending" and [t.outcome for t in twins] == ["pending", "pending"]  # ambiguous: rerun
     with pytest.raises(ValueError, match="--seed 21"):
-        mutation._resume([pending], previous, seed=21)
+        mutation._resume([pending], {"seed": 20, "mutants": rows}, seed=21)
