@@ -194,6 +194,7 @@ F32_SUB = float(np.float32(1e-40))  # a float32 subnormal
         ([F32_SUB], [F32_SUB], "float32", (0, 0)),  # kept exactly
         ([1e-37, 0.0], [1e-37, 0.0], "float32", (0, 0)),  # normal values and true zeros
         ([0.0], [1e-50], "float32", (0, 0)),  # the truth rounds to zero in float32: nothing was lost
+        ([0.0], [1e-36], "float32", (0, 0)),  # zero is not subnormal: a normal truth lost to zero is no subnormal event
     ],
 )
 def test_flush_to_zero_and_subnormal_differences_are_flagged_although_atol_passes_them(actual, expected, dtype, flags):

@@ -157,6 +157,8 @@ BAD_INPUTS = [
     # linear algebra (reference/catalog_linalg.py)
     ("inv", [(3, 4)], [F64], {}, ValueError, r"\ba must be a square matrix"),
     ("solve", [(3, 3), (4,)], [F64, F64], {}, ValueError, r"\bb of shape \(4,\) does not match a"),
+    ("solve", [(3, 3), (2, 1)], [F64, F64], {}, ValueError, r"\bb must be a vector \(3,\) or a batch of matrices"),
+    ("solve", [(3, 3), (4, 1)], [F64, F64], {}, ValueError, r"\bb must be a vector \(3,\) or a batch of matrices"),
     ("solve", [(2, 3, 3), (2, 3)], [F64, F64], {}, ValueError, r"\bb of shape \(2, 3\) is ambiguous"),
     ("det", [(3,)], [F64], {}, ValueError, r"\ba must have at least 2 dimension"),
     ("cholesky", [(3, 3)], [F64], {}, ValueError, r"\ba is not positive definite"),
