@@ -23,6 +23,12 @@ from reference import amp as reference_amp
 GRAD_MODES = ("auto", "manual")
 
 
+def require_grad_mode(grad) -> None:
+    """A loop's ``grad`` must name a mode: anything else (a typo such as "Auto") would silently train by hand."""
+    if grad not in GRAD_MODES:
+        raise ValueError(f"grad must be one of {', '.join(map(repr, GRAD_MODES))}, got {grad!r}")
+
+
 @dataclass
 class TrainResult:
     """What a loop returns; ``losses`` has one entry per step."""
@@ -112,6 +118,7 @@ def poly_data() -> tuple[np.ndarray, np.ndarray]:
 
 def poly(backend, *, device="cpu", dtype="float64", steps=POLY_STEPS, grad="manual", lr=POLY_LR) -> TrainResult:
     """Gradient descent on mean((X w - y)**2) from w = 0 (a backend may run its compiled version)."""
+    require_grad_mode(grad)
     features, target = poly_data()
     compiled = backend.compiled_loop("poly") if grad == "manual" else None
     if compiled is not None:
@@ -170,6 +177,7 @@ def linreg(
     backend, *, device="cpu", dtype="float64", steps=LINREG_STEPS, grad="manual", features=1, lr=LINREG_LR
 ) -> TrainResult:
     """Sum-of-squares linear regression from w = b = 1 (``linreg-large``: features = 10,000,000)."""
+    require_grad_mode(grad)
     w = backend.asarray(np.ones((features, 1)), dtype, device)
     b = backend.asarray(np.ones((1, 1)), dtype, device)
     losses = []
@@ -435,6 +443,7 @@ def classifier(
     gradients unscaled, and a step whose gradients hold inf or NaN is skipped (``extra["skipped_steps"]``).
     ``emulate_amp``: the low type emulated even where the backend has it (the reference run's autocast semantics:
     every low-type op exact between low-type values)."""
+    require_grad_mode(grad)
     layers = {"mlp": MLP, "cnn": CNN}[model]
     steps = steps or CLASSIFIER_DEFAULTS[model]["steps"]
     batch = batch or CLASSIFIER_DEFAULTS[model]["batch"]

@@ -231,6 +231,7 @@ def transformer(backend, *, device="cpu", dtype="float64", steps=STEPS, grad="ma
     """AdamW (weight decay ``WEIGHT_DECAY`` on every parameter) on mini-batches of ``BATCH`` sequences, the rate
     :func:`rates`, gradients clipped to ``MAX_NORM``.  ``extra``: the gradient norm before clipping at each step
     and how many steps clipped."""
+    loops.require_grad_mode(grad)
     data, consts = batches(backend, dtype, device, steps), constants(backend, dtype, device)
     params = {k: backend.asarray(v, dtype, device) for k, v in init_params().items()}
     opt = backend.make_optimizer("adamw", params, LR, {"weight_decay": WEIGHT_DECAY})

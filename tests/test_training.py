@@ -40,6 +40,13 @@ def test_linreg_recovers_the_line():
     assert abs(result.params["w"][0, 0] - 3.0) < 1e-3 and abs(result.params["b"][0, 0] + 2.0) < 1e-3
 
 
+@pytest.mark.parametrize("loop", ["poly", "linreg", "mlp", "cnn", "transformer"])
+def test_a_loop_refuses_a_gradient_mode_it_does_not_know(loop):
+    """Before this check, grad="Auto" (or any typo) silently trained with hand-written gradients."""
+    with pytest.raises(ValueError, match=r"grad must be one of 'auto', 'manual', got 'Auto'"):
+        loops.LOOPS[loop](load_backend("numpy"), grad="Auto", steps=1)
+
+
 def test_numpy_has_no_autograd_and_says_so():
     with pytest.raises(NotImplementedError, match="numpy has no autograd"):
         loops.poly(load_backend("numpy"), steps=1, grad="auto")

@@ -128,3 +128,13 @@ def test_integer_columns_get_inputs_of_their_own_dtype(dtype):
             arrays = round_to(sample(spec.domain, case.shapes, i), dtype)
             kinds = [np.asarray(a).dtype.name for a in arrays if a is not None and np.asarray(a).dtype.kind in "iub"]
             assert kinds and set(kinds) == {dtype}, (spec.name, case.id, kinds)
+
+
+def test_every_hypothesis_domain_is_an_interval_with_room():
+    """Each generated-input domain (parity.strategies: per input domain, and per input of the paired ops) is an
+    interval low < high: a bound mutated into its partner (pow's exponent (-5, 5) become (5, 5)) would still pass
+    every property, on one value."""
+    from parity.strategies import BOUNDS, PAIR_BOUNDS
+
+    intervals = {**BOUNDS, **{f"{op}[{i}]": b for op, pair in PAIR_BOUNDS.items() for i, b in enumerate(pair)}}
+    assert {name: (low, high) for name, (low, high) in intervals.items() if not low < high} == {}
