@@ -623,9 +623,15 @@ MAPPED_LATER_DECLARATIONS = (
     _at("smooth_l1_loss", "beta-zero-is-l1", ABS_JVP, [1.0, 2.0, 0.0], ([1.0, -1.0, 1.0],)),
     _at("smooth_l1_loss", "beta-zero-nan", ABS_JVP, [NAN, 1.0], ([-1.0, 1.0],)),
     _at("smooth_l1_loss", "infinite", UNTAKEN_BRANCH + " (0.5 z**2 / beta at z = inf)", [INF, INF], ([NAN, NAN],)),
-    _at("binary_cross_entropy", "log-clamp", "JAX differentiates the clamped loss itself: max(log(0), -100) has "
+    _at(
+        "binary_cross_entropy",
+        "log-clamp",
+        "JAX differentiates the clamped loss itself: max(log(0), -100) has "
         "the derivative of log at 0 times the mask, inf * 0 = NaN; torch's (and the reference's) backward ignores "
-        "the clamp, (x - t) / max(x (1 - x), 1e-12) = -1e12", [100.0, 100.0, 0.0, -0.0], ([NAN, NAN, NAN, NAN],)),
+        "the clamp, (x - t) / max(x (1 - x), 1e-12) = -1e12",
+        [100.0, 100.0, 0.0, -0.0],
+        ([NAN, NAN, NAN, NAN],),
+    ),
 )
 
 
