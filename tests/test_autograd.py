@@ -289,3 +289,24 @@ def test_dropout_module_is_identity_in_eval_and_scales_in_train():
 def test_optimizer_requires_tensors_that_need_grad():
     with pytest.raises(TypeError, match=r"params\[0\] must be a Tensor with requires_grad=True"):
         optim.Adam([Tensor(np.ones(2))], lr=0.1)
+
+
+def test_the_engines_functions_default_their_parameters_as_the_reference_does():
+    """A default that differs from the reference's (max_pool2d's dilation=0 for 1) hides while every caller passes
+    the parameter, as the matrix does; a user's call without it then computes something else."""
+    import inspect
+
+    from impls.autograd import functional
+    from reference import CATALOG
+
+    compared = 0
+    for name, spec in CATALOG.items():
+        engine = getattr(functional, name, None)
+        if not callable(engine):
+            continue
+        ours = {p.name: p.default for p in inspect.signature(engine).parameters.values() if p.default is not p.empty}
+        for p in inspect.signature(spec.forward).parameters.values():
+            if p.default is not p.empty and p.name in ours:
+                compared += 1
+                assert ours[p.name] == p.default and type(ours[p.name]) is type(p.default), (name, p.name)
+    assert compared >= 10  # the engine's layers and losses with defaults are really compared
