@@ -467,6 +467,9 @@ def _softplus_d_loop(x, beta, g, out):
 # memory-bound, so one thread runs them at the bandwidth (0.2 ms); threads would only add the wait of a parallel
 # region on a loaded machine (a scheduler time slice, ~12 ms: measured in the ladder, leaky_relu 12 ms threaded).
 SERIAL_OPTIONS = {**PARALLEL_OPTIONS, "parallel": False}
+# One loop pair per op, written out (here, in activations.py for hardtanh, in mathfuncs.py for clip), not made by a
+# factory: closures that a factory returns share one qualname, and Numba's on-disk cache (cache=True) keys
+# compiled code by qualname and source line, so two ops could load each other's kernels.
 
 
 @njit(**SERIAL_OPTIONS)
