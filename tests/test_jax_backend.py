@@ -76,7 +76,10 @@ def _one_primitive(eager, entry, inputs, params) -> bool:
     whose static arguments a surrounding jit would fold into constants)."""
     import jax
 
-    equations = jax.make_jaxpr(eager.function(entry, params))(*inputs).jaxpr.eqns
+    try:
+        equations = jax.make_jaxpr(eager.function(entry, params))(*inputs).jaxpr.eqns
+    except jax.errors.ConcretizationTypeError:  # a shape taken from values (one_hot's num_classes=-1): no jit
+        return False
     return len(equations) == 1 and not {"jaxpr", "call_jaxpr"} & set(equations[0].params)
 
 
