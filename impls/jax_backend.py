@@ -29,7 +29,6 @@ from parity.api import (
     BackendUnavailable,
     Divergence,
     Unsupported,
-    entries,
     fact_is,
     numpy_dtype,
     to_numpy_dtype,
@@ -230,8 +229,53 @@ def _ops(jax) -> dict:
         **_linalg(jax),
         **_indexing(jax),
         **_layers(jax, affine, rounded_once(conv2d)),
+        "conv_transpose2d": rounded_once(_conv_transpose2d(jax)),
         **_integers(jax),
     }
+
+
+def _conv_transpose2d(jax):
+    """torch's conv_transpose2d as XLA writes a transposed convolution: the input dilated by the stride, padded by
+    ``d (k - 1) - p`` (plus ``output_padding`` at the bottom and right), correlated with the kernel flipped and its
+    channel axes swapped within each group.  A padding beyond ``d (k - 1)`` crops (a negative pad)."""
+    lax = jax.lax
+
+    def conv_transpose2d(x, weight, bias=None, *, stride, padding, output_padding, groups, dilation):
+        (sh, sw), (ph, pw), (oh, ow), (dh, dw) = map(_pair, (stride, padding, output_padding, dilation))
+        cin, cout_g, kh, kw = weight.shape
+        kernel = weight.reshape(groups, cin // groups, cout_g, kh, kw).swapaxes(1, 2)
+        kernel = kernel.reshape(groups * cout_g, cin // groups, kh, kw)[:, :, ::-1, ::-1]
+        pads = [(d * (k - 1) - p, d * (k - 1) - p + o) for k, d, p, o in ((kh, dh, ph, oh), (kw, dw, pw, ow))]
+        out = lax.conv_general_dilated(
+            x,
+            kernel,
+            window_strides=(1, 1),
+            padding=[(max(lo, 0), max(hi, 0)) for lo, hi in pads],
+            lhs_dilation=(sh, sw),
+            rhs_dilation=(dh, dw),
+            dimension_numbers=("NCHW", "OIHW", "NCHW"),
+            feature_group_count=groups,
+        )
+        (top, bottom), (left, right) = ((max(-lo, 0), max(-hi, 0)) for lo, hi in pads)
+        out = out[:, :, top : out.shape[2] - bottom, left : out.shape[3] - right]
+        return out if bias is None else out + bias[:, None, None]
+
+    return conv_transpose2d
+
+
+def _bilinear_taps(size: int, out: int, align_corners: bool, dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """torch's source indices i0, i1 and weight lam of i1 along one axis (ATen's area_pixel_compute_source_index
+    and guard_index_and_lambda), computed in ``dtype`` on the host: static for a given shape."""
+    t = np.dtype(dtype).type
+    if size == out:  # ATen copies: x[i] * 1 + x[i] * 0
+        same = np.arange(out)
+        return same, same, np.zeros(out, dtype)
+    if align_corners:
+        src = (t(size - 1) / t(out - 1) if out > 1 else t(0)) * np.arange(out, dtype=dtype)
+    else:
+        src = np.maximum(t(size) / t(out) * (np.arange(out, dtype=dtype) + t(0.5)) - t(0.5), t(0))
+    i0 = np.minimum(np.floor(src).astype(np.int64), size - 1)
+    return i0, np.minimum(i0 + 1, size - 1), np.clip(src - i0.astype(dtype), t(0), t(1))
 
 
 def _layers(jax, affine, conv2d) -> dict:
@@ -300,9 +344,23 @@ def _layers(jax, affine, conv2d) -> dict:
                             n - 1) for n, o in zip(x.shape[2:], resampled(x, size))]  # fmt: skip
         return x[:, :, index[0]][..., index[1]]
 
+    def interpolate_bilinear(x, size, align_corners=False):
+        """Along the width, then the height (ATen's order): ``x[i0] (1 - lam) + x[i1] lam`` in float32 for float32
+        and half data (float64 for float64), rounded to the data's type once."""
+        compute = jnp.float64 if x.dtype == jnp.float64 else jnp.float32
+        out = x.astype(compute)
+        for axis in (3, 2):
+            n, o = x.shape[axis], resampled(x, size)[axis - 2]
+            i0, i1, lam = _bilinear_taps(n, o, align_corners, compute)
+            shape = (o,) if axis == 3 else (o, 1)
+            keep, lam = jnp.asarray((1 - lam).reshape(shape)), jnp.asarray(lam.reshape(shape))
+            out = jnp.take(out, i0, axis=axis) * keep + jnp.take(out, i1, axis=axis) * lam
+        return out.astype(x.dtype)
+
     return {
         "adaptive_avg_pool2d": adaptive_avg_pool2d,
         "interpolate_nearest": interpolate_nearest,
+        "interpolate_bilinear": interpolate_bilinear,
         "group_norm": group_norm,
         "instance_norm": lambda x, weight=None, bias=None, *, eps: group_norm(
             x, weight, bias, num_groups=x.shape[1], eps=eps
@@ -1170,28 +1228,6 @@ def _hashable(value):
     return (type(value).__name__, value)
 
 
-# The catalog entries this backend maps (its _ops, _nn_ops and update rules, and the loops built on them).  Every
-# other entry (#14/#15 added them after this backend was written) is declared unsupported: a gap of ours, not
-# JAX's (jax.numpy and jax.nn have nearly all of them); tests/test_jax_backend.py checks the list against _ops.
-MAPPED = frozenset(
-    """neg abs exp expm1 log log1p sqrt square reciprocal sin cos tanh sigmoid relu leaky_relu gelu softplus erf
-    add sub mul div pow maximum minimum sum mean var max min logsumexp softmax log_softmax matmul outer transpose
-    reshape concatenate slice linear conv2d max_pool2d avg_pool2d batch_norm batch_norm_eval layer_norm flatten
-    dropout mse_loss huber_loss cross_entropy cross_entropy_probs nll_loss binary_cross_entropy_with_logits sgd adam
-    adamw rmsprop poly linreg mlp cnn transformer
-    sign floor ceil trunc round exp2 log2 log10 rsqrt sinh cosh asin acos atan asinh acosh atanh atan2 hypot fmod
-    remainder floor_divide logaddexp xlogy clip where silu elu selu hardtanh log_sigmoid mish gelu_tanh
-    prod std vector_norm nansum nanmean cumsum cumprod max_dim min_dim median sort topk topk_indices argmax argmin
-    argsort adagrad l1_loss smooth_l1_loss kl_div binary_cross_entropy
-    solve inv det slogdet_sign slogdet_logabsdet cholesky einsum tensordot matrix_norm svdvals svd_u svd_vh eigvalsh
-    eigh_vectors qr_q qr_r take_along_axis index_select scatter_add index_add pad embedding one_hot
-    group_norm instance_norm conv1d scaled_dot_product_attention scaled_dot_product_attention_bool_mask
-    cosine_similarity adaptive_avg_pool2d interpolate_nearest int_add int_sub int_mul int_floor_divide int_remainder
-    int_true_divide int_eq int_lt int_abs int_add_float""".split()
-)
-PENDING = "not mapped to JAX yet: added to the catalog by #14/#15 after the JAX backend (#19) was written"
-
-
 class JaxBackend(Backend):
     """jax.Array on the CPU, eager: each op dispatches its XLA primitives one by one; gradients by ``jax.vjp``.
 
@@ -1209,7 +1245,6 @@ class JaxBackend(Backend):
     # measures float32 for all three probes, jax 0.10.2), but the gradient of a broadcast input is summed by
     # lax.reduce_sum in the half type (mul's and div's VJP for a 0-d input fail the float32 bound in float16)
     declarations = EAGER_DECLARATIONS + MAPPED_LATER_DECLARATIONS
-    unsupported = {name: PENDING for name in entries() if name not in MAPPED}
 
     provides_facts = ("jax.flushes_subnormals",)
 
