@@ -433,10 +433,17 @@ def _indexing(jax) -> dict:
         classes = int(indices.max()) + 1 if num_classes == -1 else num_classes  # -1: a shape from the values
         return (indices[..., None] == jnp.arange(classes)).astype(indices.dtype)
 
+    def take_along_axis(x, indices, axis):
+        """torch.gather: off ``axis`` the indices may be shorter than x (x's leading part is read); jnp's
+        take_along_axis broadcasts the two instead, so x is cut to the indices' extent there first."""
+        axis = axis % x.ndim
+        cut = tuple(slice(None) if d == axis else slice(0, n) for d, n in enumerate(indices.shape))
+        return jnp.take_along_axis(x[cut], indices, axis=axis)
+
     return {
         "embedding": embedding,
         "one_hot": one_hot,
-        "take_along_axis": lambda x, indices, axis: jnp.take_along_axis(x, indices, axis=axis),
+        "take_along_axis": take_along_axis,
         "index_select": lambda x, index, axis: jnp.take(x, index, axis=axis),
         "scatter_add": scatter_add,
         "index_add": lambda x, index, src, axis, alpha: x.at[(slice(None),) * (axis % x.ndim) + (index,)].add(
@@ -502,6 +509,14 @@ def _reductions(jax) -> dict:
     def scan(fn):
         return lambda x, axis: x if x.ndim == 0 else fn(x, axis=axis)
 
+    def one_element_if_0d(fn):
+        """torch's rule for a 0-d x: one element along the axis (0 or -1), the result 0-d (jnp refuses the axis)."""
+
+        def run(x, *, axis, **params):
+            return fn(x, axis=axis, **params) if x.ndim else fn(x.reshape(1), axis=0, **params).reshape(())
+
+        return run
+
     return {
         "prod": lambda x, axis, keepdims: jnp.prod(x, axis=axis, keepdims=keepdims),
         "std": lambda x, axis, correction, keepdims: jnp.std(x, axis=axis, ddof=correction, keepdims=keepdims),
@@ -514,11 +529,13 @@ def _reductions(jax) -> dict:
         "min_dim": extremum(jnp.argmin),
         "median": median,
         "sort": lambda x, axis: x if x.ndim == 0 else jnp.sort(x, axis=axis, stable=True),
-        "topk": lambda x, k, axis, largest: jnp.take_along_axis(x, topk_indices(x, k, axis, largest), axis=axis),
-        "topk_indices": topk_indices,
-        "argmax": lambda x, axis, keepdims: jnp.argmax(x, axis=axis, keepdims=keepdims),
-        "argmin": lambda x, axis, keepdims: jnp.argmin(x, axis=axis, keepdims=keepdims),
-        "argsort": lambda x, axis: jnp.argsort(x, axis=axis, stable=True),
+        "topk": one_element_if_0d(
+            lambda x, k, axis, largest: jnp.take_along_axis(x, topk_indices(x, k, axis, largest), axis=axis)
+        ),
+        "topk_indices": one_element_if_0d(topk_indices),
+        "argmax": one_element_if_0d(lambda x, axis, keepdims: jnp.argmax(x, axis=axis, keepdims=keepdims)),
+        "argmin": one_element_if_0d(lambda x, axis, keepdims: jnp.argmin(x, axis=axis, keepdims=keepdims)),
+        "argsort": one_element_if_0d(lambda x, axis: jnp.argsort(x, axis=axis, stable=True)),
     }
 
 
@@ -1319,7 +1336,12 @@ class JaxBackend(Backend):
         return gradients
 
     def _forward(self, spec, inputs, params):
-        return self.function(spec.name, params)(*inputs)
+        out = self.function(spec.name, params)(*inputs)
+        if spec.name == "cholesky" and bool(self.jax.numpy.isnan(out).any()):
+            # jnp.linalg.cholesky (LAPACK potrf under XLA) returns NaN for a matrix that is not positive definite, and
+            # a jitted function cannot raise on a value: the result is checked here, on the host, for both variants
+            raise ValueError("a is not positive definite: cholesky is undefined (jnp.linalg.cholesky returned NaN)")
+        return out
 
     def _vjp(self, spec, inputs, params, cotangent):
         return tuple(self.pullback(spec.name, params, spec.differentiable(inputs))(cotangent, *inputs))
