@@ -297,6 +297,21 @@ def _layers(jax, affine, conv2d) -> dict:
                      padding=height_one(padding, 0), dilation=height_one(dilation, 1), groups=groups)  # fmt: skip
         return out[:, :, 0]
 
+    def in_float32_if_half(fn):
+        """``fn`` on half-type data computed in float32 and rounded once (as torch's CPU attention, whose math
+        kernel accumulates in float32): this composition of ours in float16 rounds the scores, the softmax and its
+        backward's dP = g V^T each in the half type (the key gradient 1.14x the allowance at one element).  A
+        float mask joins the scores in float32; a bool mask stays as it is."""
+
+        def run(query, key, value, attn_mask=None, **params):
+            if query.dtype not in (jnp.float16, jnp.bfloat16):
+                return fn(query, key, value, attn_mask, **params)
+            wide = [a.astype(jnp.float32) for a in (query, key, value)]
+            mask = attn_mask if attn_mask is None or attn_mask.dtype.kind in "biu" else attn_mask.astype(jnp.float32)
+            return fn(*wide, mask, **params).astype(query.dtype)
+
+        return run
+
     def attention(query, key, value, attn_mask=None, *, is_causal, scale):
         factor = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
         scores = query @ jnp.swapaxes(key, -1, -2) * jnp.asarray(factor, query.dtype)
@@ -366,8 +381,8 @@ def _layers(jax, affine, conv2d) -> dict:
             x, weight, bias, num_groups=x.shape[1], eps=eps
         ),
         "conv1d": conv1d,
-        "scaled_dot_product_attention": attention,
-        "scaled_dot_product_attention_bool_mask": attention,
+        "scaled_dot_product_attention": in_float32_if_half(attention),
+        "scaled_dot_product_attention_bool_mask": in_float32_if_half(attention),
         "cosine_similarity": cosine_similarity,
     }
 
