@@ -329,11 +329,15 @@ def _layers(jax, affine, conv2d) -> dict:
         return weights @ value
 
     def cosine_similarity(x1, x2, dim, eps):
+        """torch's gradient convention: the clamp max(|v|, eps) is invisible to the gradient (d|v|/dv = v / |v|,
+        0 at a zero vector), where jnp.maximum would stop it and sqrt'(0) make it NaN."""
         x1, x2 = jnp.broadcast_arrays(x1, x2)
 
         def unit(v):
-            norm = jnp.sqrt(jnp.sum(v * v, axis=dim, keepdims=True))
-            return v / jnp.maximum(norm, eps)
+            squares = jnp.sum(v * v, axis=dim, keepdims=True)
+            norm = jnp.where(squares > 0, jnp.sqrt(jnp.where(squares > 0, squares, 1.0)), 0.0)
+            clamped = norm + jax.lax.stop_gradient(jnp.maximum(norm, eps) - norm)
+            return v / clamped
 
         return jnp.sum(unit(x1) * unit(x2), axis=dim)
 
@@ -951,6 +955,7 @@ EAGER_DECLARATIONS = (
             ("log2", "-inf", "-1074 for 5e-324"),
             ("log10", "-inf", "-323.3 for 5e-324"),
             ("rsqrt", "inf", "2.67e22 for the float32 subnormal 1.4e-45"),
+            ("xlogy", "-inf (x log 0, for x > 0)", "-744.44 for y = 5e-324"),
         )
     ),
     Divergence(
