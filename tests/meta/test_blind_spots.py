@@ -29,6 +29,20 @@ def test_nan_branch_of_maximum_is_caught_by_the_branches_check_only():
         run_check(Cell("special", "maximum", backend.name, special="nan-inf-grad"), backend)
 
 
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32", "float64"])
+def test_a_wrong_branch_is_caught_in_every_dtype_because_no_cotangent_element_is_small(dtype, monkeypatch):
+    """clip's gradient halved at its bounds (what jnp.clip does) is caught by the branches check in every dtype:
+    its cotangent keeps every element at least 0.5 in magnitude.  With a standard normal cotangent, the element
+    at the bound 1.5 is -0.055 for the bfloat16 cell's seed, and the factor-2 error there fits bfloat16's
+    allowance."""
+    backend, cell = planted.ClipHalvesAtBounds(), Cell("branches", "clip", "planted-clip-halves-at-bounds", dtype=dtype)
+    with pytest.raises(Mismatch, match="gradient with respect to x"):
+        run_check(cell, backend)
+    if dtype == "bfloat16":
+        monkeypatch.setattr(checks, "cotangent_away_from_zero", checks.cotangent_like)
+        run_check(cell, backend)
+
+
 def test_unbroadcasting_an_added_axis_and_a_size_one_axis_together_is_caught_by_the_new_case_only():
     backend = planted.MulUnbroadcastsLeadingAxesOnly()
     cases = get_spec("mul").cases
