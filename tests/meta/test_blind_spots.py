@@ -94,6 +94,23 @@ def test_a_gradient_check_given_fewer_gradients_than_inputs_fails():
                             context=Cell("vjp_fd", "mul").context())  # fmt: skip
 
 
+def test_the_projected_check_allows_for_the_outputs_rounding_not_more():
+    """check_vjp_projected's allowance for finite-difference rounding scales with |v * f(x +- t u)|: on outputs of
+    1e-8 a VJP 0.1% wrong fails.  An allowance scaled by anything else (|v + f|, about the cotangent's own size)
+    would pass it."""
+    spec = get_spec("mul")
+    rng = np.random.default_rng(5)
+    x, y = 1e-4 * rng.uniform(1.0, 2.0, (3, 4)), 1e-4 * rng.uniform(1.0, 2.0, (3, 4))
+    context = Cell("vjp_fd", "mul").context()
+    check_vjp_projected(spec.forward, spec.vjp, (x, y), {}, eps=1e-6, seed=0, context=context)
+
+    def off_by_a_thousandth(g, a, b):
+        return tuple(1.001 * grad for grad in spec.vjp(g, a, b))
+
+    with pytest.raises(Mismatch, match="finite difference"):
+        check_vjp_projected(spec.forward, off_by_a_thousandth, (x, y), {}, eps=1e-6, seed=0, context=context)
+
+
 def test_training_comparison_names_every_parameter(monkeypatch):
     """A run that loses a parameter (or gains one) fails, whatever the values of the others."""
     from impls.numpy_backend import NumpyBackend

@@ -238,3 +238,47 @@ def test_every_hypothesis_domain_is_an_interval_with_room():
 
     intervals = {**BOUNDS, **{f"{op}[{i}]": b for op, pair in PAIR_BOUNDS.items() for i, b in enumerate(pair)}}
     assert {name: (low, high) for name, (low, high) in intervals.items() if not low < high} == {}
+
+
+def _geometry_choices():
+    """(entry, what, predicate on a drawn (shapes, params)): every choice the layers' generated geometries
+    (parity.strategies.GEOMETRY) promise to make, along each spatial axis."""
+    for entry in ("max_pool2d", "avg_pool2d"):
+        for axis in (0, 1):
+            for param, values in (("kernel_size", (1, 2, 3)), ("stride", (1, 2, 3)), ("padding", (0, 1))):
+                for v in values:
+                    yield entry, f"{param}[{axis}]={v}", lambda d, p=param, a=axis, v=v: d[1][p][a] == v
+        yield entry, "ceil_mode", lambda d: d[1]["ceil_mode"]
+        yield entry, "not ceil_mode", lambda d: not d[1]["ceil_mode"]
+    for axis in (0, 1):
+        yield "max_pool2d", f"dilation[{axis}]=2", lambda d, a=axis: d[1]["dilation"][a] == 2
+        for k in (1, 2, 3):
+            yield "conv2d", f"kernel[{axis}]={k}", lambda d, a=axis, k=k: d[0][1][2 + a] == k
+    yield "avg_pool2d", "count_include_pad=False", lambda d: not d[1]["count_include_pad"]
+    for padding in ("valid", "same"):
+        yield "conv2d", f"padding={padding}", lambda d, p=padding: d[1]["padding"] == p
+    yield "conv2d", "groups=2", lambda d: d[1]["groups"] == 2
+    yield "conv2d", "no bias", lambda d: len(d[0]) == 2
+
+
+@pytest.mark.parametrize(("entry", "what", "predicate"), list(_geometry_choices()),
+                         ids=[f"{e}-{w}" for e, w, _ in _geometry_choices()])  # fmt: skip
+def test_generated_geometries_make_every_choice_they_promise(entry, what, predicate):
+    """A strategy that stopped drawing a kernel of 1, a stride of 3 or padding on one axis would still pass every
+    property, on fewer geometries: hypothesis must be able to find each choice."""
+    from hypothesis import HealthCheck, find, settings
+
+    from parity.strategies import GEOMETRY
+
+    quiet = settings(max_examples=2000, database=None, derandomize=True, suppress_health_check=list(HealthCheck))
+    find(GEOMETRY[entry](), predicate, settings=quiet)
+
+
+def test_integer_draws_fill_the_whole_int64_range_beside_the_edges():
+    """parity.inputs promises a third of the integer draws anywhere in int64: beyond the listed edges, both
+    quarters of the range farthest from zero are reached (above 2**62 and below -2**62)."""
+    from parity.inputs import INTEGER_EDGES
+
+    (x,) = sample("integers", ((6000,),), 3)
+    anywhere = x[~np.isin(x, INTEGER_EDGES) & (np.abs(x) > 20)]
+    assert np.any(anywhere > 2**62) and np.any(anywhere < -(2**62))
