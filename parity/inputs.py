@@ -190,8 +190,9 @@ def _separated_norms(rng, shape):
 
 
 def _separated_spectrum(rng, shape):
-    """Symmetric Q diag(w) Q^T with eigenvalues at least SEPARATION apart, of both signs (simple eigenvalues: the
-    eigenvectors are unique up to sign and differentiable)."""
+    """Symmetric Q diag(w) Q^T with eigenvalues at least SEPARATION apart (simple eigenvalues: the eigenvectors are
+    unique up to sign and differentiable), the k-th smallest in [-1.5 + k / 2, -1.5 + k] for k = 1..n: the smallest
+    negative, from the third on positive."""
     batch, n = shape[:-2], shape[-1]
     w = -1.5 + np.cumsum(rng.uniform(SEPARATION + 0.25, 1.0, (*batch, n)), axis=-1)
     q = _orthogonal(rng, batch, n)
@@ -266,6 +267,15 @@ def sample(domain: str, shapes, seed: int) -> tuple[np.ndarray, ...]:
 def cotangent_like(shape, seed: int) -> np.ndarray:
     """A random cotangent (standard normal), never all ones: ``sum()`` hides wrong VJPs."""
     return np.random.default_rng(seed ^ 0x5EED).standard_normal(shape)
+
+
+def cotangent_away_from_zero(shape, seed: int) -> np.ndarray:
+    """A random cotangent whose every element is at least 0.5 in magnitude (random signs, magnitudes uniform in
+    [0.5, 2)).  Where each output element's gradient is its own (an elementwise op at its branch points), a
+    standard normal element near 0 would scale that element's gradient below the comparison's allowance and hide a
+    wrong branch there (a factor-2 error passed in bfloat16 at a cotangent element of -0.055)."""
+    rng = np.random.default_rng(seed ^ 0xB4A4C)
+    return rng.choice([-1.0, 1.0], shape) * rng.uniform(0.5, 2.0, shape)
 
 
 def round_to(arrays, dtype: str) -> tuple[np.ndarray, ...]:

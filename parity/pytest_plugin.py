@@ -83,7 +83,9 @@ def pytest_addoption(parser):
         help="device to check, e.g. cpu or cuda (repeatable; env PARITY_DEVICES). Default: all.",
     )
     group.addoption("--parity-json", metavar="PATH", help="write one JSON record per check to PATH")
-    group.addoption("--parity-quick", action="store_true", help="only the first case of every catalog entry")
+    group.addoption(
+        "--parity-quick", action="store_true", help="only the first case of every catalog entry (env PARITY_QUICK=1)"
+    )
     group.addoption(
         "--parity-outputs",
         metavar="DIR",
@@ -131,7 +133,7 @@ def pytest_configure(config):
         tuple(backends or known_backends()),
         tuple(devices) or None,
         bool(backends),
-        bool(config.getoption("--parity-quick")),
+        bool(config.getoption("--parity-quick")) or os.environ.get("PARITY_QUICK", "0") not in ("", "0"),
         frozenset(_split(config.getoption("--parity-entry"), "PARITY_ENTRIES")),
     )
     config.stash[SELECTION] = selection

@@ -310,3 +310,51 @@ def test_the_engines_functions_default_their_parameters_as_the_reference_does():
                 compared += 1
                 assert ours[p.name] == p.default and type(ours[p.name]) is type(p.default), (name, p.name)
     assert compared >= 10  # the engine's layers and losses with defaults are really compared
+
+
+# ---------------------------------------------------------------- the create_graph path of every backward
+def _engine_cases():
+    from impls import load_backend
+    from reference import CATALOG
+
+    backend = load_backend("autograd")
+    for name, spec in CATALOG.items():
+        if name in backend.ops and spec.has_gradient and "float64" in spec.dtypes:
+            yield pytest.param(backend, spec, id=name)
+
+
+@pytest.mark.parametrize(("backend", "spec"), list(_engine_cases()))
+def test_a_gradient_recorded_for_a_second_order_gives_the_first_order_values(backend, spec):
+    """Every engine backward has two paths: plain NumPy, and with ``create_graph`` one built of differentiable
+    engine ops (for a Hessian-vector product).  The second-order checks above cover a hand-picked list; here every
+    catalog entry's case gives the same gradient both ways (random cotangent, float64), so a slip in a path that
+    only second-order use takes (linear's reshape of x under create_graph) cannot pass."""
+    from impls.base import bind_params
+    from parity.checks import Cell, _to_backend
+    from parity.inputs import cotangent_like, sample
+
+    engine, checked = backend.engine, 0
+    for index, case in enumerate(spec.cases):
+        inputs = sample(spec.domain, case.shapes, Cell("vjp", spec.name, case=index).seed())
+        params = bind_params(spec, inputs, case.params)
+        wanted = spec.differentiable(inputs)
+        if not any(wanted):
+            continue
+        placed = _to_backend(backend, inputs, "float64", "cpu")
+        gradients = []
+        for create_graph in (False, True):
+            args = [Tensor(x.data, requires_grad=True) if want else x for x, want in zip(placed, wanted)]
+            out = backend.ops[spec.name](*args, **params)
+            cotangent = cotangent_like(out.shape, index)
+            try:
+                found = engine.grad(out, [a for a, want in zip(args, wanted) if want], grad_output=cotangent,
+                                    create_graph=create_graph)  # fmt: skip
+            except NotImplementedError:  # a backward without a second-order path says so (conv2d)
+                break
+            gradients.append([g.data for g in found])
+        if len(gradients) == 2:
+            for first, second in zip(*gradients):
+                np.testing.assert_allclose(second, first, rtol=1e-9, atol=1e-12, err_msg=f"{spec.name} {case.id}")
+            checked += 1
+    if not checked:
+        pytest.skip(f"{spec.name}: no case has a second-order path")

@@ -89,3 +89,15 @@ def test_a_bias_before_batch_norm_gets_only_rounding_noise_as_gradient():
     g_h = layers.batch_norm.vjp(np.ones_like(h), h)[0]
     assert np.max(np.abs(g_h.sum(axis=(0, 2, 3)))) < 1e-12  # d/db of anything after BN is exactly zero
     assert abs(float(loss(b)) - float(loss(b + 5.0))) < 1e-12
+
+
+def test_a_summary_lists_arrays_of_at_most_64_elements_and_gives_shape_and_norm_beyond():
+    """What ``parity train`` writes (TrainResult.summary): every value of a small array, the shape and the norm of
+    a large one (the 64-element boundary on both sides)."""
+    arrays = {"small": np.arange(64.0).reshape(8, 8), "large": np.full((5, 13), 2.0)}
+    result = loops.TrainResult("poly", "numpy", "cpu", "float64", "manual", 1, 0.0, np.array([1.5]), arrays, arrays)
+    summary = json.loads(json.dumps(result.summary()))
+    for part in ("params", "first_step_grad"):
+        assert summary[part]["small"] == arrays["small"].tolist()
+        assert summary[part]["large"] == {"shape": [5, 13], "norm": math.sqrt(65 * 4.0)}
+    assert summary["final_loss"] == 1.5 and summary["loop"] == "poly"

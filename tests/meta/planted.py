@@ -10,6 +10,7 @@ import numpy as np
 from impls.declare import Divergence, fact_is
 from impls.numpy_backend import NumpyBackend
 from reference import elementwise, linalg, order, reductions
+from reference.floats import to_numpy_dtype
 
 
 class _Planted(NumpyBackend):
@@ -301,6 +302,21 @@ class MaximumNanBranch(_Planted):
         gx = np.where(x == y, g / 2, np.where(x >= y, g, 0.0))
         gy = np.where(x == y, g / 2, np.where(x > y, 0.0, g))
         return unbroadcast(gx, x.shape), unbroadcast(gy, y.shape)
+
+
+class ClipHalvesAtBounds(_Planted):
+    """clip's VJP as jnp.clip's: g / 2 where x equals a bound (the reference, torch's clamp_backward: g)."""
+
+    name, op = "planted-clip-halves-at-bounds", "clip"
+    dtypes = (*_Planted.dtypes, "bfloat16")  # ml_dtypes' bfloat16 arrays: clip's forward and this VJP run on them
+
+    def _asarray(self, x, dtype, device):
+        return to_numpy_dtype(x, dtype) if dtype == "bfloat16" else super()._asarray(x, dtype, device)
+
+    def bad_vjp(self, g, x, min=None, max=None):  # noqa: A002 - the catalog's names
+        inside = (x >= (-np.inf if min is None else min)) & (x <= (np.inf if max is None else max))
+        at_bound = (x == min) | (x == max)
+        return (np.where(at_bound, g / 2, np.where(inside, g, 0.0)).astype(x.dtype),)
 
 
 def _unbroadcast_leading_only(grad, shape):

@@ -29,6 +29,20 @@ def test_nan_branch_of_maximum_is_caught_by_the_branches_check_only():
         run_check(Cell("special", "maximum", backend.name, special="nan-inf-grad"), backend)
 
 
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32", "float64"])
+def test_a_wrong_branch_is_caught_in_every_dtype_because_no_cotangent_element_is_small(dtype, monkeypatch):
+    """clip's gradient halved at its bounds (what jnp.clip does) is caught by the branches check in every dtype:
+    its cotangent keeps every element at least 0.5 in magnitude.  With a standard normal cotangent, the element
+    at the bound 1.5 is -0.055 for the bfloat16 cell's seed, and the factor-2 error there fits bfloat16's
+    allowance."""
+    backend, cell = planted.ClipHalvesAtBounds(), Cell("branches", "clip", "planted-clip-halves-at-bounds", dtype=dtype)
+    with pytest.raises(Mismatch, match="gradient with respect to x"):
+        run_check(cell, backend)
+    if dtype == "bfloat16":
+        monkeypatch.setattr(checks, "cotangent_away_from_zero", checks.cotangent_like)
+        run_check(cell, backend)
+
+
 def test_unbroadcasting_an_added_axis_and_a_size_one_axis_together_is_caught_by_the_new_case_only():
     backend = planted.MulUnbroadcastsLeadingAxesOnly()
     cases = get_spec("mul").cases
@@ -78,6 +92,23 @@ def test_a_gradient_check_given_fewer_gradients_than_inputs_fails():
     with pytest.raises(Mismatch, match="1 gradients from the VJP where 2 were expected"):
         check_vjp_projected(spec.forward, lambda g, a, b: spec.vjp(g, a, b)[:1], (x, y), {}, eps=1.0, seed=0,
                             context=Cell("vjp_fd", "mul").context())  # fmt: skip
+
+
+def test_the_projected_check_allows_for_the_outputs_rounding_not_more():
+    """check_vjp_projected's allowance for finite-difference rounding scales with |v * f(x +- t u)|: on outputs of
+    1e-8 a VJP 0.1% wrong fails.  An allowance scaled by anything else (|v + f|, about the cotangent's own size)
+    would pass it."""
+    spec = get_spec("mul")
+    rng = np.random.default_rng(5)
+    x, y = 1e-4 * rng.uniform(1.0, 2.0, (3, 4)), 1e-4 * rng.uniform(1.0, 2.0, (3, 4))
+    context = Cell("vjp_fd", "mul").context()
+    check_vjp_projected(spec.forward, spec.vjp, (x, y), {}, eps=1e-6, seed=0, context=context)
+
+    def off_by_a_thousandth(g, a, b):
+        return tuple(1.001 * grad for grad in spec.vjp(g, a, b))
+
+    with pytest.raises(Mismatch, match="finite difference"):
+        check_vjp_projected(spec.forward, off_by_a_thousandth, (x, y), {}, eps=1e-6, seed=0, context=context)
 
 
 def test_training_comparison_names_every_parameter(monkeypatch):

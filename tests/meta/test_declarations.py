@@ -135,3 +135,31 @@ def test_version_conditions_need_a_valid_specifier():
         version("torch", "2.1 or later")
     with pytest.raises(ValueError, match="op must be one of"):
         Condition("torch.version", "~", "2")
+
+
+def _declarations_with_input_predicates():
+    from impls import BACKENDS, backend_class
+
+    for name in BACKENDS:
+        try:
+            cls = backend_class(name)
+        except Exception:  # a backend whose module does not import here (cupy): its declarations cannot be read
+            continue
+        for decl in getattr(cls, "declarations", ()):
+            if decl.inputs is not None and decl.check == "special" and isinstance(decl.variant, str):
+                yield pytest.param(decl, id=f"{name}-{decl.entry}-{decl.variant}")
+
+
+@pytest.mark.parametrize("decl", list(_declarations_with_input_predicates()))
+def test_an_input_predicate_covers_the_special_value_it_was_declared_at(decl):
+    """A declaration's ``inputs`` predicate (which generated configurations ``parity audit`` counts as declared)
+    must hold on the very special value the declaration names: a predicate that reads the wrong input or has
+    the wrong sense covers nothing it was written for, and only the audit of rare draws would show it."""
+    from impls.base import bind_params
+    from parity.inputs import round_to
+    from reference import get_spec
+
+    spec = get_spec(decl.entry)
+    (special,) = [s for s in spec.specials if s.label == decl.variant]
+    inputs = round_to(special.arrays(), "float64")
+    assert decl.inputs(inputs, bind_params(spec, inputs, special.params))

@@ -33,6 +33,14 @@ def test_cotangents_are_random_not_all_ones(shape):
     assert not np.array_equal(g, cotangent_like(shape, seed=4))
 
 
+def test_the_branch_cotangent_is_random_and_no_element_is_small():
+    from parity.inputs import cotangent_away_from_zero
+
+    g = cotangent_away_from_zero((49,), seed=7)
+    assert np.all(np.abs(g) >= 0.5) and np.any(g < 0) and np.any(g > 0) and len(np.unique(g)) == g.size
+    assert not np.array_equal(g, cotangent_away_from_zero((49,), seed=8))
+
+
 def test_every_seed_gets_its_own_cotangent_and_never_its_inputs_stream():
     """The seed -> cotangent map is one to one and never the inputs' own stream: seeds 0..255 give 256 different
     cotangents, none of them the standard normal draw the inputs of that seed start from.  Cells take 32-bit CRC
@@ -44,7 +52,73 @@ def test_every_seed_gets_its_own_cotangent_and_never_its_inputs_stream():
                range(256))  # fmt: skip
 
 
+GAP = 0.25 - 1e-9  # parity.inputs.SEPARATION, less the rounding of an eigen- or singular value decomposition
+
+
+def _within(x, low, high) -> bool:
+    return x is None or bool(np.all((low <= x) & (x <= high)))
+
+
+def _gaps(values) -> np.ndarray:
+    """The gaps between neighbouring values along the last axis (sorted)."""
+    return np.diff(np.sort(values, axis=-1), axis=-1)
+
+
+def _no_ties(xs) -> bool:
+    return all(x.size < 2 or _gaps(x.ravel()).min() >= 0.2 for x in xs)
+
+
+def _indices_below(index, bound) -> bool:
+    return index.dtype == np.int64 and _within(index, 0, bound - 1)
+
+
+def _symmetric(a) -> bool:
+    return np.array_equal(a, np.swapaxes(a, -1, -2))
+
+
+def _well_conditioned(x) -> bool:
+    if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
+        return _within(x, -3, 3)  # a right-hand side
+    return _within(np.linalg.svd(x, compute_uv=False), 1 - 1e-9, 2.5 + 1e-9)
+
+
+def _separated_norms(x) -> bool:
+    s = np.linalg.svd(x, compute_uv=False)
+    lines = [np.sort(np.abs(x).sum(axis=axis), axis=-1) for axis in (-2, -1)]
+    return (s.min() >= 0.5 - 1e-9 and (s.shape[-1] < 2 or _gaps(s).min() >= GAP)
+            and all(line.shape[-1] < 2 or np.all(line[..., -1] - line[..., -2] >= GAP) for line in lines))  # fmt: skip
+
+
+def _separated_spectrum(a) -> bool:
+    w = np.linalg.eigvalsh(a)
+    k = np.arange(1, a.shape[-1] + 1)
+    in_bounds = np.all((-1.5 + k / 2 - 1e-9 <= w) & (w <= -1.5 + k + 1e-9))
+    return _symmetric(a) and bool(in_bounds) and (w.shape[-1] < 2 or _gaps(w).min() >= GAP)
+
+
+def _class_indices(xs) -> bool:
+    logits, target, *weights = xs
+    classes = logits.shape[1] if logits.ndim >= 2 else logits.shape[0]
+    in_range = (target == -100) | ((0 <= target) & (target < classes))
+    return (target.dtype == np.int64 and bool(np.all(in_range)) and (target.size <= 2 or -100 in target)
+            and all(_within(w, 0.5, 2.0) for w in weights))  # fmt: skip
+
+
+def _class_probabilities(xs) -> bool:
+    _, target, *weights = xs
+    axis = 1 if target.ndim >= 2 else 0
+    return bool(np.all(target > 0) and np.allclose(target.sum(axis=axis), 1.0)) and all(_within(w, 0.5, 2.0) for w in
+                                                                                         weights)  # fmt: skip
+
+
+def _attention_mask(xs) -> bool:
+    mask = xs[-1]
+    return mask.dtype == np.int64 and set(np.unique(mask)) <= {0, 1} and bool(np.all(mask.max(axis=-1) == 1))
+
+
+# Every domain the catalog draws from, with the promise its sampler (parity.inputs) makes in its comment or docstring
 DOMAIN_CLAIMS = {
+    "real": lambda xs: all(_within(x, -3, 3) for x in xs),
     "positive": lambda xs: all(np.all(x > 0) for x in xs),
     "unit": lambda xs: all(np.all(np.abs(x) <= 1) for x in xs),
     "nonzero": lambda xs: all(np.all(np.abs(x) >= 0.1) for x in xs),
@@ -57,10 +131,36 @@ DOMAIN_CLAIMS = {
     "between_steps": lambda xs: all(np.all(np.abs(2 * x - np.round(2 * x)) >= 0.099) for x in xs),
     "quotient_between_steps": lambda xs: np.all(np.abs(xs[0] / xs[1] - np.round(xs[0] / xs[1])) >= 0.024),
     "log_argument": lambda xs: np.all(xs[1] > 0),
+    "no_ties": _no_ties,
+    "well_conditioned": lambda xs: all(_well_conditioned(x) for x in xs),
+    "symmetric_positive_definite": lambda xs: all(
+        _symmetric(a) and _within(np.linalg.eigvalsh(a), 0.5 - 1e-9, 3 + 1e-9) for a in xs
+    ),  # fmt: skip
+    "separated_norms": lambda xs: all(_separated_norms(x) for x in xs),
+    "separated_spectrum": lambda xs: all(_separated_spectrum(a) for a in xs),
+    "class_indices": _class_indices,
+    "class_probabilities": _class_probabilities,
+    "binary_targets": lambda xs: _within(xs[1], 0, 1) and all(_within(w, 0.5, 3) for w in xs[2:]),
+    "probabilities": lambda xs: (
+        _within(xs[0], 0.05, 0.95) and _within(xs[1], 0, 1) and all(_within(w, 0.5, 3) for w in xs[2:])
+    ),  # fmt: skip
+    "batch_norm_eval": lambda xs: np.all(xs[2] > 0),
+    "dropout": lambda xs: set(np.unique(xs[1])) <= {0.0, 1.0},
+    "attention_bool_mask": _attention_mask,
+    "condition": lambda xs: xs[0].dtype == np.bool_,
+    "index_second": lambda xs: _indices_below(xs[1], min(xs[0].shape, default=1)),
+    "embedding": lambda xs: _indices_below(xs[1], xs[0].shape[0]),
+    "class_labels": lambda xs: all(_indices_below(x, 3) for x in xs),
+    "integers": lambda xs: all(x.dtype == np.int64 for x in xs),
+    "integer_divisors": lambda xs: np.all(xs[1] != 0) and _within(xs[1], -(2**31), 2**31 - 1),
 }
 
 
-@pytest.mark.parametrize("spec", [s for s in CATALOG.values() if s.domain in DOMAIN_CLAIMS], ids=lambda s: s.name)
+def test_every_domain_the_catalog_draws_from_has_its_promise_asserted():
+    assert {spec.domain for spec in CATALOG.values()} - set(DOMAIN_CLAIMS) == set()
+
+
+@pytest.mark.parametrize("spec", CATALOG.values(), ids=list(CATALOG))
 def test_samplers_keep_the_promises_of_their_domain(spec):
     for i, case in enumerate(spec.cases):
         assert DOMAIN_CLAIMS[spec.domain](sample(spec.domain, case.shapes, 100 + i)), case.id
@@ -138,3 +238,47 @@ def test_every_hypothesis_domain_is_an_interval_with_room():
 
     intervals = {**BOUNDS, **{f"{op}[{i}]": b for op, pair in PAIR_BOUNDS.items() for i, b in enumerate(pair)}}
     assert {name: (low, high) for name, (low, high) in intervals.items() if not low < high} == {}
+
+
+def _geometry_choices():
+    """(entry, what, predicate on a drawn (shapes, params)): every choice the layers' generated geometries
+    (parity.strategies.GEOMETRY) promise to make, along each spatial axis."""
+    for entry in ("max_pool2d", "avg_pool2d"):
+        for axis in (0, 1):
+            for param, values in (("kernel_size", (1, 2, 3)), ("stride", (1, 2, 3)), ("padding", (0, 1))):
+                for v in values:
+                    yield entry, f"{param}[{axis}]={v}", lambda d, p=param, a=axis, v=v: d[1][p][a] == v
+        yield entry, "ceil_mode", lambda d: d[1]["ceil_mode"]
+        yield entry, "not ceil_mode", lambda d: not d[1]["ceil_mode"]
+    for axis in (0, 1):
+        yield "max_pool2d", f"dilation[{axis}]=2", lambda d, a=axis: d[1]["dilation"][a] == 2
+        for k in (1, 2, 3):
+            yield "conv2d", f"kernel[{axis}]={k}", lambda d, a=axis, k=k: d[0][1][2 + a] == k
+    yield "avg_pool2d", "count_include_pad=False", lambda d: not d[1]["count_include_pad"]
+    for padding in ("valid", "same"):
+        yield "conv2d", f"padding={padding}", lambda d, p=padding: d[1]["padding"] == p
+    yield "conv2d", "groups=2", lambda d: d[1]["groups"] == 2
+    yield "conv2d", "no bias", lambda d: len(d[0]) == 2
+
+
+@pytest.mark.parametrize(("entry", "what", "predicate"), list(_geometry_choices()),
+                         ids=[f"{e}-{w}" for e, w, _ in _geometry_choices()])  # fmt: skip
+def test_generated_geometries_make_every_choice_they_promise(entry, what, predicate):
+    """A strategy that stopped drawing a kernel of 1, a stride of 3 or padding on one axis would still pass every
+    property, on fewer geometries: hypothesis must be able to find each choice."""
+    from hypothesis import HealthCheck, find, settings
+
+    from parity.strategies import GEOMETRY
+
+    quiet = settings(max_examples=2000, database=None, derandomize=True, suppress_health_check=list(HealthCheck))
+    find(GEOMETRY[entry](), predicate, settings=quiet)
+
+
+def test_integer_draws_fill_the_whole_int64_range_beside_the_edges():
+    """parity.inputs promises a third of the integer draws anywhere in int64: beyond the listed edges, both
+    quarters of the range farthest from zero are reached (above 2**62 and below -2**62)."""
+    from parity.inputs import INTEGER_EDGES
+
+    (x,) = sample("integers", ((6000,),), 3)
+    anywhere = x[~np.isin(x, INTEGER_EDGES) & (np.abs(x) > 20)]
+    assert np.any(anywhere > 2**62) and np.any(anywhere < -(2**62))

@@ -49,6 +49,14 @@ BAD_INPUTS = [
     ("conv2d", [(1, 1, 2, 2), (1, 1, 3, 3)], [F64, F64], {}, ValueError, r"kernel extent \(3, 3\) is larger than"),
     (
         "conv2d",
+        [(1, 1, 2, 2), (1, 1, 5, 5)],
+        [F64, F64],
+        {"padding": 1},
+        ValueError,
+        r"kernel extent \(5, 5\) is larger than the padded input \(4, 4\)",
+    ),  # fmt: skip
+    (
+        "conv2d",
         [(1, 1, 4, 4), (1, 1, 3, 3)],
         [F64, F64],
         {"padding": -1},
