@@ -990,6 +990,20 @@ EAGER_DECLARATIONS = (
         )
         for dtype, ten, minus3 in (("float16", 1026.0, 0.12493896484375), ("bfloat16", 1000.0, 0.125))
     ),
+    *(
+        Divergence(
+            "exp2",
+            f"lax.exp2 is exp(log(2) x) with the product rounded to {dtype} (see the ieee special value): on the "
+            f"generated inputs {example}",
+            check="property",
+            dtype=dtype,
+            when=(SINCE,),
+        )
+        for dtype, example in (
+            ("float16", "4.76171875 where the reference gives 4.7568 (1 ULP, past torch's rtol of 1e-3)"),
+            ("bfloat16", "74.5 where the reference gives 76.11 (3 ULP)"),
+        )
+    ),
     Unsupported(
         "max_pool2d",
         "JAX has no VJP for max pooling with window dilation (lax.reduce_window's select_and_gather_add "
