@@ -48,7 +48,7 @@ GPU_FACTS = ("gpu.name", "gpu.count", "gpu.driver", "gpu.compute_capability")
 FACT_NAMES = (
     "cpu.model", "cpu.vendor", "cpu.arch", "cpu.flags", "cpu.cores", "os", "python.version",
     "numpy.simd", "numpy.simd_baseline", "numpy.simd_found", "numpy.simd_not_found", "numpy.blas",
-    "numpy.blas_version", "blas.threads", "hypothesis.profile", *GPU_FACTS,
+    "numpy.blas_version", "blas.threads", *GPU_FACTS,
     *(f"env.{knob}" for knob in DISPATCH_KNOBS),
 )  # fmt: skip
 
@@ -105,28 +105,6 @@ def _numpy_facts() -> dict[str, Any]:
     except Exception:  # noqa: BLE001 - a NumPy without the dict form: unknown, not a crash
         pass
     return facts
-
-
-def hypothesis_profile() -> str | None:
-    """The name of the hypothesis profile loaded now (parity's profiles: dev, ci, quick, thorough), or None.  A
-    divergence that only some generated draws show is declared for the profile whose derandomized draws were
-    measured to reach it (``fact_is("hypothesis.profile", "ci")``): under another profile whether a draw reaches
-    it is not known, so either behaviour passes there."""
-    try:
-        from hypothesis import settings
-    except ImportError:
-        return None
-    from parity.profiles import PROFILES
-
-    loaded = settings()
-    for name in PROFILES:
-        try:
-            profile = settings.get_profile(name)
-        except Exception:  # not registered in this process
-            continue
-        if (profile.max_examples, profile.derandomize) == (loaded.max_examples, loaded.derandomize):
-            return name
-    return None
 
 
 def _blas_threads() -> int | None:
@@ -226,7 +204,6 @@ def machine_facts() -> Facts:
             **_static_facts(),
             **{f"env.{knob}": os.environ.get(knob) for knob in DISPATCH_KNOBS},
             "blas.threads": _blas_threads,
-            "hypothesis.profile": hypothesis_profile,
             **{name: functools.partial(lambda n: _nvidia_smi()[n], name) for name in GPU_FACTS},
         }
     )
