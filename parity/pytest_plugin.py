@@ -386,7 +386,9 @@ def pytest_runtest_call(item):
     Where the divergence's condition holds, the divergent behaviour must occur (an expected failure; the
     reference's behaviour fails the test: the declaration is stale).  Where the condition is false or
     unknown, either behaviour passes and is recorded.  At a special value the divergent behaviour is the
-    one the declaration states: any other mismatch is a failure everywhere."""
+    one the declaration states: any other mismatch is a failure everywhere.  A generated-input (property) cell
+    draws what its hypothesis profile and constant pool draw, so a divergence declared there may show and is
+    not required to: the special values, cases and branch points are where a declaration is held to occur."""
     declared = item.stash.get(DECLARED, None)
     if declared is None:
         return (yield)
@@ -406,7 +408,7 @@ def pytest_runtest_call(item):
             item.stash[MEASUREMENT] = stated
         pytest.xfail(f"known divergence{where}: {declared.divergence.reason}")
     declared.observed = "reference"
-    if declared.holds:
+    if declared.holds and cell.check != "property":
         pytest.fail(
             f"declared divergence did not occur: {cell.id} behaved like the reference{where}; fixed upstream? "
             f"Narrow the declaration's scope or condition. Declared: {declared.divergence.reason}",

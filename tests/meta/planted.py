@@ -270,6 +270,13 @@ class DivergesDifferently(_GeluAtInfinity):
     name, isa, gives = "planted-div-other", "narrow", 0.0
 
 
+class PropertyDivergenceNotDrawn(_Planted):
+    """Declares a divergence on generated inputs and behaves like the reference on every draw."""
+
+    name, op = "planted-property-not-drawn", "exp"
+    declarations = (Divergence("exp", "planted: some generated draw may differ", check="property"),)
+
+
 DECLARED = [
     DivergesWhereDeclared,
     DeclaredButBehavesLikeTheReference,
