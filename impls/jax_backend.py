@@ -1320,31 +1320,30 @@ MAPPED_LATER_DECLARATIONS += (
 # Library functions that compute a half type primitive by primitive (measured with jax 0.10.2 on this CPU, both
 # variants): each XLA op rounds to float16, where torch computes in float32 and rounds once
 HALF_BY_PRIMITIVE = "{fn} evaluates {formula} in float16 with each primitive rounded to float16 ({measured})"
+
+
+def _half_by_primitive(entry, fn, formula, measured, **scope) -> Divergence:
+    """A float16 divergence of a JAX library function that rounds primitive by primitive (both variants)."""
+    return Divergence(entry, HALF_BY_PRIMITIVE.format(fn=fn, formula=formula, measured=measured),
+                      dtype=("float16",), when=(SINCE,), **scope)  # fmt: skip
+
+
+SELU = ("jax.nn.selu", "scale * where(x > 0, x, alpha * expm1(x))")
 MAPPED_LATER_DECLARATIONS += (
-    Divergence(
+    _half_by_primitive(
         "logaddexp",
-        HALF_BY_PRIMITIVE.format(
-            fn="jnp.logaddexp",
-            formula="max + log1p(exp(-|x - y|))",
-            measured="2.41x the allowance at one element of the broadcast case: -0.033203125 for -0.0330994, 3 ULP",
-        ),  # fmt: skip
+        "jnp.logaddexp",
+        "max + log1p(exp(-|x - y|))",
+        "2.41x the allowance at one element of the broadcast case: -0.033203125 for -0.0330994, 3 ULP",
         check="forward",
         variant=1,
-        dtype=("float16",),
-        when=(SINCE,),
     ),
-    Divergence(
+    _half_by_primitive(
         "selu",
-        HALF_BY_PRIMITIVE.format(
-            fn="jax.nn.selu",
-            formula="scale * where(x > 0, x, alpha * expm1(x))",
-            measured="1.04x the allowance at one element: -1.21484375 for -1.2161184, 1 ULP "
-            "off the correctly rounded value",
-        ),  # fmt: skip
+        *SELU,
+        "1.04x the allowance at one element: -1.21484375 for -1.2161184, 1 ULP off the correctly rounded value",
         check="forward",
         variant=2,
-        dtype=("float16",),
-        when=(SINCE,),
     ),
 )
 
@@ -1392,16 +1391,11 @@ MAPPED_LATER_DECLARATIONS += (
         dtype=("float16",),
         when=(SINCE,),
     ),
-    Divergence(
+    _half_by_primitive(
         "selu",
-        HALF_BY_PRIMITIVE.format(
-            fn="jax.nn.selu",
-            formula="scale * where(x > 0, x, alpha * expm1(x))",
-            measured="on the generated inputs -0.69092 for -0.69176, 2 ULP",
-        ),  # fmt: skip
+        *SELU,
+        "on the generated inputs -0.69092 for -0.69176, 2 ULP",
         check="property",
-        dtype=("float16",),
-        when=(SINCE,),
     ),
 )
 
