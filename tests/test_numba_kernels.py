@@ -116,6 +116,39 @@ def test_parallel_loop_agrees_with_the_ufunc_bit_for_bit(op, grad, dtype):
     )
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_threaded_calls_cover_every_element_once_and_agree_with_one_call_bit_for_bit(dtype):
+    """E.threaded_call cuts a large contiguous call into per-thread pieces: every element computed once, by the same
+    kernel (a length off the pieces' alignment, specials included); broadcast operands stay one call."""
+    import numba
+
+    from impls.numba import mathfuncs
+
+    rng = np.random.default_rng([RNG_SEED, 7])
+    n = E.THREAD_MIN_SIZE + 131
+    x, y = ((rng.standard_normal(n) * 30).astype(dtype) for _ in range(2))
+    with np.errstate(over="ignore"):
+        x[-len(SPECIALS) :] = SPECIALS.astype(dtype)
+    uint = np.uint32 if dtype == "float32" else np.uint64
+    previous = numba.get_num_threads()
+    numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+    try:
+        with np.errstate(all="ignore"):
+            cases = ((E.UNARY["sin"][0], (x,)), (mathfuncs.UNARY["sinh"][0], (x,)), (E.BINARY["div"][0], (x, y)))
+            for ufunc, args in cases:
+                threaded = E.threaded_call(ufunc, *args)
+                single = ufunc(*args)
+                assert threaded.dtype == single.dtype and threaded.shape == single.shape
+                np.testing.assert_array_equal(threaded.view(uint), single.view(uint))
+            out = np.full(n, np.nan, dtype=dtype)
+            assert E.threaded_call(E.BINARY["mul"][0], x, y, out=out) is out
+            np.testing.assert_array_equal(out, x * y)
+            broadcast = E.threaded_call(E.BINARY["add"][0], x.reshape(1, -1), y[:1].reshape(1, 1))
+            np.testing.assert_array_equal(broadcast, (x + y[0]).reshape(1, -1))
+    finally:
+        numba.set_num_threads(previous)
+
+
 MATMUL_SHAPES = [
     (0, 3, 4),
     (3, 0, 4),
@@ -166,7 +199,7 @@ def _cancelling(n: int, dtype: str, seed: int) -> np.ndarray:
     return np.concatenate([big, -big[::-1], rng.standard_normal(n) * 1e-3])[rng.permutation(3 * n)].astype(dtype)
 
 
-@pytest.mark.parametrize("n", [5, R.MIN_LANES_N - 1, R.MIN_LANES_N + 7, 10_000, 2 * R.CHUNK + 13])
+@pytest.mark.parametrize("n", [5, R.MIN_LANES_N - 1, 16 * R.PAIR_LANES + 7, 10_000, 2 * R.CHUNK + 13])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("parallel", [False, True], ids=["serial", "chunks"])
 def test_row_sums_meet_the_catalogs_accumulation_bound(n, dtype, parallel):
@@ -187,7 +220,7 @@ def test_row_sums_meet_the_catalogs_accumulation_bound(n, dtype, parallel):
 def test_sums_keep_ieee_special_values(dtype):
     cases = {(-0.0, -0.0): -0.0, (np.inf, 1.0): np.inf, (np.inf, -np.inf): np.nan, (np.nan, 1.0): np.nan}
     for terms, expected in cases.items():
-        for n in (2, 3 * R.LANES + 5):  # one compensated sum, and the lanes (inf - inf would poison Kahan)
+        for n in (2, 16 * R.PAIR_LANES + 5):  # the scalar pairwise sum, and the lanes with a tail
             row = np.full(n, -0.0, dtype=dtype)
             row[: len(terms)] = terms
             got = R.row_sum(row[None, :])[0]

@@ -229,14 +229,14 @@ def normalize_rows(a, eps):
     rows, n = a.shape
     xhat = np.empty_like(a)
     inv = np.empty(rows, dtype=a.dtype)
-    compensated = a.itemsize == 8
+    pairwise = a.itemsize == 8
     squares = np.empty(n)
     for r in range(rows):
-        mean = total(a[r], 0, n, compensated) / n
+        mean = total(a[r], 0, n, pairwise) / n
         for i in range(n):
             d = np.float64(a[r, i]) - mean
             squares[i] = d * d
-        scale = 1.0 / math.sqrt(total(squares, 0, n, compensated) / n + eps)
+        scale = 1.0 / math.sqrt(total(squares, 0, n, pairwise) / n + eps)
         inv[r] = scale
         for i in range(n):
             xhat[r, i] = (np.float64(a[r, i]) - mean) * scale

@@ -8,17 +8,22 @@ arrays (``PARALLEL_MIN_SIZE``) in chunks spread over threads.
   additions is at most ``(n - 1) 2^-53 sum|x|`` (Higham, recursive summation), and rounding the result to
   float32 adds ``2^-24 |s|``: at most ``2 u sum|x|`` in float32's u for n <= 2^29.  Since the order does not
   matter, the loop runs with ``fastmath={"reassoc"}``, which lets LLVM vectorise it with several partial sums.
-- float64 data is summed by Kahan's compensated summation in ``LANES`` = 64 independent lanes (lane k takes
-  elements k, k + 64, ...): each lane's error is at most ``2u sum|x_lane| + O(n u^2)`` (Goldberg 1991, thm 8)
-  and adding the 64 lane sums pairwise adds ``6u sum|x|``: ``8u sum|x|``, inside the bound for n >= 64; the
-  lanes are used from ``4 * LANES`` elements on, a single compensated sum (2u) below.  The 64 lanes are
-  independent, so the loop vectoriser runs them four to a register without reassociating anything: no
-  ``fastmath`` here, which would let LLVM fold the compensation away.  A row longer than ``CHUNK`` is cut in
-  chunks summed in parallel, whose sums are added by one more compensated sum: ``10u``, while
-  ``ceil(log2 n) + 2 >= 18`` there.  A non-finite compensated result (inf or NaN among the terms: the
-  correction would turn inf - inf into NaN) is recomputed by plain summation, which gives IEEE's answer.
-
-Every sum starts at -0.0, the additive identity, so a sum of negative zeros is -0.0 as in the reference.
+- float64 data is summed pairwise (Higham, *Accuracy and Stability*, 4.2: a sum whose every term passes through
+  at most d additions is within ``d u sum|x| + O(u^2)``), written so that it vectorises: a leaf is
+  ``8 * PAIR_LANES`` consecutive elements, its eight rows added as a balanced tree into ``PAIR_LANES`` lanes
+  (depth 3); the leaves are combined by a binary counter (a stack of lane vectors: leaf i is pushed, then
+  merged with the top as often as i + 1 is divisible by 2), a tree of depth at most ``ceil(log2 rows)`` over
+  ``rows`` leaves; the lanes are then added pairwise (``log2 PAIR_LANES`` = 5) and the < ``8 * PAIR_LANES``
+  trailing elements, summed pairwise by the same counter, join with one addition.  With ``rows = n // 256``:
+  depth <= 3 + (ceil(log2 n) - 8) + 5 + 1 = ``ceil(log2 n) + 1``.  A row of more than ``CHUNK`` elements
+  (a power of two) is cut into CHUNK-sized chunks, summed on threads, whose sums are added by the same
+  counter: a full chunk's tree has depth ``log2 CHUNK``, the last one at most ``log2 CHUNK + 1``, and the
+  chunk sums ``ceil(log2 chunks)`` more, with ``chunks = ceil(n / CHUNK)``: again ``ceil(log2 n) + 1``.
+  Every addition is a plain IEEE addition, so inf, NaN and inf - inf come out as IEEE says (no compensation
+  term to turn inf - inf into NaN), and a sum of negative zeros is -0.0 (an empty sum is -0.0, the additive
+  identity, as the reference's).  One flop a term, where the Kahan lanes this replaces took four: on one
+  thread both run at the memory bandwidth (10^6 float64: 0.27 ms pairwise, 0.25 ms Kahan, NumPy's pairwise
+  0.26 ms), so the bound, not the speed, chose it: pairwise meets the catalog's bound with a margin of one u.
 
 **max/min propagate NaN** in the same lane form: each lane keeps ``v if (v > best) | (v != v) else best``,
 a comparison and a select that vectorise (a NaN, once in, stays: nothing compares greater than it, and it is
@@ -37,75 +42,101 @@ from numba import njit, prange
 
 from impls.numba import vecmath as V
 
-LANES = 64  # independent compensated sums: 16 AVX2 registers of float64
+LANES = 64  # the extremum's smallest lane count (16 AVX2 registers of float64)
 MAX_EXTREMUM_LANES = 1024
-MIN_LANES_N = 4 * LANES  # below this, one compensated sum
-CHUNK = 1 << 16  # elements of one row per parallel task
-# Threads from 2^20 elements on only.  Measured on the shared 2-core test machine: whenever it is loaded, a
-# parallel region waits a scheduler time slice (~12 ms) for its second thread - torch's threaded ops too -
-# while one thread sums 10^6 float32 in ~0.1 ms and float64 in ~0.3 ms.
-PARALLEL_MIN_SIZE = 1 << 20
+MIN_LANES_N = 4 * LANES  # below this, one scalar extremum
+PAIR_LANES = 32  # the pairwise sum's lanes (8 AVX2 registers of float64)
+STACK_DEPTH = 64  # the binary counter's levels: enough for any n < 2^64
+CHUNK = 1 << 16  # elements of one row per parallel task, a power of two (the pairwise bound above needs it)
+# Threads from 2^18 elements on: one thread sums 2^18 float64 in ~0.06 ms, which pays for a parallel region's
+# start on an idle machine (~10 us).  On a loaded machine a parallel region can wait a scheduler time slice
+# (~12 ms) for its second thread; so can torch's threaded kernels, the peer in the speed verdict.
+PARALLEL_MIN_SIZE = 1 << 18
 ROW_OPTIONS = {"cache": True, "fastmath": {"contract"}, "error_model": "numpy"}
+# INDEX_FROM_ZERO: a loop ``for i in range(lo, hi): a[i]`` with lo not known at compile time does not vectorise:
+# Numba wraps a negative index around (a[-1] is the last element), and LLVM cannot prove i >= 0, so every access
+# keeps that select.  The kernels slice first (``a = a[lo:hi]``) and index from 0: the float32 sum of 10^6
+# elements took 0.83 ms the first way and 0.10 ms the second (one thread), and inside the threaded row sums,
+# where the chunk bounds are never constants, the loop had lost its SIMD.
 
 
 # ---------------------------------------------------------------- sums of a[lo:hi] (1-D), returned as float64
 @njit(cache=True, fastmath={"reassoc", "contract"})
 def _widened_total(a, lo, hi):
     """float64 sum in any order: for float32 terms (or float64 terms that came from float32 data)."""
+    a = a[lo:hi]  # index from 0: see INDEX_FROM_ZERO
     acc = -0.0
-    for i in range(lo, hi):
+    for i in range(a.size):
         acc += np.float64(a[i])
     return acc
 
 
 @njit(cache=True)
-def _compensated_total(a, lo, hi):
-    """Kahan's sum of float64 terms, in LANES independent lanes added pairwise at the end."""
-    n = hi - lo
-    if n < MIN_LANES_N:
-        s, c = -0.0, 0.0
-        for i in range(lo, hi):
-            y = a[i] - c
-            t = s + y
-            c = (t - s) - y
-            s = t
-        return s
-    s = np.full(LANES, -0.0)
-    c = np.zeros(LANES)
-    blocks = n // LANES
-    for r in range(blocks):
-        base = lo + r * LANES
-        for k in range(LANES):  # no dependence between lanes: the loop vectoriser's case
-            y = a[base + k] - c[k]
-            t = s[k] + y
-            c[k] = (t - s[k]) - y
-            s[k] = t
-    tail = lo + blocks * LANES
-    for i in range(tail, hi):
-        k = i - tail
-        y = a[i] - c[k]
-        t = s[k] + y
-        c[k] = (t - s[k]) - y
-        s[k] = t
-    width = LANES // 2
-    while width > 0:
-        for k in range(width):
-            s[k] += s[k + width]
-        width //= 2
-    return s[0]
+def _scalar_pairwise(a, lo, hi):
+    """Pairwise sum of a[lo:hi] by a binary counter (depth <= ceil(log2 n)); -0.0 if empty."""
+    a = a[lo:hi]
+    stack = np.empty(STACK_DEPTH)
+    top = -1
+    for i in range(a.size):
+        top += 1
+        stack[top] = a[i]
+        m = i + 1
+        while m % 2 == 0:
+            stack[top - 1] += stack[top]
+            top -= 1
+            m //= 2
+    if top < 0:
+        return -0.0
+    s = stack[top]
+    for j in range(top - 1, -1, -1):
+        s = stack[j] + s
+    return s
 
 
 @njit(cache=True)
-def total(a, lo, hi, compensated):
-    """Σ a[lo:hi] in float64 within the catalog's bound: compensated for float64 data, widened for float32."""
-    if not compensated:
-        return _widened_total(a, lo, hi)
-    s = _compensated_total(a, lo, hi)
-    if not math.isfinite(s):  # inf or NaN among the terms: plain summation gives IEEE's inf/NaN
-        s = -0.0
-        for i in range(lo, hi):
-            s += a[i]
-    return s
+def _pairwise_total(a, lo, hi):
+    """Pairwise sum of float64 a[lo:hi] in PAIR_LANES lanes (see the module's docstring for its depth)."""
+    a = a[lo:hi]
+    lanes_n = PAIR_LANES
+    leaf = 8 * lanes_n
+    rows = a.size // leaf
+    if rows < 2:
+        return _scalar_pairwise(a, 0, a.size)
+    stack = np.empty((STACK_DEPTH, lanes_n))
+    top = -1
+    for r in range(rows):
+        b = r * leaf
+        top += 1
+        level = stack[top]
+        for k in range(lanes_n):  # a balanced tree over the leaf's eight rows; no dependence between lanes
+            level[k] = ((a[b + k] + a[b + lanes_n + k]) + (a[b + 2 * lanes_n + k] + a[b + 3 * lanes_n + k])) + (
+                (a[b + 4 * lanes_n + k] + a[b + 5 * lanes_n + k]) + (a[b + 6 * lanes_n + k] + a[b + 7 * lanes_n + k])
+            )
+        m = r + 1
+        while m % 2 == 0:
+            below, level = stack[top - 1], stack[top]
+            for k in range(PAIR_LANES):
+                below[k] += level[k]
+            top -= 1
+            m //= 2
+    for j in range(top - 1, -1, -1):
+        below, level = stack[j], stack[j + 1]
+        for k in range(PAIR_LANES):
+            below[k] += level[k]
+    lanes = stack[0]
+    width = PAIR_LANES // 2
+    while width > 0:
+        for k in range(width):
+            lanes[k] += lanes[k + width]
+        width //= 2
+    tail = rows * leaf
+    return lanes[0] + _scalar_pairwise(a, tail, a.size) if tail < a.size else lanes[0]
+
+
+@njit(cache=True)
+def total(a, lo, hi, pairwise):
+    """Σ a[lo:hi] in float64 within the catalog's bound: pairwise for float64 data, widened for float32."""
+    return _pairwise_total(a, lo, hi) if pairwise else _widened_total(a, lo, hi)
 
 
 @njit(cache=True)
@@ -178,32 +209,34 @@ def _chunks(n):
 
 
 @njit(cache=True, parallel=True)
-def _row_totals_parallel(a, compensated):
+def _row_totals_parallel(a, pairwise):
+    """Row sums with each row cut into CHUNK-sized chunks (the last one shorter) summed on threads, the chunk
+    sums added pairwise (float64) or in float64 (float32 data)."""
     rows, n = a.shape
-    chunks = _chunks(n)
+    chunks = max(1, (n + CHUNK - 1) // CHUNK)
     parts = np.empty((rows, chunks))
     for t in prange(rows * chunks):
         r, j = t // chunks, t % chunks
-        parts[r, j] = total(a[r], j * n // chunks, (j + 1) * n // chunks, compensated)
+        parts[r, j] = total(a[r], j * CHUNK, min((j + 1) * CHUNK, n), pairwise)
     out = np.empty(rows)
     for r in range(rows):
-        out[r] = total(parts[r], 0, chunks, compensated)
+        out[r] = _scalar_pairwise(parts[r], 0, chunks) if pairwise else _widened_total(parts[r], 0, chunks)
     return out
 
 
 @njit(cache=True)
-def _row_totals_serial(a, compensated):
+def _row_totals_serial(a, pairwise):
     out = np.empty(a.shape[0])
     for r in range(a.shape[0]):
-        out[r] = total(a[r], 0, a.shape[1], compensated)
+        out[r] = total(a[r], 0, a.shape[1], pairwise)
     return out
 
 
 def row_sum(a, divisor=1):
     """Σ over each row of the C-contiguous 2-D ``a`` (divided by ``divisor``, for the mean, before rounding)."""
-    compensated = a.dtype == np.float64
+    pairwise = a.dtype == np.float64
     kernel = _row_totals_parallel if a.size >= PARALLEL_MIN_SIZE else _row_totals_serial
-    sums = kernel(a, compensated)
+    sums = kernel(a, pairwise)
     return (sums / divisor if divisor != 1 else sums).astype(a.dtype)
 
 
@@ -267,23 +300,24 @@ def _shift(row, lo, hi):
 
 
 @njit(**ROW_OPTIONS)
-def _exp_total(row, lo, hi, m, compensated):
+def _exp_total(row, lo, hi, m, pairwise):
     """Σ exp(row[lo:hi] - m), the exponentials in float64 (vecmath) in a scratch buffer, then summed."""
-    e = np.empty(hi - lo)
-    for i in range(lo, hi):
-        e[i - lo] = V.exp(np.float64(row[i]) - m)
-    return total(e, 0, hi - lo, compensated)
+    row = row[lo:hi]  # index from 0: see INDEX_FROM_ZERO
+    e = np.empty(row.size)
+    for i in range(row.size):
+        e[i] = V.exp(np.float64(row[i]) - m)
+    return total(e, 0, row.size, pairwise)
 
 
 @njit(**ROW_OPTIONS)
 def row_logsumexp(a):
     """log Σ exp over each row, shifted by the finite row maximum."""
     rows, n = a.shape
-    compensated = a.itemsize == 8
+    pairwise = a.itemsize == 8
     out = np.empty(rows, dtype=a.dtype)
     for r in range(rows):
         m = _shift(a[r], 0, n)
-        out[r] = math.log(_exp_total(a[r], 0, n, m, compensated)) + m
+        out[r] = math.log(_exp_total(a[r], 0, n, m, pairwise)) + m
     return out
 
 
@@ -292,13 +326,13 @@ def row_softmax(a):
     """exp(x - max) / Σ exp(x - max) per row (the max shift: with inf, NaN, as torch)."""
     rows, n = a.shape
     out = np.empty_like(a)
-    compensated = a.itemsize == 8
+    pairwise = a.itemsize == 8
     e = np.empty(n)
     for r in range(rows):
         m = np.float64(_extremum(a[r], 0, n, True)) if n else 0.0
         for i in range(n):
             e[i] = V.exp(np.float64(a[r, i]) - m)
-        inv = 1.0 / total(e, 0, n, compensated)
+        inv = 1.0 / total(e, 0, n, pairwise)
         for i in range(n):
             out[r, i] = e[i] * inv
     return out
@@ -309,10 +343,10 @@ def row_log_softmax(a):
     """x - logsumexp(x) per row."""
     rows, n = a.shape
     out = np.empty_like(a)
-    compensated = a.itemsize == 8
+    pairwise = a.itemsize == 8
     for r in range(rows):
         m = _shift(a[r], 0, n)
-        lse = math.log(_exp_total(a[r], 0, n, m, compensated)) + m
+        lse = math.log(_exp_total(a[r], 0, n, m, pairwise)) + m
         for i in range(n):
             out[r, i] = np.float64(a[r, i]) - lse
     return out
@@ -323,14 +357,14 @@ def row_var(a, correction):
     """Σ (x - mean)^2 / max(n - correction, 0) per row (two passes; inf for 0 degrees of freedom times Σ)."""
     rows, n = a.shape
     out = np.empty(rows, dtype=a.dtype)
-    compensated = a.itemsize == 8
+    pairwise = a.itemsize == 8
     dof = n - correction
     d2 = np.empty(n)
     for r in range(rows):
-        mean = total(a[r], 0, n, compensated) / n
+        mean = total(a[r], 0, n, pairwise) / n
         for i in range(n):
             d = np.float64(a[r, i]) - mean  # float32 data: in float64, as the reference computes it
             d2[i] = d * d
-        squares = total(d2, 0, n, compensated)
+        squares = total(d2, 0, n, pairwise)
         out[r] = squares / dof if dof > 0 else squares * np.inf
     return out
