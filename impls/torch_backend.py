@@ -340,11 +340,13 @@ DECLARATIONS = (
     ),
     Divergence(
         "gelu",
-        "oneDNN's AVX-512 GELU kernel (which torch's CPU gelu runs) returns NaN at +inf in float32; its "
-        "SSE4.1/AVX/AVX2 kernels return +inf (measured with ONEDNN_MAX_CPU_ISA, whatever ATEN_CPU_CAPABILITY says)",
+        "oneDNN's AVX-512 GELU kernel returns NaN at +inf; its SSE4.1/AVX/AVX2 kernels return +inf (measured with "
+        "ONEDNN_MAX_CPU_ISA, whatever ATEN_CPU_CAPABILITY says).  torch's CPU gelu runs oneDNN for contiguous "
+        "inputs of more than one element in float32, and in bfloat16 where the CPU has AVX-512 BW/VL/DQ "
+        "(ATen's use_mkldnn: the same CPUs, so the same condition); float16 never goes there",
         check="special",
         variant="plus-inf",
-        dtype="float32",
+        dtype=("float32", "bfloat16"),
         device="cpu",
         when=(at_least("torch.onednn_isa", "avx512_core"),),
         returns=[NAN, NAN],

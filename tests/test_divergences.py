@@ -79,16 +79,20 @@ def test_torch_gelu_of_minus_inf_is_nan_everywhere():
     assert f(torch.full((2,), math.inf, dtype=torch.float64)).tolist() == [math.inf, math.inf]
 
 
-def _gelu_at_inf_under(isa_knob: str) -> tuple[str | None, list]:
-    """oneDNN's elementwise JIT and float32 gelu(+inf) in a fresh process with ONEDNN_MAX_CPU_ISA=``isa_knob``."""
+def _gelu_at_inf_under(isa_knob: str, dtype: str) -> tuple[str | None, list]:
+    """In a fresh process with ONEDNN_MAX_CPU_ISA=``isa_knob``: oneDNN's elementwise JIT for a float32 gelu (the
+    fact torch.onednn_isa, probed as impls.torch_backend does) and gelu(+inf) in ``dtype``."""
     from impls.torch_backend import onednn_probe
 
-    code = "import math, torch; print(torch.nn.functional.gelu(torch.full((4,), math.inf)).tolist())"
+    gelu = "torch.nn.functional.gelu"
+    at_inf = f"torch.full((4,), math.inf, dtype=torch.{dtype})"
+    code = f"import math, torch; {gelu}(torch.ones(64)); print({gelu}({at_inf}).tolist())"
     isa, out = onednn_probe(code, {"ONEDNN_MAX_CPU_ISA": isa_knob})
     return isa, [float(v) for v in out.strip().strip("[]").split(",")]
 
 
-def test_torch_float32_gelu_at_plus_inf_follows_onednns_isa():
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_torch_gelu_at_plus_inf_follows_onednns_isa(dtype):
     """The gelu:plus-inf divergence is declared where oneDNN's ISA >= avx512_core.  Below that level (here
     forced with ONEDNN_MAX_CPU_ISA=AVX2, which every x86-64 CPU with AVX2 honours) gelu(+inf) is +inf;
     on a CPU with AVX-512 and no knob, it is NaN.  The verdict is the same on both kinds of CPU."""
@@ -97,9 +101,9 @@ def test_torch_float32_gelu_at_plus_inf_follows_onednns_isa():
     facts = machine_facts()
     if "avx2" not in (facts.get("cpu.flags") or []):
         pytest.skip(f"needs an x86-64 CPU with AVX2 (this one: {facts.get('cpu.model')})")
-    isa, values = _gelu_at_inf_under("AVX2")
+    isa, values = _gelu_at_inf_under("AVX2", dtype)
     assert isa == "avx2" and values == [math.inf] * 4
-    isa, values = _gelu_at_inf_under("ALL")
+    isa, values = _gelu_at_inf_under("ALL", dtype)
     if at_least("torch.onednn_isa", "avx512_core").evaluate({"torch.onednn_isa": isa}):
         assert all(math.isnan(v) for v in values), (isa, values)
     else:
