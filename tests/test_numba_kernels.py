@@ -82,8 +82,9 @@ def test_vecmath_special_values_match_numpy(op, dtype):
 def _loop_cases():
     from impls.numba import activations, mathfuncs
 
-    for op, (_forward, derivative) in {**E.LOOPS, **activations.LOOPS, **mathfuncs.LOOPS}.items():
-        yield op, False
+    for op, (forward, derivative) in {**E.LOOPS, **activations.LOOPS, **mathfuncs.LOOPS}.items():
+        if forward is not None:
+            yield op, False
         if derivative is not None:
             yield op, True
 

@@ -21,6 +21,7 @@ import numpy as np
 from numba import njit, prange, vectorize
 
 from impls.numba import vecmath as V
+from impls.numba import vecmath_derived as D
 
 SIG1 = ["float32(float32)", "float64(float64)"]
 SIG2 = ["float32(float32, float32)", "float64(float64, float64)"]
@@ -205,7 +206,7 @@ leaky_relu_d = _t(_leaky_relu_d.py_func)
 
 @_u
 def erf(x):
-    return math.erf(x)
+    return D.erf(x)
 
 
 @_b
@@ -213,18 +214,22 @@ def erf_d(x, g):
     return g * TWO_OVER_SQRT_PI * V.exp(-x * x)
 
 
-@_u
-def gelu(x):
+@njit(inline="always")
+def _gelu(x):
     if x == -math.inf:
         return -0.0  # the limit; -inf * Phi(-inf) would be -inf * 0 = NaN
-    return 0.5 * x * (1.0 + math.erf(x * INV_SQRT2))
+    return 0.5 * x * (1.0 + D.erf(x * INV_SQRT2))
 
 
-@_b
-def gelu_d(x, g):
+@njit(inline="always")
+def _gelu_d(x, g):
     if x == -math.inf:
         return 0.0 * g
-    return g * (0.5 * (1.0 + math.erf(x * INV_SQRT2)) + x * INV_SQRT_2PI * V.exp(-0.5 * x * x))
+    return g * (0.5 * (1.0 + D.erf(x * INV_SQRT2)) + x * INV_SQRT_2PI * V.exp(-0.5 * x * x))
+
+
+gelu = _u(_gelu.py_func)
+gelu_d = _b(_gelu_d.py_func)
 
 
 @njit(inline="always")
@@ -546,6 +551,24 @@ SERIAL_OPTIONS = {**PARALLEL_OPTIONS, "parallel": False}
 # compiled code by qualname and source line, so two ops could load each other's kernels.
 
 
+@njit(**PARALLEL_OPTIONS)
+def _erf_loop(x, out):
+    for i in prange(x.size):
+        out[i] = D.erf(x[i])
+
+
+@njit(**PARALLEL_OPTIONS)
+def _gelu_loop(x, out):
+    for i in prange(x.size):
+        out[i] = _gelu(x[i])
+
+
+@njit(**PARALLEL_OPTIONS)
+def _gelu_d_loop(x, g, out):
+    for i in prange(x.size):
+        out[i] = _gelu_d(x[i], g[i])
+
+
 @njit(**SERIAL_OPTIONS)
 def _leaky_relu_loop(x, slope, out):
     for i in range(x.size):
@@ -566,6 +589,8 @@ LOOPS = {  # op -> (forward, derivative) over 1-D arrays: the ufunc's arguments,
     "tanh": (_tanh_loop, _tanh_d_loop),
     "sigmoid": (_sigmoid_loop, _sigmoid_d_loop),
     "softplus": (_softplus_loop, _softplus_d_loop),
+    "erf": (_erf_loop, None),
+    "gelu": (_gelu_loop, _gelu_d_loop),
     "leaky_relu": (_leaky_relu_loop, _leaky_relu_d_loop),
 }
 ANY_SIZE = {"leaky_relu", "hardtanh", "clip"}  # one-thread loops: used below PARALLEL_MIN_SIZE too

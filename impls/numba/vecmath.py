@@ -127,6 +127,17 @@ def exp(x):
 
 
 @njit(inline="always")
+def exp_scaled(x, k):
+    """e^x * 2^k for an integer k with |k| <= 400 (scaled in the exponent field: no rounding, and overflow
+    or underflow only where the product does); nan passes through."""
+    x = float(x)
+    n, r = _reduce(x)
+    s1, s2 = _two_to(n + k)
+    result = ((_expm1_poly(r) + 1.0) * s1) * s2
+    return result if x == x else x
+
+
+@njit(inline="always")
 def expm1(x):
     """e^x - 1, within 2 ulp, relative accuracy kept near 0; expm1(-0.0) = -0.0, expm1(-inf) = -1."""
     x = float(x)
@@ -141,9 +152,9 @@ def expm1(x):
 
 
 @njit(inline="always")
-def log(x):
-    """Natural log, within 1 ulp; log(+-0) = -inf, log(x < 0) = nan, log(inf) = inf, log(nan) = nan."""
-    x = float(x)
+def _log_parts(x):
+    """(k, f, hfsq, tail) for x > 0 (finite): x = 2^k (1 + f), 1 + f in [sqrt(2)/2, sqrt(2)), and
+    log(1 + f) = f - hfsq + tail (fdlibm's construction; the callers add the terms in their own order)."""
     subnormal = x < SMALLEST_NORMAL
     scaled = x * TWO_54 if subnormal else x
     bits = _float_to_bits(scaled) + (ONE_BITS - SQRT_HALF_BITS)
@@ -156,7 +167,22 @@ def log(x):
     w = z * z
     t1 = w * (LG2 + w * (LG4 + w * LG6))
     t2 = z * (LG1 + w * (LG3 + w * (LG5 + w * LG7)))
-    result = s * (hfsq + (t1 + t2)) + k * LN2_LO - hfsq + f + k * LN2_HI
+    return k, f, hfsq, s * (hfsq + (t1 + t2))
+
+
+@njit(inline="always")
+def _log_reduced(x):
+    """(k, log(1 + f)) with x = 2^k (1 + f) as in _log_parts: for log2 and log10, which scale the two apart."""
+    k, f, hfsq, tail = _log_parts(x)
+    return k, (tail - hfsq) + f
+
+
+@njit(inline="always")
+def log(x):
+    """Natural log, within 1 ulp; log(+-0) = -inf, log(x < 0) = nan, log(inf) = inf, log(nan) = nan."""
+    x = float(x)
+    k, f, hfsq, tail = _log_parts(x)
+    result = tail + k * LN2_LO - hfsq + f + k * LN2_HI
     special = -INF if x == 0.0 else (NAN if x < 0.0 else x)  # x is +-0, negative, inf or nan
     return result if (x > 0.0 and x < INF) else special
 
