@@ -39,22 +39,22 @@ def silu_d(x, g):
 
 @_b
 def elu(x, alpha):
-    return x if x > 0 else alpha * math.expm1(x)
+    return x if x > 0 else alpha * V.expm1(x)
 
 
 @_t
 def elu_d(x, alpha, g):
-    return g * (alpha * math.exp(x)) if x <= 0 else g  # the left slope at 0, the right one at NaN (torch)
+    return g * (alpha * V.exp(x)) if x <= 0 else g  # the left slope at 0, the right one at NaN (torch)
 
 
 @_u
 def selu(x):
-    return SELU_SCALE * (x if x > 0 else SELU_ALPHA * math.expm1(x))
+    return SELU_SCALE * (x if x > 0 else SELU_ALPHA * V.expm1(x))
 
 
 @_b
 def selu_d(x, g):
-    return g * (SELU_SCALE * SELU_ALPHA * math.exp(x)) if x <= 0 else g * SELU_SCALE
+    return g * (SELU_SCALE * SELU_ALPHA * V.exp(x)) if x <= 0 else g * SELU_SCALE
 
 
 @njit(inline="always")
@@ -86,7 +86,7 @@ def _hardtanh_d_loop(x, low, high, g, out):
 
 @_u
 def log_sigmoid(x):
-    return min(x, 0.0) - math.log1p(math.exp(-abs(x))) if x == x else x
+    return min(x, 0.0) - V.log1p(V.exp(-abs(x))) if x == x else x
 
 
 @_b
@@ -96,7 +96,7 @@ def log_sigmoid_d(x, g):
 
 @njit(inline="always")
 def _mish_tanh(x):
-    return math.tanh(max(x, 0.0) + math.log1p(math.exp(-abs(x))))
+    return V.tanh(max(x, 0.0) + V.log1p(V.exp(-abs(x))))
 
 
 @_u

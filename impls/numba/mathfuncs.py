@@ -11,6 +11,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from impls.numba import vecmath as V
 from impls.numba import vecmath_derived as D
 from impls.numba.activations import _q
 from impls.numba.elementwise import PARALLEL_OPTIONS, SERIAL_OPTIONS, _b, _t, _u
@@ -406,27 +407,27 @@ def logaddexp(x, y):
         return x + LN2  # equal infinities included: no inf - inf
     d = x - y
     if d > 0:
-        return x + math.log1p(math.exp(-d))
+        return x + V.log1p(V.exp(-d))
     if d <= 0:
-        return y + math.log1p(math.exp(d))
+        return y + V.log1p(V.exp(d))
     return d  # NaN
 
 
 @_t
 def logaddexp_dx(x, y, g):
-    return g / (1.0 + math.exp(y - x))
+    return g / (1.0 + V.exp(y - x))
 
 
 @_t
 def logaddexp_dy(x, y, g):
-    return g / (1.0 + math.exp(x - y))
+    return g / (1.0 + V.exp(x - y))
 
 
 @_b
 def xlogy(x, y):
     if x == 0 and y == y:
         return 0.0  # 0 log y = 0, y = 0 and y < 0 included
-    return x * np.log(y)
+    return x * V.log(y)
 
 
 @_t
@@ -435,7 +436,7 @@ def xlogy_dx(x, y, g):
         return 0.0
     if g == 0 and y == y:
         return 0.0  # xlogy(g, y)
-    return g * np.log(y)
+    return g * V.log(y)
 
 
 @_t
