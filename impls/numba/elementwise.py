@@ -134,22 +134,22 @@ def reciprocal_d(x, g):
 
 @_u
 def sin(x):
-    return math.sin(x)
+    return D.sin(x)
 
 
 @_b
 def sin_d(x, g):
-    return g * math.cos(x)
+    return g * D.cos(x)
 
 
 @_u
 def cos(x):
-    return math.cos(x)
+    return D.cos(x)
 
 
 @_b
 def cos_d(x, g):
-    return -g * math.sin(x)
+    return -g * D.sin(x)
 
 
 @_u
@@ -551,6 +551,56 @@ SERIAL_OPTIONS = {**PARALLEL_OPTIONS, "parallel": False}
 # compiled code by qualname and source line, so two ops could load each other's kernels.
 
 
+# sin and cos: a vectorised pass with the reduction's verdict summed, then, only where some element was not
+# reliable (huge, next to a multiple of pi/2, inf, NaN), a second pass that calls the C library for those.
+@njit(**PARALLEL_OPTIONS)
+def _sin_loop(x, out):
+    unreliable = 0
+    for i in prange(x.size):
+        value, reliable = D.sin_checked(x[i])
+        out[i] = value
+        unreliable += not reliable
+    if unreliable:
+        for i in range(x.size):
+            out[i] = D.sin(x[i])
+
+
+@njit(**PARALLEL_OPTIONS)
+def _sin_d_loop(x, g, out):
+    unreliable = 0
+    for i in prange(x.size):
+        value, reliable = D.cos_checked(x[i])
+        out[i] = g[i] * value
+        unreliable += not reliable
+    if unreliable:
+        for i in range(x.size):
+            out[i] = g[i] * D.cos(x[i])
+
+
+@njit(**PARALLEL_OPTIONS)
+def _cos_loop(x, out):
+    unreliable = 0
+    for i in prange(x.size):
+        value, reliable = D.cos_checked(x[i])
+        out[i] = value
+        unreliable += not reliable
+    if unreliable:
+        for i in range(x.size):
+            out[i] = D.cos(x[i])
+
+
+@njit(**PARALLEL_OPTIONS)
+def _cos_d_loop(x, g, out):
+    unreliable = 0
+    for i in prange(x.size):
+        value, reliable = D.sin_checked(x[i])
+        out[i] = -g[i] * value
+        unreliable += not reliable
+    if unreliable:
+        for i in range(x.size):
+            out[i] = -g[i] * D.sin(x[i])
+
+
 @njit(**PARALLEL_OPTIONS)
 def _erf_loop(x, out):
     for i in prange(x.size):
@@ -589,6 +639,8 @@ LOOPS = {  # op -> (forward, derivative) over 1-D arrays: the ufunc's arguments,
     "tanh": (_tanh_loop, _tanh_d_loop),
     "sigmoid": (_sigmoid_loop, _sigmoid_d_loop),
     "softplus": (_softplus_loop, _softplus_d_loop),
+    "sin": (_sin_loop, _sin_d_loop),
+    "cos": (_cos_loop, _cos_d_loop),
     "erf": (_erf_loop, None),
     "gelu": (_gelu_loop, _gelu_d_loop),
     "leaky_relu": (_leaky_relu_loop, _leaky_relu_d_loop),

@@ -1,4 +1,4 @@
-"""exp2, log2, log10, the hyperbolic and inverse hyperbolic functions, atan, asin, acos and erf for Numba
+"""exp2, log2, log10, the hyperbolic and inverse hyperbolic functions, sin, cos, atan, asin, acos and erf for Numba
 kernels, written with arithmetic, comparisons and selects only, so that a loop over them vectorises.
 
 Numba lowers ``math.sinh`` and friends to one C library call per element, which LLVM cannot vectorise (PyPI's
@@ -19,6 +19,10 @@ identities, each branch computed and the right one selected:
   ``-1/|x|`` (+ pi/2), then ``atan(t) = t + t^3 P(t^2)`` with ``P`` a degree-10 Chebyshev series.
   **asin** = ``atan(x / sqrt((1 - x)(1 + x)))`` and **acos** = ``2 atan(sqrt((1 - x) / (1 + x)))``: IEEE
   division and sqrt give +-pi/2, pi and NaN outside [-1, 1] without a branch.
+- **sin, cos**: ``x = n pi/2 + r`` (Cody and Waite's reduction, pi/2 in three parts, the remainder kept as a
+  double-double), Taylor series for sin r and cos r, the quadrant selected; where the reduction cannot
+  promise 2^-56 relative (|x| >= 2^19, x within 2^-40 of a nonzero multiple of pi/2, inf, NaN) the C
+  library's function is called instead (the loops do that in a second pass, so the first vectorises).
 - **erf**: ``x + x S(x^2)`` below 1 (``S(z) = erf(sqrt z) / sqrt z - 1``, degree 12: x is exact, and
   the rounding falls on ``x S``, at most 0.13 x), ``1 - e^(-x^2) Q(|x|)`` on [1, 6) (``Q(a) = erfc(a)
   e^(a^2)``, degree 16 on [1, 2], [2, 3.5] and [3.5, 6]), 1 beyond (``erfc(6) < 2^-55``).
@@ -49,6 +53,13 @@ PIO4_HI, PIO4_LO = 0.7853981633974483, 3.061616997868383e-17
 TAN_PI_8, TAN_3PI_8 = 0.41421356237309503, 2.414213562373095
 EXP2_CLAMP = 2000.0  # |x| beyond which 2^x is 0 or inf; n stays within vecmath._two_to's |n| <= 2044
 TWO_28 = 268435456.0
+# pi/2 in three parts, the first two of 33 significant bits (n * part is exact for n < 2^19); the rest < 2^-122
+PIO2_1, PIO2_2, PIO2_3 = 1.5707963267341256, 6.077100506303966e-11, 2.0222662487959506e-21
+TWO_OVER_PI = 0.6366197723675814
+TRIG_MAX = 524288.0  # 2^19
+TRIG_TINY = 2.0**-40
+SIN_TAYLOR = tuple((-1) ** k / math.factorial(2 * k + 1) for k in range(1, 9))  # -1/3!, 1/5!, ..., 1/17!
+COS_TAYLOR = tuple((-1) ** k / math.factorial(2 * k) for k in range(2, 10))  # 1/4!, -1/6!, ..., -1/18!
 INF, NAN = V.INF, V.NAN
 
 ERF_SMALL = (  # erf(sqrt z) / sqrt z - 1 on z in [0, 1]
@@ -233,6 +244,83 @@ def acos(x):
     """acos(x) = 2 atan(sqrt((1 - x) / (1 + x))) within 3 ulp; pi at -1, 0 at 1, NaN beyond."""
     x = float(x)
     return 2.0 * atan(math.sqrt((1.0 - x) / (1.0 + x)))
+
+
+# ---------------------------------------------------------------- sine and cosine
+@njit(inline="always")
+def _horner(coeffs, z):
+    p = 0.0
+    for k in range(len(coeffs) - 1, -1, -1):
+        p = p * z + coeffs[k]
+    return p
+
+
+@njit(inline="always")
+def _reduce_half_pi(x):
+    """(n, r, lo, reliable): x = n pi/2 + r + lo with |r| <= pi/4 (a hair more) and lo below half an ulp of r.
+
+    x - n PIO2_1 and n PIO2_2 are exact (33-bit constants, n < 2^19), the difference of the two is
+    carried as a double-double (Knuth's TwoSum), and pi/2 - PIO2_1 - PIO2_2 - PIO2_3 < 2^-122: r + lo is
+    within 2^-100 of x - n pi/2.  ``reliable`` is False where that is not a relative 2^-56 of r: |x| >= 2^19,
+    x near a nonzero multiple of pi/2 (|r| < 2^-40), and inf or NaN; callers use the C library there."""
+    n = (x * TWO_OVER_PI + V.ROUND_SHIFT) - V.ROUND_SHIFT
+    y = x - n * PIO2_1
+    t = n * PIO2_2
+    hi = y - t
+    back = hi - y
+    lo = ((y - (hi - back)) - (t + back)) - n * PIO2_3
+    r = hi + lo
+    lo = lo - (r - hi)
+    reliable = (abs(x) < TRIG_MAX) & ((n == 0.0) | (abs(r) > TRIG_TINY))
+    return n, r, lo, reliable
+
+
+@njit(inline="always")
+def _sin_cos_reduced(r, lo):
+    """(sin(r + lo), cos(r + lo)) for |r| <= pi/4: Taylor series to r^17 and r^18 (truncation below 2^-60)."""
+    z = r * r
+    sin_r = r + (r * z * _horner(SIN_TAYLOR, z) + lo * (1.0 - 0.5 * z))
+    half_z = 0.5 * z
+    w = 1.0 - half_z
+    cos_r = w + (((1.0 - w) - half_z) + (z * z * _horner(COS_TAYLOR, z) - r * lo))
+    return sin_r, cos_r
+
+
+@njit(inline="always")
+def sin_checked(x):
+    """(sin(x), reliable): within 1.5 ulp where ``reliable`` (see _reduce_half_pi), anything where not."""
+    x = float(x)
+    n, r, lo, reliable = _reduce_half_pi(x)
+    sin_r, cos_r = _sin_cos_reduced(r, lo)
+    quadrant = int(n) & 3 if reliable else 0
+    value = sin_r if (quadrant & 1) == 0 else cos_r
+    value = value if quadrant < 2 else -value
+    return (x if x == 0.0 else value), reliable  # sin(-0) = -0
+
+
+@njit(inline="always")
+def cos_checked(x):
+    """(cos(x), reliable), as sin_checked."""
+    x = float(x)
+    n, r, lo, reliable = _reduce_half_pi(x)
+    sin_r, cos_r = _sin_cos_reduced(r, lo)
+    quadrant = int(n) & 3 if reliable else 0
+    value = cos_r if (quadrant & 1) == 0 else sin_r
+    return (value if (quadrant == 0) | (quadrant == 3) else -value), reliable
+
+
+@njit(inline="always")
+def sin(x):
+    """sin(x): sin_checked where reliable, the C library's sin elsewhere (inf and NaN give NaN)."""
+    value, reliable = sin_checked(x)
+    return value if reliable else math.sin(float(x))
+
+
+@njit(inline="always")
+def cos(x):
+    """cos(x): cos_checked where reliable, the C library's cos elsewhere (inf and NaN give NaN)."""
+    value, reliable = cos_checked(x)
+    return value if reliable else math.cos(float(x))
 
 
 # ---------------------------------------------------------------- error function
