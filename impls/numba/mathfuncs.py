@@ -401,15 +401,17 @@ def zero_d2(x, y, g):
     return 0.0
 
 
+# logaddexp's forward stays on libm: with vecmath's exp and log1p its kernel is too large for LLVM to inline into the
+# binary ufunc's loop, and ran slower than the two libm calls (16 ms against 10 ms, 10^6 float64)
 @_b
 def logaddexp(x, y):
     if x == y:
         return x + LN2  # equal infinities included: no inf - inf
     d = x - y
     if d > 0:
-        return x + V.log1p(V.exp(-d))
+        return x + math.log1p(math.exp(-d))
     if d <= 0:
-        return y + V.log1p(V.exp(d))
+        return y + math.log1p(math.exp(d))
     return d  # NaN
 
 
