@@ -37,19 +37,26 @@ def silu_d(x, g):
     return g * (s * (1.0 + x * (1.0 - s)))
 
 
-@_b
-def elu(x, alpha):
+@njit(inline="always")
+def _elu(x, alpha):
     return x if x > 0 else alpha * V.expm1(x)
 
 
-@_t
-def elu_d(x, alpha, g):
+@njit(inline="always")
+def _elu_d(x, alpha, g):
     return g * (alpha * V.exp(x)) if x <= 0 else g  # the left slope at 0, the right one at NaN (torch)
 
 
-@_u
-def selu(x):
+elu = _b(_elu.py_func)
+elu_d = _t(_elu_d.py_func)
+
+
+@njit(inline="always")
+def _selu(x):
     return SELU_SCALE * (x if x > 0 else SELU_ALPHA * V.expm1(x))
+
+
+selu = _u(_selu.py_func)
 
 
 @_b
@@ -121,8 +128,39 @@ mish = _u(_mish.py_func)
 mish_d = _b(_mish_d.py_func)
 
 
-# Parallel loops (as impls.numba.elementwise's) for the kernels of two or three vecmath functions, which LLVM
-# does not inline into a ufunc's loop: there they ran scalar, slower than libm (log_sigmoid 16 ms, 10^6 float64)
+# Parallel loops (as impls.numba.elementwise's) for the kernels LLVM does not inline into a ufunc's loop (two or
+# three vecmath functions, or one behind a branch): there they ran scalar (log_sigmoid 16 ms, 10^6 float64; selu
+# and gelu_tanh 4-7 ms in float32); elu's scalar alpha also takes its ufunc off the contiguous fast path
+@njit(**PARALLEL_OPTIONS)
+def _elu_loop(x, alpha, out):
+    for i in prange(x.size):
+        out[i] = _elu(x[i], alpha)
+
+
+@njit(**PARALLEL_OPTIONS)
+def _elu_d_loop(x, alpha, g, out):
+    for i in prange(x.size):
+        out[i] = _elu_d(x[i], alpha, g[i])
+
+
+@njit(**PARALLEL_OPTIONS)
+def _selu_loop(x, out):
+    for i in prange(x.size):
+        out[i] = _selu(x[i])
+
+
+@njit(**PARALLEL_OPTIONS)
+def _gelu_tanh_loop(x, out):
+    for i in prange(x.size):
+        out[i] = _gelu_tanh(x[i])
+
+
+@njit(**PARALLEL_OPTIONS)
+def _gelu_tanh_d_loop(x, g, out):
+    for i in prange(x.size):
+        out[i] = _gelu_tanh_d(x[i], g[i])
+
+
 @njit(**PARALLEL_OPTIONS)
 def _log_sigmoid_loop(x, out):
     for i in prange(x.size):
@@ -146,20 +184,26 @@ def _two_u(x):
     return TWO_SQRT_2_OVER_PI * (x + CUBIC * x * x * x)
 
 
-@_u
-def gelu_tanh(x):
+@njit(inline="always")
+def _gelu_tanh(x):
     if x == -math.inf:
         return -0.0
     return x * V.sigmoid(_two_u(x))  # 0.5 x (1 + tanh(u)) = x sigmoid(2u): no cancellation in the negative tail
 
 
-@_b
-def gelu_tanh_d(x, g):
+gelu_tanh = _u(_gelu_tanh.py_func)
+
+
+@njit(inline="always")
+def _gelu_tanh_d(x, g):
     if abs(x) > 1e3:
         return g if x > 0 else 0.0
     two_u = _two_u(x)
     s = V.sigmoid(two_u)
     return g * (s + x * s * V.sigmoid(-two_u) * TWO_SQRT_2_OVER_PI * (1.0 + 3.0 * CUBIC * x * x))
+
+
+gelu_tanh_d = _b(_gelu_tanh_d.py_func)
 
 
 UNARY = {  # op -> (forward, derivative, parameter name(s) or None), as impls.numba.elementwise.UNARY
@@ -173,6 +217,9 @@ UNARY = {  # op -> (forward, derivative, parameter name(s) or None), as impls.nu
 }
 LOOPS = {  # as impls.numba.elementwise.LOOPS
     "hardtanh": (_hardtanh_loop, _hardtanh_d_loop),
+    "elu": (_elu_loop, _elu_d_loop),
+    "selu": (_selu_loop, None),
+    "gelu_tanh": (_gelu_tanh_loop, _gelu_tanh_d_loop),
     "log_sigmoid": (_log_sigmoid_loop, None),
     "mish": (_mish_loop, _mish_d_loop),
 }
