@@ -113,14 +113,21 @@ _UFUNC = (
     "hand-written AVX2; the same operation as an @njit loop over contiguous arrays ran at NumPy's speed (0.17 ms "
     "for x * 2), so the gap is the ufunc machinery's generic inner loop"
 )
-# Classes of slow cells, each measured on a representative in one process (best of 15 at the quick ladder's
-# largest rung, timing backend.prepare(...)() as the ladder does), 17:07 UTC, on the shared
-# 2-core AMD EPYC while loaded (load average 5-6).
+# Classes of slow cells.  _LIBM_CLASS and _VECMATH_WIDENED: the quick ladder, 10^6 elements, medians of one
+# five-backend run on an idle 2-core AMD EPYC with AVX-512 (2026-12-01; NumPy's float32 loops use its AVX-512
+# SIMD functions there, 16 lanes).
 _LIBM_CLASS = (
-    "a libm call per element (math.* / np.* in nopython mode), which LLVM cannot vectorise: PyPI's llvmlite has no "
-    "SVML (`python -m numba -s`: SVML State False), where torch calls SLEEF's SIMD functions: acos 26 ms (18 ms on "
-    "one thread) against torch's 1.4 ms, atan2 95 ms against 1.9 ms, floor_divide (fmod) 67 ms against 1.9 ms, "
-    "mish (tanh, log1p, exp) 171 ms against 14 ms (10^6 float32); NumPy's own libm loops are as slow (acos 37 ms)"
+    "a libm call per element (math.* in nopython mode), which LLVM cannot vectorise (PyPI's llvmlite has no SVML: "
+    "`python -m numba -s`, SVML State False) and vecmath has no replacement for: atan2 12.3 ms against NumPy's "
+    "0.59 (float32), hypot 8.9 against torch's 1.2, logaddexp 10.0 against 2.1, fmod 3.8 against 1.3, "
+    "floor_divide 6.4 against 2.2 (float64); logaddexp's two vecmath calls made a kernel LLVM did not inline into "
+    "the binary ufunc's loop (16 ms, slower than libm)"
+)
+_VECMATH_WIDENED = (
+    "vectorised (impls/numba/vecmath_derived.py, 1-3 ulp) but computed in float64 for float32 data: 8 AVX-512 "
+    "lanes where NumPy's float32 SIMD has 16, so float32 takes what float64 takes: sin 0.91 ms (float64 0.89, "
+    "NumPy's float64 11.1), atan 0.99 (1.01, NumPy 1.21), log2 0.64 (0.61, NumPy 0.94) against NumPy's float32 "
+    "0.52, 0.39, 0.24 ms; before vecmath_derived (libm per element) sin took 4.0 ms, atan 7.4, sinh 12.3"
 )
 _THREADED_VECMATH = (
     "vecmath's exp/log/sigmoid in float64 for float32 data (4 AVX2 lanes where torch's float32 SIMD has 8): sigmoid "
@@ -149,9 +156,9 @@ _LAYER = (
     "are the noise of threads waiting a time slice on the loaded 2-core machine (torch's batch_norm_eval took "
     "7.9 ms in the same measurement)"
 )
-_LIBM_CLASS_OPS = (
-    "acos asin atan atanh asinh acosh sinh cosh log10 log2 exp2 atan2 hypot logaddexp fmod remainder "
-    "floor_divide xlogy mish selu elu log_sigmoid"
+_LIBM_CLASS_OPS = "atan2 hypot logaddexp fmod remainder floor_divide".split()
+_VECMATH_WIDENED_OPS = (
+    "acos asin atan atanh asinh acosh sinh cosh log10 log2 exp2 sin cos log_sigmoid mish selu elu xlogy"
 ).split()
 _THREADED_VECMATH_OPS = (
     "sigmoid log log1p expm1 logsumexp silu gelu_tanh cross_entropy cross_entropy_probs nll_loss "
@@ -162,15 +169,22 @@ _MEMORY_BOUND_OPS = (
     "mse_loss huber_loss"
 ).split()
 SPEED_NOTES = {
-    "sin": _LIBM.format(
-        fn="sin", peer="NumPy", ours="22 ms", peer_time="2.3 ms", dtype="float32; float64: 35 ms against torch's 12 ms"
+    **dict.fromkeys(
+        ("erf", "gelu"),
+        "vectorised (vecmath_derived.erf: Chebyshev series, 1 ulp) in a parallel loop: 2.3-2.9 ms for 10^6 float32 "
+        "or float64 in a numba-only quick-ladder run and 2.6-3.1 ms in a five-backend run of these entries alone "
+        "(torch 0.9 / 1.8 ms for erf), and 2.5-3.3 ms in whole quick-ladder runs of numba with any one of torch, "
+        "NumPy, numexpr or autograd; but 12-19 ms in the whole five-backend quick ladder, in two runs (2026-12-01): "
+        "an interaction with what ran before that this session did not pin down (before vecmath_derived, libm's erf "
+        "took 9-10 ms)",
     ),
-    "cos": _LIBM.format(
-        fn="cos", peer="NumPy", ours="15 ms", peer_time="3.9 ms", dtype="float32; float64: 28 ms against torch's 14 ms"
+    "pow": _LIBM.format(
+        fn="pow",
+        peer="NumPy",
+        ours="10.9 ms",
+        peer_time="2.5 ms",
+        dtype="float64; float32 2.6 ms against 0.70 (the idle AVX-512 machine above)",
     ),
-    "erf": _LIBM.format(fn="erf", peer="torch", ours="37 ms", peer_time="12 ms", dtype="float32 and float64"),
-    "gelu": _LIBM.format(fn="erf", peer="torch", ours="32 ms", peer_time="12 ms", dtype="float32; float64 28 ms"),
-    "pow": _LIBM.format(fn="pow", peer="torch", ours="19 ms", peer_time="12 ms", dtype="float32"),
     "tanh": _WIDENED.format(fn="tanh", peer="NumPy", ours="26 ms", peer_time="7.6 ms"),
     "exp": _WIDENED.format(fn="exp", peer="NumPy", ours="6.8 ms", peer_time="4.4 ms"),
     "softplus": _WIDENED.format(fn="exp and log1p", peer="torch", ours="47 ms", peer_time="12 ms")
@@ -189,6 +203,7 @@ SPEED_NOTES = {
         )
     },
     **dict.fromkeys(_LIBM_CLASS_OPS, _LIBM_CLASS),
+    **dict.fromkeys(_VECMATH_WIDENED_OPS, _VECMATH_WIDENED),
     **dict.fromkeys(_THREADED_VECMATH_OPS, _THREADED_VECMATH),
     **dict.fromkeys(_MEMORY_BOUND_OPS, _MEMORY_BOUND),
     **dict.fromkeys(("sum", "mean", "var", "max", "min"), _REDUCTION),
