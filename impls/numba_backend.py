@@ -260,6 +260,7 @@ class NumbaBackend(HostArrays, Backend):
         self.I = integers  # the integer and bool family, and where (#14)
         elementwise.UNARY.update(mathfuncs.UNARY)  # the math-function family (#14) dispatches like every ufunc
         elementwise.BINARY.update(mathfuncs.BINARY)
+        elementwise.BINARY_LOOPS.update(mathfuncs.BINARY_LOOPS)
         elementwise.UNARY.update(activations.UNARY)
         elementwise.LOOPS.update(mathfuncs.LOOPS)
         elementwise.LOOPS.update(activations.LOOPS)
@@ -319,11 +320,11 @@ class NumbaBackend(HostArrays, Backend):
             extra = tuple(x.dtype.type(np.nan if params[p] is None else params[p]) for p in names)
             return E.apply_unary(name, x, extra) if g is None else (E.apply_unary(name, x, extra, g),)
         if name in E.BINARY:
-            fwd, dx, dy = E.BINARY[name]
+            _, dx, dy = E.BINARY[name]
             x, y = inputs
             cheap = name in E.MEMORY_BOUND
             if g is None:
-                return E.threaded_call(fwd, x, y, memory_bound=cheap)
+                return E.apply_binary(name, x, y)
             gx, gy = (E.threaded_call(d, x, y, g, memory_bound=cheap) for d in (dx, dy))
             return self._sum_to(gx, x.shape), self._sum_to(gy, y.shape)
         if name in REDUCTIONS or name in ("softmax", "log_softmax"):

@@ -170,3 +170,66 @@ def test_chebyshev_tables_are_the_stated_interpolants():
         assert _chebyshev(mpmath, lambda a: mpmath.erfc(a) * mpmath.exp(a * a), lo, hi, 16) == table, (lo, hi)
     assert float(mpmath.tan(mpmath.pi / 8)) == D.TAN_PI_8 and float(mpmath.tan(3 * mpmath.pi / 8)) == D.TAN_3PI_8
     assert _chebyshev(mpmath, atan_tail, 0, D.TAN_PI_8**2, 10) == D.ATAN_TAIL
+
+
+BINARY = {"hypot": M.hypot, "logaddexp": M.logaddexp}
+# In ulps of the result, except logaddexp's: max(x, y) + log1p(e^-|x - y|) cancels where the result is near 0
+# (NumPy's float64 logaddexp, the same formula, is 58 ulp off at x ~ y ~ -ln 2), so its error is counted in ulps of
+# the larger of the result and max(x, y), whose rounding it carries.  Measured: hypot 1.12, logaddexp 1.43 (NumPy 0.52,
+# 1.17).
+BINARY_ULP_BOUND = {"hypot": 1.5, "logaddexp": 1.5}
+
+
+def _binary_samples(op: str) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng([RNG_SEED, len(op), 2])
+    n = 60_000
+    if op == "hypot":  # magnitudes across the range (no overflow or underflow of the squares), ratios of all sizes
+        x = rng.choice([-1.0, 1.0], n) * np.exp(rng.uniform(-660.0, 660.0, n))
+        y = x * np.exp(rng.uniform(-40.0, 40.0, n)) * rng.choice([-1.0, 1.0], n)
+    else:  # logaddexp: near-equal arguments (where log1p's argument is near 1) and far ones
+        x = rng.uniform(-800.0, 800.0, n)
+        y = x + rng.standard_normal(n) * 10.0 ** rng.integers(-12, 3, n)
+    return x, y
+
+
+@pytest.mark.skipif(not EXTENDED, reason="np.longdouble is not the 80-bit extended type on this platform")
+@pytest.mark.parametrize("op", sorted(BINARY))
+def test_derived_binary_vecmath_is_within_its_ulp_bound_of_extended_precision(op):
+    x, y = _binary_samples(op)
+    truth = getattr(np, op)(x.astype(np.longdouble), y.astype(np.longdouble))
+    with np.errstate(all="ignore"):
+        actual = BINARY[op](x, y)
+    scale = np.abs(truth.astype(np.float64))
+    scale = np.maximum(scale, np.abs(np.maximum(x, y))) if op == "logaddexp" else scale
+    error = np.abs(actual.astype(np.longdouble) - truth) / np.spacing(scale).astype(np.longdouble)
+    worst = int(np.argmax(error))
+    assert error[worst] <= BINARY_ULP_BOUND[op], f"{op}({x[worst]!r}, {y[worst]!r}): {float(error[worst]):.2f} ulp"
+
+
+@pytest.mark.parametrize("op", sorted(BINARY))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_derived_binary_special_values_match_numpy_and_the_loop_matches_the_ufunc(op, dtype):
+    """Every pair of special values: NaN, infinities and zero signs as NumPy's; then the parallel loop (large
+    contiguous operands) bit for bit as the ufunc (strided ones)."""
+    with np.errstate(all="ignore"):
+        x, y = (a.reshape(-1).astype(dtype) for a in np.meshgrid(SPECIALS, SPECIALS))
+        expected = getattr(np, op)(x, y)
+        actual = BINARY[op](x, y)
+        assert actual.dtype == x.dtype
+        np.testing.assert_array_equal(np.isnan(actual), np.isnan(expected), err_msg=f"{op}: NaN positions")
+        np.testing.assert_array_equal(np.isposinf(actual), np.isposinf(expected), err_msg=f"{op}: +inf positions")
+        np.testing.assert_array_equal(np.isneginf(actual), np.isneginf(expected), err_msg=f"{op}: -inf positions")
+        zero = expected == 0
+        np.testing.assert_array_equal(np.signbit(actual[zero]), np.signbit(expected[zero]), err_msg=f"{op}: signs")
+        finite = np.isfinite(expected)
+        scale = np.abs(expected) if op == "hypot" else np.maximum(np.abs(expected), np.abs(np.maximum(x, y)))
+        off = np.abs(actual - expected)[finite] > 4 * np.finfo(dtype).eps * scale[finite]  # logaddexp: as above
+        assert not off.any(), (op, x[finite][off], y[finite][off], actual[finite][off], expected[finite][off])
+        E.BINARY_LOOPS.update({op: M.BINARY_LOOPS[op]})  # as the backend registers it
+        E.BINARY.update({op: M.BINARY[op]})
+        large_x, large_y = np.tile(x, 64), np.tile(y, 64)  # past E.PARALLEL_MIN_SIZE: the loop
+        looped = E.apply_binary(op, large_x, large_y)
+        strided = E.apply_binary(op, np.repeat(large_x, 2)[::2], np.repeat(large_y, 2)[::2])
+    uint = np.uint32 if dtype == "float32" else np.uint64
+    assert large_x.size >= E.PARALLEL_MIN_SIZE
+    np.testing.assert_array_equal(looped.view(uint), strided.view(uint))

@@ -648,6 +648,27 @@ LOOPS = {  # op -> (forward, derivative) over 1-D arrays: the ufunc's arguments,
 ANY_SIZE = {"leaky_relu", "hardtanh", "clip"}  # one-thread loops: used below PARALLEL_MIN_SIZE too
 
 
+BINARY_LOOPS: dict = {}  # op -> forward loop over 1-D x, y and out (mathfuncs' logaddexp and hypot)
+
+
+def apply_binary(op: str, x, y):
+    """The binary ``op``'s forward at (x, y): its parallel loop where it has one and x and y are large C-contiguous
+    arrays of one shape and dtype; its ufunc otherwise (threaded where that pays, see threaded_call)."""
+    loop = BINARY_LOOPS.get(op)
+    if (
+        loop is not None
+        and x.size >= PARALLEL_MIN_SIZE
+        and x.shape == y.shape
+        and x.dtype == y.dtype
+        and x.flags.c_contiguous
+        and y.flags.c_contiguous
+    ):
+        out = np.empty_like(x, order="C")
+        loop(x.reshape(-1), y.reshape(-1), out.reshape(-1))
+        return out
+    return threaded_call(BINARY[op][0], x, y, memory_bound=op in MEMORY_BOUND)
+
+
 def apply_unary(op: str, x, extra: tuple, g=None):
     """Forward (``g is None``) or derivative of the unary ``op`` at ``x`` (``extra``: the op's parameter).
 

@@ -1,4 +1,5 @@
-"""exp2, log2, log10, the hyperbolic and inverse hyperbolic functions, sin, cos, atan, asin, acos and erf for Numba
+"""exp2, log2, log10, the hyperbolic and inverse hyperbolic functions, sin, cos, atan, asin, acos, erf, hypot and
+logaddexp for Numba
 kernels, written with arithmetic, comparisons and selects only, so that a loop over them vectorises.
 
 Numba lowers ``math.sinh`` and friends to one C library call per element, which LLVM cannot vectorise (PyPI's
@@ -23,6 +24,8 @@ identities, each branch computed and the right one selected:
   double-double), Taylor series for sin r and cos r, the quadrant selected; where the reduction cannot
   promise 2^-56 relative (|x| >= 2^19, x within 2^-40 of a nonzero multiple of pi/2, inf, NaN) the C
   library's function is called instead (the loops do that in a second pass, so the first vectorises).
+- **hypot**: ``sqrt(x^2 + y^2)`` of x and y scaled by a power of two where the larger is far from 1.
+  **logaddexp**: ``max(x, y) + log1p(e^-|x - y|)``, NumPy's formula.
 - **erf**: ``x + x S(x^2)`` below 1 (``S(z) = erf(sqrt z) / sqrt z - 1``, degree 12: x is exact, and
   the rounding falls on ``x S``, at most 0.13 x), ``1 - e^(-x^2) Q(|x|)`` on [1, 6) (``Q(a) = erfc(a)
   e^(a^2)``, degree 16 on [1, 2], [2, 3.5] and [3.5, 6]), 1 beyond (``erfc(6) < 2^-55``).
@@ -53,6 +56,7 @@ PIO4_HI, PIO4_LO = 0.7853981633974483, 3.061616997868383e-17
 TAN_PI_8, TAN_3PI_8 = 0.41421356237309503, 2.414213562373095
 EXP2_CLAMP = 2000.0  # |x| beyond which 2^x is 0 or inf; n stays within vecmath._two_to's |n| <= 2044
 TWO_28 = 268435456.0
+HYPOT_LOW, HYPOT_HIGH, HYPOT_UP, HYPOT_DOWN = 2.0**-500, 2.0**500, 2.0**600, 2.0**-600
 # pi/2 in three parts, the first two of 33 significant bits (n * part is exact for n < 2^19); the rest < 2^-122
 PIO2_1, PIO2_2, PIO2_3 = 1.5707963267341256, 6.077100506303966e-11, 2.0222662487959506e-21
 TWO_OVER_PI = 0.6366197723675814
@@ -339,3 +343,28 @@ def erf(x):
     q = _clenshaw(ERFC_A, u) if first else (_clenshaw(ERFC_B, u) if second else _clenshaw(ERFC_C, u))
     far = 1.0 - V.exp(-z) * q
     return _signed(x, near if a < 1.0 else (far if a < 6.0 else 1.0))
+
+
+# ---------------------------------------------------------------- binary: hypot, logaddexp
+@njit(inline="always")
+def hypot(x, y):
+    """sqrt(x^2 + y^2) within 1 ulp: both scaled by 2^-600 or 2^600 (exact) where the larger is beyond 2^500 or
+    below 2^-500, so that the squares neither overflow nor lose the smaller one, summed with one rounding (FMA);
+    inf if either is infinite (even with a NaN), else NaN if either is NaN."""
+    x, y = abs(float(x)), abs(float(y))
+    big = x if x > y else y  # with a NaN the comparisons are false: the NaN reaches the sum either way
+    scale = HYPOT_UP if big < HYPOT_LOW else (HYPOT_DOWN if big > HYPOT_HIGH else 1.0)
+    xs, ys = x * scale, y * scale
+    r = math.sqrt(xs * xs + ys * ys) * (1.0 / scale)
+    return INF if (x == INF) | (y == INF) else r
+
+
+@njit(inline="always")
+def logaddexp(x, y):
+    """log(e^x + e^y) as max(x, y) + log1p(e^-|x - y|), x + ln 2 where x == y (equal infinities included), NaN
+    where either is NaN."""
+    x, y = float(x), float(y)
+    d = x - y
+    r = (x if d > 0.0 else y) + V.log1p(V.exp(-abs(d)))
+    r = x + LN2 if x == y else r
+    return r if (d == d) | (x == y) else d
