@@ -119,9 +119,8 @@ _UFUNC = (
 _LIBM_CLASS = (
     "a libm call per element (math.* in nopython mode), which LLVM cannot vectorise (PyPI's llvmlite has no SVML: "
     "`python -m numba -s`, SVML State False) and vecmath has no replacement for: atan2 12.3 ms against NumPy's "
-    "0.59 (float32), hypot 8.9 against torch's 1.2, logaddexp 10.0 against 2.1, fmod 3.8 against 1.3, "
-    "floor_divide 6.4 against 2.2 (float64); logaddexp's two vecmath calls made a kernel LLVM did not inline into "
-    "the binary ufunc's loop (16 ms, slower than libm)"
+    "0.59 (float32), atan2 10.2 against torch's 1.8, fmod 3.8 against 1.3, floor_divide 6.4 against 2.2 "
+    "(float64); hypot and logaddexp were in this class (8.9 and 10.0 ms) until vecmath_derived (0.45 and 2.1 ms)"
 )
 _VECMATH_WIDENED = (
     "vectorised (impls/numba/vecmath_derived.py, 1-3 ulp) but computed in float64 for float32 data: 8 AVX-512 "
@@ -156,9 +155,10 @@ _LAYER = (
     "are the noise of threads waiting a time slice on the loaded 2-core machine (torch's batch_norm_eval took "
     "7.9 ms in the same measurement)"
 )
-_LIBM_CLASS_OPS = "atan2 hypot logaddexp fmod remainder floor_divide".split()
+_LIBM_CLASS_OPS = "atan2 fmod remainder floor_divide".split()
 _VECMATH_WIDENED_OPS = (
-    "acos asin atan atanh asinh acosh sinh cosh log10 log2 exp2 sin cos log_sigmoid mish selu elu xlogy"
+    "acos asin atan atanh asinh acosh sinh cosh log10 log2 exp2 sin cos log_sigmoid mish selu elu xlogy hypot "
+    "logaddexp"
 ).split()
 _THREADED_VECMATH_OPS = (
     "sigmoid log log1p expm1 logsumexp silu gelu_tanh cross_entropy cross_entropy_probs nll_loss "
