@@ -157,8 +157,7 @@ _LAYER = (
 )
 _LIBM_CLASS_OPS = "atan2 fmod remainder floor_divide".split()
 _VECMATH_WIDENED_OPS = (
-    "acos asin atan atanh asinh acosh sinh cosh log10 log2 exp2 sin cos log_sigmoid mish selu elu xlogy hypot "
-    "logaddexp"
+    "acos asin atan atanh asinh acosh sinh cosh log10 log2 exp2 sin cos log_sigmoid mish selu elu xlogy hypot logaddexp"
 ).split()
 _THREADED_VECMATH_OPS = (
     "sigmoid log log1p expm1 logsumexp silu gelu_tanh cross_entropy cross_entropy_probs nll_loss "
