@@ -260,3 +260,20 @@ def test_the_packed_kernels_agree_with_blas(entry):
     np.testing.assert_allclose(
         packed.run(entry, args, case.params), blas.run(entry, args, case.params), rtol=1e-12, atol=1e-12
     )
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_row_softmax_family_over_threads_agrees_with_one_row_at_a_time_bit_for_bit(dtype):
+    """softmax, log_softmax and logsumexp take their parallel driver from R.PARALLEL_MIN_SIZE elements (and two rows);
+    each row alone takes the serial one: the same bits, special values included."""
+    rng = np.random.default_rng([RNG_SEED, 11])
+    a = (rng.standard_normal((600, 600)) * 30).astype(dtype)
+    with np.errstate(over="ignore"):
+        a[0, : len(SPECIALS)] = SPECIALS.astype(dtype)
+    a[1] = -np.inf
+    assert a.size >= R.PARALLEL_MIN_SIZE
+    for kernel in (R.row_softmax, R.row_log_softmax, R.row_logsumexp):
+        together = kernel(a)
+        apart = np.concatenate([kernel(a[r : r + 1]) for r in range(a.shape[0])])
+        uint = np.uint32 if dtype == "float32" else np.uint64
+        np.testing.assert_array_equal(together.view(uint), apart.view(uint), err_msg=kernel.__name__)
