@@ -114,7 +114,24 @@ def _quotient_over_y_overflows(inputs, params):
         return bool(np.any(np.isinf((x / y) / y) & np.isfinite(x) & np.isfinite(y) & (y != 0)))
 
 
+def _quotient_overflows(inputs, params):
+    x, y = (np.asarray(v, dtype=np.float64) for v in inputs[:2])
+    with np.errstate(all="ignore"):
+        return bool(np.any(np.isinf(x / y) & np.isfinite(x) & np.isfinite(y) & (y != 0)))
+
+
+_VECTORISED_FMOD = (
+    "torch's vectorised float64 {name} (ATen at CPU capability AVX2 or AVX512; the scalar DEFAULT path is right) "
+    "returns NaN where x / y overflows although the result is finite (fmod(1, 1e-310) = 1.6e-311 in C and NumPy): "
+    "measured with ATEN_CPU_CAPABILITY, on tensors of a vector's width or more"
+)
+_FMOD_TEST = "tests/test_divergences.py::test_torch_vectorised_float64_fmod_is_nan_where_the_quotient_overflows"
+
 ORACLE_BUGS = {
+    **{
+        name: (OracleBug(_VECTORISED_FMOD.format(name=name), _FMOD_TEST, _quotient_overflows, check="forward"),)
+        for name in ("fmod", "remainder")
+    },
     "div": (
         OracleBug(
             "torch's div backward forms the y-gradient as -g * ((x / y) / y) (derivatives.yaml): where (x / y) / y "

@@ -110,6 +110,32 @@ def test_torch_gelu_at_plus_inf_follows_onednns_isa(dtype):
         assert values == [math.inf] * 4, (isa, values)
 
 
+@pytest.mark.parametrize("name", ["fmod", "remainder"])
+def test_torch_vectorised_float64_fmod_is_nan_where_the_quotient_overflows(name):
+    """The audit's oracle bug (reference/catalog_audit.py): x / y overflows (1 / 1e-310, 1e300 / 1e-10) and torch's
+    vectorised float64 kernel gives NaN where C's fmod (and the scalar DEFAULT kernel) give the finite result."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import torch; x = torch.tensor([1.0, 1e300] * 8, dtype=torch.float64); "
+        "y = torch.tensor([1e-310, 1e-10] * 8, dtype=torch.float64); "
+        f"print(torch.backends.cpu.get_cpu_capability(), torch.{name}(x, y)[:2].tolist())"
+    )
+    expected = [getattr(np, name)(1.0, 1e-310), getattr(np, name)(1e300, 1e-10)]
+    assert all(math.isfinite(v) for v in expected)
+    for knob in ("default", "avx2"):
+        run = subprocess.run([sys.executable, "-c", code], env={**os.environ, "ATEN_CPU_CAPABILITY": knob},
+                             capture_output=True, text=True, check=True)  # fmt: skip
+        capability, values = run.stdout.split(" ", 1)
+        values = [float(v) for v in values.strip().strip("[]").split(",")]
+        if capability == "DEFAULT":
+            assert values == expected, (knob, values)
+        elif capability == "AVX2":  # the knob only lowers the capability: AVX2 where the CPU has it
+            assert all(math.isnan(v) for v in values), (knob, values)
+
+
 def test_pow_gradient_at_zero_base_follows_torchs_conventions():
     # DIVERGENCES 16: naive formulas give NaN; torch (and our reference) return 0.
     x = torch.tensor([0.0, 0.0], dtype=torch.float64, requires_grad=True)
