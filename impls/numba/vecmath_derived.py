@@ -291,26 +291,27 @@ def _sin_cos_reduced(r, lo):
 
 
 @njit(inline="always")
+def _trig_checked(x, shift):
+    """(sin(x + shift pi/2), reliable) for shift 0 (sin) or 1 (cos): the quadrant picks +-sin r or +-cos r."""
+    n, r, lo, reliable = _reduce_half_pi(x)
+    sin_r, cos_r = _sin_cos_reduced(r, lo)
+    quadrant = (int(n) + shift) & 3 if reliable else shift
+    value = sin_r if (quadrant & 1) == 0 else cos_r
+    return (value if quadrant < 2 else -value), reliable
+
+
+@njit(inline="always")
 def sin_checked(x):
     """(sin(x), reliable): within 1.5 ulp where ``reliable`` (see _reduce_half_pi), anything where not."""
     x = float(x)
-    n, r, lo, reliable = _reduce_half_pi(x)
-    sin_r, cos_r = _sin_cos_reduced(r, lo)
-    quadrant = int(n) & 3 if reliable else 0
-    value = sin_r if (quadrant & 1) == 0 else cos_r
-    value = value if quadrant < 2 else -value
+    value, reliable = _trig_checked(x, 0)
     return (x if x == 0.0 else value), reliable  # sin(-0) = -0
 
 
 @njit(inline="always")
 def cos_checked(x):
     """(cos(x), reliable), as sin_checked."""
-    x = float(x)
-    n, r, lo, reliable = _reduce_half_pi(x)
-    sin_r, cos_r = _sin_cos_reduced(r, lo)
-    quadrant = int(n) & 3 if reliable else 0
-    value = cos_r if (quadrant & 1) == 0 else sin_r
-    return (value if (quadrant == 0) | (quadrant == 3) else -value), reliable
+    return _trig_checked(float(x), 1)
 
 
 @njit(inline="always")
