@@ -99,6 +99,13 @@ def pytest_addoption(parser):
         help="generate only this catalog entry's cells (repeatable, or comma-separated): a narrow run collects "
         "only what it needs (parity selftest runs each mutant against the entries that own the mutated code)",
     )
+    group.addoption(
+        "--bench-backend",
+        metavar="NAME",
+        default=None,
+        help="benchmarks: time only this backend of the selection (parity run times each backend in a process "
+        "of its own, so that no other framework's threads run while one is timed)",
+    )
     group.addoption("--no-parity-matrix", action="store_true", help="do not print the matrix in the summary")
     group.addoption(
         "--ladder",

@@ -1,6 +1,7 @@
 """Benchmark records (from pytest-benchmark's JSON) folded into the report's speed tables.
 
-Every ratio is against NumPy measured in the same run, on the same machine, at the same size and dtype;
+Every ratio is against NumPy measured in the same run (``parity run`` times each backend in its own
+process, one after another), on the same machine, at the same size and dtype;
 the bandwidth column divides the bytes a memory-bound entry (elementwise op, reduction) must move by its
 median time and by the device's copy bandwidth (the best ``x * 1`` probe on that device in the same run).
 The verdict (:func:`verdict_rows`, :func:`render_verdict`) reads the cells of the backends parity writes

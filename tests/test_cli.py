@@ -117,6 +117,10 @@ def test_run_with_benchmarks_writes_speed_tables_and_plots(tmp_path, capsys):
     timed = {(b["backend"], b["size"]) for b in data["benchmarks"] if b["kind"] == "ladder"}
     assert timed == {(name, n) for name in ("numpy", "autograd") for n in (100, 10_000, 1_000_000)}
     assert all(b["median_s"] > 0 and b["first_call_s"] > 0 for b in data["benchmarks"])
+    processes = {
+        name: {b["process"] for b in data["benchmarks"] if b["backend"] == name} for name in ("numpy", "autograd")
+    }
+    assert all(len(p) == 1 for p in processes.values()) and processes["numpy"] != processes["autograd"], processes
     assert page.count("data:image/png;base64,") == 1  # the allowance heatmap; time plots are drawn as SVG
     for plot in ("plots/allowance.png", "plots/time_exp.png"):
         assert plot in data["plots"] and (out / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -13,6 +13,7 @@ report reads.
 
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -34,11 +35,14 @@ SIMULATED_DEVICES = {"emulated", "cudasim"}
 
 
 def _targets(config):
-    """(backend, device) pairs of the run's selection, simulators left out."""
+    """(backend, device) pairs of the run's selection (or only ``--bench-backend``'s), simulators left out."""
     selection = config.stash[SELECTION]
+    only = config.getoption("--bench-backend")
     pairs = []
     for name in selection.backends:
         cls = backend_class(name)
+        if only is not None and only not in (name, cls.name):
+            continue
         for device in cls.devices:
             if device not in SIMULATED_DEVICES and (selection.devices is None or device in selection.devices):
                 pairs.append((cls.name, device))  # one name for a backend however it was loaded
@@ -92,10 +96,11 @@ def _usable(parity_backends, name, device, dtype="float64", entry=None):
 
 
 def _run_timed(benchmark, timed, **info):
-    """Time ``timed`` after one untimed first call, whose duration is recorded apart."""
+    """Time ``timed`` after one untimed first call, whose duration is recorded apart (with the process, so that a
+    report can show which timings shared one)."""
     start = time.perf_counter()
     timed()
-    benchmark.extra_info.update(info, first_call_s=time.perf_counter() - start)
+    benchmark.extra_info.update(info, first_call_s=time.perf_counter() - start, process=os.getpid())
     benchmark(timed)
 
 
