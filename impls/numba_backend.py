@@ -135,10 +135,12 @@ _THREADED_VECMATH = (
     "(a float64 log-sum-exp per row) 0.097 ms against torch's 0.020 ms (batch 16 x 1000 float32)"
 )
 _MEMORY_BOUND = (
-    "memory-bound: one pass over contiguous arrays, at NumPy's speed and bandwidth (sub float64 1.9 ms against "
-    "NumPy's 1.55 ms, round 1.45 against 1.51, rsqrt 1.47 against 3.3, sign 1.76 against 10.2; 10^6 elements, "
-    "best of 15, one process); the slow cells are against torch's two threads on a quiet core, and are "
-    "the noise of a loaded 2-core machine (torch's sub took 15.7 ms in the same measurement)"
+    "memory-bound: one pass over contiguous arrays, in a parallel loop over both cores from 2^16 elements "
+    "(Numba's threads; Python threads cost what the pass does): 10^6 elements, per-backend processes, "
+    "2026-12-01: neg 0.147 ms against torch's 0.109 (float64), add 0.088 against 0.088 (float32), mul 0.377 "
+    "against torch's 0.664 (float64), relu 0.132 against 0.126 (float64); before the loops (threaded_call) neg "
+    "took 0.25-0.30 ms.  Not yet explained: add float64 stays 2x behind torch (0.41 against 0.20 ms; the loop "
+    "alone 0.45 ms at 2^20 elements)"
 )
 _REDUCTION = (
     "sum: float64 summed pairwise (the catalog's accumulation bound with one u to spare), float32 widened to "
@@ -170,12 +172,12 @@ _MEMORY_BOUND_OPS = (
 SPEED_NOTES = {
     **dict.fromkeys(
         ("erf", "gelu"),
-        "vectorised (vecmath_derived.erf: Chebyshev series, 1 ulp) in a parallel loop: 2.3-2.9 ms for 10^6 float32 "
-        "or float64 in a numba-only quick-ladder run and 2.6-3.1 ms in a five-backend run of these entries alone "
-        "(torch 0.9 / 1.8 ms for erf), and 2.5-3.3 ms in whole quick-ladder runs of numba with any one of torch, "
-        "NumPy, numexpr or autograd; but 12-19 ms in the whole five-backend quick ladder, in two runs (2026-12-01): "
-        "an interaction with what ran before that this session did not pin down (before vecmath_derived, libm's erf "
-        "took 9-10 ms)",
+        "vectorised (vecmath_derived.erf: Chebyshev series, 1 ulp) in a parallel loop, computed in float64 for "
+        "float32 data: erf 2.8 ms (float32) and 4.2 ms (float64) against torch's 1.2 and 2.3 ms, gelu 2.7 ms against "
+        "torch's 0.45 ms (oneDNN's float32 GELU) and 3.2 against 2.8 ms (float64), 10^6 elements, per-backend "
+        "processes, 2026-12-01.  Until the series were unrolled these loops ran scalar (10-12 ms) in the process "
+        "that compiled them, and vectorised only when loaded from Numba's cache: a fresh clone's report showed "
+        "12-19 ms",
     ),
     "pow": _LIBM.format(
         fn="pow",

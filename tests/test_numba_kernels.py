@@ -117,6 +117,25 @@ def test_parallel_loop_agrees_with_the_ufunc_bit_for_bit(op, grad, dtype):
     )
 
 
+@pytest.mark.parametrize("op", sorted(E.BINARY_LOOPS))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_binary_parallel_loop_agrees_with_the_ufunc_bit_for_bit(op, dtype):
+    """Large contiguous operands of one shape take the op's parallel loop, anything else its ufunc: the same bits,
+    every pair of special values included."""
+    rng = np.random.default_rng([RNG_SEED, len(op)])
+    x, y = ((rng.standard_normal(E.PARALLEL_MIN_SIZE) * 30).astype(dtype) for _ in range(2))
+    with np.errstate(over="ignore"):
+        specials = SPECIALS.astype(dtype)
+    sx, sy = (a.reshape(-1) for a in np.meshgrid(specials, specials))
+    x[: sx.size], y[: sy.size] = sx, sy
+    with np.errstate(all="ignore"):
+        looped = E.apply_binary(op, x, y)
+        strided = E.apply_binary(op, np.repeat(x, 2)[::2], np.repeat(y, 2)[::2])
+    uint = np.uint32 if dtype == "float32" else np.uint64
+    differ = np.flatnonzero(looped.view(uint) != strided.view(uint))
+    assert differ.size == 0, f"{op}: loop and ufunc differ at {x[differ[:5]]}, {y[differ[:5]]}"
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_threaded_calls_cover_every_element_once_and_agree_with_one_call_bit_for_bit(dtype):
     """E.threaded_call cuts a large contiguous call into per-thread pieces: every element computed once, by the same

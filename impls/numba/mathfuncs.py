@@ -301,7 +301,52 @@ UNARY = {  # op -> (forward, derivative, parameter name or None), as impls.numba
     "atanh": (atanh, atanh_d, None),
     "clip": (clip, clip_d, ("min", "max")),
 }
+
+
+# one pass over both cores for the memory-bound ones (see elementwise's neg loop)
+@njit(**PARALLEL_OPTIONS)
+def _sign_loop(x, out):
+    for i in prange(x.size):
+        out[i] = sign(x[i])
+
+
+@njit(**PARALLEL_OPTIONS)
+def _floor_loop(x, out):
+    for i in prange(x.size):
+        out[i] = floor(x[i])
+
+
+@njit(**PARALLEL_OPTIONS)
+def _ceil_loop(x, out):
+    for i in prange(x.size):
+        out[i] = ceil(x[i])
+
+
+@njit(**PARALLEL_OPTIONS)
+def _trunc_loop(x, out):
+    for i in prange(x.size):
+        out[i] = trunc(x[i])
+
+
+@njit(**PARALLEL_OPTIONS)
+def _round_loop(x, out):
+    for i in prange(x.size):
+        out[i] = round_(x[i])
+
+
+@njit(**PARALLEL_OPTIONS)
+def _rsqrt_loop(x, out):
+    for i in prange(x.size):
+        out[i] = rsqrt(x[i])
+
+
 LOOPS = {  # as impls.numba.elementwise.LOOPS
+    "sign": (_sign_loop, None),
+    "floor": (_floor_loop, None),
+    "ceil": (_ceil_loop, None),
+    "trunc": (_trunc_loop, None),
+    "round": (_round_loop, None),
+    "rsqrt": (_rsqrt_loop, None),
     "clip": (_clip_loop, _clip_d_loop),
     "sinh": (_sinh_loop, None),
     "cosh": (None, _cosh_d_loop),
