@@ -118,9 +118,10 @@ _UFUNC = (
 # SIMD functions there, 16 lanes).
 _LIBM_CLASS = (
     "a libm call per element (math.* in nopython mode), which LLVM cannot vectorise (PyPI's llvmlite has no SVML: "
-    "`python -m numba -s`, SVML State False) and vecmath has no replacement for: atan2 12.3 ms against NumPy's "
-    "0.59 (float32), atan2 10.2 against torch's 1.8, fmod 3.8 against 1.3, floor_divide 6.4 against 2.2 "
-    "(float64); hypot and logaddexp were in this class (8.9 and 10.0 ms) until vecmath_derived (0.45 and 2.1 ms)"
+    "`python -m numba -s`, SVML State False) and vecmath has no replacement for: fmod 3.8 ms against torch's 1.3, "
+    "floor_divide 6.4 against 2.2 (float64); hypot, logaddexp and atan2 were in this class (8.9, 10.0 and 10.2-12.3 "
+    "ms) until vecmath_derived (0.45, 2.1 and 1.4-1.5 ms; atan2 float64 1.50 ms against NumPy's 2.23 and torch's "
+    "2.14, 10^6 elements, 2026-12-01)"
 )
 _VECMATH_WIDENED = (
     "vectorised (impls/numba/vecmath_derived.py, 1-3 ulp) but computed in float64 for float32 data: 8 AVX-512 "
@@ -157,9 +158,10 @@ _LAYER = (
     "are the noise of threads waiting a time slice on the loaded 2-core machine (torch's batch_norm_eval took "
     "7.9 ms in the same measurement)"
 )
-_LIBM_CLASS_OPS = "atan2 fmod remainder floor_divide".split()
+_LIBM_CLASS_OPS = "fmod remainder floor_divide".split()
 _VECMATH_WIDENED_OPS = (
-    "acos asin atan atanh asinh acosh sinh cosh log10 log2 exp2 sin cos log_sigmoid mish selu elu xlogy hypot logaddexp"
+    "acos asin atan atan2 atanh asinh acosh sinh cosh log10 log2 exp2 sin cos log_sigmoid mish selu elu xlogy hypot "
+    "logaddexp"
 ).split()
 _THREADED_VECMATH_OPS = (
     "sigmoid log log1p expm1 logsumexp silu gelu_tanh cross_entropy cross_entropy_probs nll_loss "

@@ -172,12 +172,13 @@ def test_chebyshev_tables_are_the_stated_interpolants():
     assert _chebyshev(mpmath, atan_tail, 0, D.TAN_PI_8**2, 10) == D.ATAN_TAIL
 
 
-BINARY = {"hypot": M.hypot, "logaddexp": M.logaddexp}
+BINARY = {"hypot": M.hypot, "logaddexp": M.logaddexp, "atan2": M.atan2}
+NUMPY_NAME = {"atan2": "arctan2"}
 # In ulps of the result, except logaddexp's: max(x, y) + log1p(e^-|x - y|) cancels where the result is near 0
 # (NumPy's float64 logaddexp, the same formula, is 58 ulp off at x ~ y ~ -ln 2), so its error is counted in ulps of
 # the larger of the result and max(x, y), whose rounding it carries.  Measured: hypot 1.12, logaddexp 1.43 (NumPy 0.52,
-# 1.17).
-BINARY_ULP_BOUND = {"hypot": 1.5, "logaddexp": 1.5}
+# 1.17), atan2 1.94 (NumPy 0.75).
+BINARY_ULP_BOUND = {"hypot": 1.5, "logaddexp": 1.5, "atan2": 2.5}
 
 
 def _binary_samples(op: str) -> tuple[np.ndarray, np.ndarray]:
@@ -186,6 +187,10 @@ def _binary_samples(op: str) -> tuple[np.ndarray, np.ndarray]:
     if op == "hypot":  # magnitudes across the range (no overflow or underflow of the squares), ratios of all sizes
         x = rng.choice([-1.0, 1.0], n) * np.exp(rng.uniform(-660.0, 660.0, n))
         y = x * np.exp(rng.uniform(-40.0, 40.0, n)) * rng.choice([-1.0, 1.0], n)
+    elif op == "atan2":  # every quadrant, magnitudes far apart and near-equal (the swap's edge)
+        x = rng.standard_normal(n) * np.exp(rng.uniform(-30.0, 30.0, n))
+        y = rng.standard_normal(n) * np.exp(rng.uniform(-30.0, 30.0, n))
+        y[: n // 10] = x[: n // 10] * rng.uniform(0.99, 1.01, n // 10) * rng.choice([-1.0, 1.0], n // 10)
     else:  # logaddexp: near-equal arguments (where log1p's argument is near 1) and far ones
         x = rng.uniform(-800.0, 800.0, n)
         y = x + rng.standard_normal(n) * 10.0 ** rng.integers(-12, 3, n)
@@ -196,7 +201,7 @@ def _binary_samples(op: str) -> tuple[np.ndarray, np.ndarray]:
 @pytest.mark.parametrize("op", sorted(BINARY))
 def test_derived_binary_vecmath_is_within_its_ulp_bound_of_extended_precision(op):
     x, y = _binary_samples(op)
-    truth = getattr(np, op)(x.astype(np.longdouble), y.astype(np.longdouble))
+    truth = getattr(np, NUMPY_NAME.get(op, op))(x.astype(np.longdouble), y.astype(np.longdouble))
     with np.errstate(all="ignore"):
         actual = BINARY[op](x, y)
     scale = np.abs(truth.astype(np.float64))
@@ -213,7 +218,7 @@ def test_derived_binary_special_values_match_numpy_and_the_loop_matches_the_ufun
     contiguous operands) bit for bit as the ufunc (strided ones)."""
     with np.errstate(all="ignore"):
         x, y = (a.reshape(-1).astype(dtype) for a in np.meshgrid(SPECIALS, SPECIALS))
-        expected = getattr(np, op)(x, y)
+        expected = getattr(np, NUMPY_NAME.get(op, op))(x, y)
         actual = BINARY[op](x, y)
         assert actual.dtype == x.dtype
         np.testing.assert_array_equal(np.isnan(actual), np.isnan(expected), err_msg=f"{op}: NaN positions")
@@ -222,7 +227,7 @@ def test_derived_binary_special_values_match_numpy_and_the_loop_matches_the_ufun
         zero = expected == 0
         np.testing.assert_array_equal(np.signbit(actual[zero]), np.signbit(expected[zero]), err_msg=f"{op}: signs")
         finite = np.isfinite(expected)
-        scale = np.abs(expected) if op == "hypot" else np.maximum(np.abs(expected), np.abs(np.maximum(x, y)))
+        scale = np.abs(expected) if op != "logaddexp" else np.maximum(np.abs(expected), np.abs(np.maximum(x, y)))
         off = np.abs(actual - expected)[finite] > 4 * np.finfo(dtype).eps * scale[finite]  # logaddexp: as above
         assert not off.any(), (op, x[finite][off], y[finite][off], actual[finite][off], expected[finite][off])
         E.BINARY_LOOPS.update({op: M.BINARY_LOOPS[op]})  # as the backend registers it

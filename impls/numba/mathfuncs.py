@@ -278,7 +278,14 @@ def _hypot_loop(x, y, out):
         out[i] = D.hypot(x[i], y[i])
 
 
-BINARY_LOOPS = {"logaddexp": _logaddexp_loop, "hypot": _hypot_loop}  # as impls.numba.elementwise.BINARY_LOOPS
+@njit(**PARALLEL_OPTIONS)
+def _atan2_loop(x, y, out):
+    for i in prange(x.size):
+        out[i] = D.atan2(x[i], y[i])
+
+
+# as impls.numba.elementwise.BINARY_LOOPS
+BINARY_LOOPS = {"logaddexp": _logaddexp_loop, "hypot": _hypot_loop, "atan2": _atan2_loop}
 
 
 UNARY = {  # op -> (forward, derivative, parameter name or None), as impls.numba.elementwise.UNARY
@@ -362,7 +369,7 @@ BINARY: dict = {}
 # ---------------------------------------------------------------- binary: forward(x, y), d/dx(x, y, g), d/dy(x, y, g)
 @_b
 def atan2(x, y):
-    return math.atan2(x, y)
+    return D.atan2(x, y)
 
 
 @njit(inline="always")

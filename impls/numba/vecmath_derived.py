@@ -1,4 +1,4 @@
-"""exp2, log2, log10, the hyperbolic and inverse hyperbolic functions, sin, cos, atan, asin, acos, erf, hypot and
+"""exp2, log2, log10, the hyperbolic and inverse hyperbolic functions, sin, cos, atan, asin, acos, atan2, erf, hypot and
 logaddexp for Numba
 kernels, written with arithmetic, comparisons and selects only, so that a loop over them vectorises.
 
@@ -24,6 +24,8 @@ identities, each branch computed and the right one selected:
   double-double), Taylor series for sin r and cos r, the quadrant selected; where the reduction cannot
   promise 2^-56 relative (|x| >= 2^19, x within 2^-40 of a nonzero multiple of pi/2, inf, NaN) the C
   library's function is called instead (the loops do that in a second pass, so the first vectorises).
+- **atan2**: atan of the smaller magnitude over the larger, then ``pi/2 - r``, ``pi - r`` or ``pi/2 + r`` by
+  quadrant (C's special values at zeros and infinities).
 - **hypot**: ``sqrt(x^2 + y^2)`` of x and y scaled by a power of two where the larger is far from 1.
   **logaddexp**: ``max(x, y) + log1p(e^-|x - y|)``, NumPy's formula.
 - **erf**: ``x + x S(x^2)`` below 1 (``S(z) = erf(sqrt z) / sqrt z - 1``, degree 12: x is exact, and
@@ -53,6 +55,7 @@ INV_LN10 = 0.4342944819032518
 LOG10_2_HI = 0.30102992057800293  # low 32 bits zero: k * LOG10_2_HI is exact for |k| < 2^20
 LOG10_2_LO = 7.508597826552624e-08
 PIO2_HI, PIO2_LO = 1.5707963267948966, 6.123233995736766e-17
+PI_HI, PI_LO = 3.141592653589793, 1.2246467991473532e-16
 PIO4_HI, PIO4_LO = 0.7853981633974483, 3.061616997868383e-17
 TAN_PI_8, TAN_3PI_8 = 0.41421356237309503, 2.414213562373095
 EXP2_CLAMP = 2000.0  # |x| beyond which 2^x is 0 or inf; n stays within vecmath._two_to's |n| <= 2044
@@ -252,6 +255,28 @@ def atan(x):
     z = t * t
     tail = t * z * _clenshaw(ATAN_TAIL, z * (2.0 / ATAN_Z_MAX) - 1.0)
     return _signed(x, base_hi + ((tail + base_lo) + t))
+
+
+@njit(inline="always")
+def atan2(y, x):
+    """atan2(y, x), C's argument order, within 2.5 ulp: r = atan of the smaller magnitude over the larger (in
+    [0, 1], no overflow), then pi/2 - r where |y| > |x|, pi - r where x is negative (-0 included), pi/2 + r where
+    both, each constant in two parts; the sign is y's.  C's special values: +-pi/4 and +-3pi/4 at infinite y
+    and x, +-0 and +-pi at zero y, NaN where either is NaN."""
+    y, x = float(y), float(x)
+    a, b = abs(y), abs(x)
+    swap = a > b
+    num = b if swap else a
+    den = a if swap else b
+    q = 1.0 if (a == INF) & (b == INF) else (0.0 if num == 0.0 else num / den)  # inf / inf and 0 / 0
+    r = atan(q)
+    left = math.copysign(1.0, x) < 0.0
+    # r, pi/2 - r, pi/2 + r or pi - r: the base's low part added to +-r first, its high part last
+    base_hi = (PIO2_HI if swap else PI_HI) if left else (PIO2_HI if swap else 0.0)
+    base_lo = (PIO2_LO if swap else PI_LO) if left else (PIO2_LO if swap else 0.0)
+    signed_r = r if left == swap else -r
+    r = math.copysign(base_hi + (signed_r + base_lo), y)
+    return r if (x == x) & (y == y) else x + y
 
 
 @njit(inline="always")
