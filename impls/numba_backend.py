@@ -113,21 +113,17 @@ _UFUNC = (
     "hand-written AVX2; the same operation as an @njit loop over contiguous arrays ran at NumPy's speed (0.17 ms "
     "for x * 2), so the gap is the ufunc machinery's generic inner loop"
 )
-# Classes of slow cells.  _LIBM_CLASS and _VECMATH_WIDENED: the quick ladder, 10^6 elements, medians of one
+# Classes of slow cells.  _VECMATH_WIDENED: the quick ladder, 10^6 elements, medians of one
 # five-backend run on an idle 2-core AMD EPYC with AVX-512 (2026-12-01; NumPy's float32 loops use its AVX-512
 # SIMD functions there, 16 lanes).
-_LIBM_CLASS = (
-    "a libm call per element (math.* in nopython mode), which LLVM cannot vectorise (PyPI's llvmlite has no SVML: "
-    "`python -m numba -s`, SVML State False) and vecmath has no replacement for: fmod 3.8 ms against torch's 1.3, "
-    "floor_divide 6.4 against 2.2 (float64); hypot, logaddexp and atan2 were in this class (8.9, 10.0 and 10.2-12.3 "
-    "ms) until vecmath_derived (0.45, 2.1 and 1.4-1.5 ms; atan2 float64 1.50 ms against NumPy's 2.23 and torch's "
-    "2.14, 10^6 elements, 2026-12-01)"
-)
 _VECMATH_WIDENED = (
     "vectorised (impls/numba/vecmath_derived.py, 1-3 ulp) but computed in float64 for float32 data: 8 AVX-512 "
     "lanes where NumPy's float32 SIMD has 16, so float32 takes what float64 takes: sin 0.91 ms (float64 0.89, "
     "NumPy's float64 11.1), atan 0.99 (1.01, NumPy 1.21), log2 0.64 (0.61, NumPy 0.94) against NumPy's float32 "
-    "0.52, 0.39, 0.24 ms; before vecmath_derived (libm per element) sin took 4.0 ms, atan 7.4, sinh 12.3"
+    "0.52, 0.39, 0.24 ms; before vecmath_derived (libm per element) sin took 4.0 ms, atan 7.4, sinh 12.3, atan2 "
+    "10.2-12.3 (now 1.4-1.5 ms; float64 1.50 against NumPy's 2.23 and torch's 2.14, 2026-12-01).  fmod, remainder "
+    "and floor_divide left this class with an exact FMA fmod: 0.29-0.67 ms against torch's 0.79-2.4 and NumPy's "
+    "13-24 ms (10^6 elements, both dtypes)"
 )
 _THREADED_VECMATH = (
     "vecmath's exp/log/sigmoid in float64 for float32 data (4 AVX2 lanes where torch's float32 SIMD has 8): sigmoid "
@@ -158,7 +154,6 @@ _LAYER = (
     "are the noise of threads waiting a time slice on the loaded 2-core machine (torch's batch_norm_eval took "
     "7.9 ms in the same measurement)"
 )
-_LIBM_CLASS_OPS = "fmod remainder floor_divide".split()
 _VECMATH_WIDENED_OPS = (
     "acos asin atan atan2 atanh asinh acosh sinh cosh log10 log2 exp2 sin cos log_sigmoid mish selu elu xlogy hypot "
     "logaddexp"
@@ -210,7 +205,6 @@ SPEED_NOTES = {
             ("dropout", "0.16 ms", "0.10 ms, batch 16, x * (mask * scale) in one pass"),
         )
     },
-    **dict.fromkeys(_LIBM_CLASS_OPS, _LIBM_CLASS),
     **dict.fromkeys(_VECMATH_WIDENED_OPS, _VECMATH_WIDENED),
     **dict.fromkeys(_THREADED_VECMATH_OPS, _THREADED_VECMATH),
     **dict.fromkeys(_MEMORY_BOUND_OPS, _MEMORY_BOUND),

@@ -126,6 +126,18 @@ def test_run_with_benchmarks_writes_speed_tables_and_plots(tmp_path, capsys):
         assert plot in data["plots"] and (out / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_run_passes_when_a_backend_times_nothing(tmp_path, capsys):
+    """Each backend's ladder runs in its own process: one whose cells all skip (here: the filter leaves numpy
+    only bfloat16 cells, which it does not support) times nothing, which is not a failure of the run."""
+    out = tmp_path / "report"
+    args = ["run", "--quick", "--backend", "numpy", "--backend", "autograd", "--out", str(out), "--jobs", "1"]
+    args += ["--bench-filter", "ladder and exp- and 1e+02 and (numpy-cpu-bfloat16 or autograd-cpu-float32)"]
+    args += ["--", "-k", "exp and not expm1 and float32", "tests/suite/test_forward.py"]
+    assert main(args) == 0, capsys.readouterr().out
+    data = json.loads((out / "report.json").read_text())
+    assert {b["backend"] for b in data["benchmarks"] if b["kind"] == "ladder"} == {"autograd"}
+
+
 def test_train_refuses_a_loop_the_backend_declares_unsupported(capsys):
     pytest.importorskip("numexpr")
     assert main(["train", "poly", "--backend", "numexpr"]) == 2

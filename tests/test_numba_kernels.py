@@ -117,11 +117,21 @@ def test_parallel_loop_agrees_with_the_ufunc_bit_for_bit(op, grad, dtype):
     )
 
 
-@pytest.mark.parametrize("op", sorted(E.BINARY_LOOPS))
+def _binary_loops() -> dict:
+    from impls.numba import mathfuncs
+
+    return {**E.BINARY_LOOPS, **mathfuncs.BINARY_LOOPS}
+
+
+@pytest.mark.parametrize("op", sorted(_binary_loops()))
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_binary_parallel_loop_agrees_with_the_ufunc_bit_for_bit(op, dtype):
     """Large contiguous operands of one shape take the op's parallel loop, anything else its ufunc: the same bits,
     every pair of special values included."""
+    from impls.numba import mathfuncs
+
+    E.BINARY.update(mathfuncs.BINARY)
+    E.BINARY_LOOPS.update(mathfuncs.BINARY_LOOPS)  # as the backend registers them
     rng = np.random.default_rng([RNG_SEED, len(op)])
     x, y = ((rng.standard_normal(E.PARALLEL_MIN_SIZE) * 30).astype(dtype) for _ in range(2))
     with np.errstate(over="ignore"):

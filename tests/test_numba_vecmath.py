@@ -172,13 +172,13 @@ def test_chebyshev_tables_are_the_stated_interpolants():
     assert _chebyshev(mpmath, atan_tail, 0, D.TAN_PI_8**2, 10) == D.ATAN_TAIL
 
 
-BINARY = {"hypot": M.hypot, "logaddexp": M.logaddexp, "atan2": M.atan2}
+BINARY = {"hypot": M.hypot, "logaddexp": M.logaddexp, "atan2": M.atan2, "fmod": M.fmod}
 NUMPY_NAME = {"atan2": "arctan2"}
 # In ulps of the result, except logaddexp's: max(x, y) + log1p(e^-|x - y|) cancels where the result is near 0
 # (NumPy's float64 logaddexp, the same formula, is 58 ulp off at x ~ y ~ -ln 2), so its error is counted in ulps of
 # the larger of the result and max(x, y), whose rounding it carries.  Measured: hypot 1.12, logaddexp 1.43 (NumPy 0.52,
-# 1.17), atan2 1.94 (NumPy 0.75).
-BINARY_ULP_BOUND = {"hypot": 1.5, "logaddexp": 1.5, "atan2": 2.5}
+# 1.17), atan2 1.94 (NumPy 0.75); fmod is exact.
+BINARY_ULP_BOUND = {"hypot": 1.5, "logaddexp": 1.5, "atan2": 2.5, "fmod": 0.0}
 
 
 def _binary_samples(op: str) -> tuple[np.ndarray, np.ndarray]:
@@ -187,6 +187,11 @@ def _binary_samples(op: str) -> tuple[np.ndarray, np.ndarray]:
     if op == "hypot":  # magnitudes across the range (no overflow or underflow of the squares), ratios of all sizes
         x = rng.choice([-1.0, 1.0], n) * np.exp(rng.uniform(-660.0, 660.0, n))
         y = x * np.exp(rng.uniform(-40.0, 40.0, n)) * rng.choice([-1.0, 1.0], n)
+    elif op == "fmod":  # quotients up to 2^60 (past the FMA path's 2^52), and just below and above integers
+        x = rng.standard_normal(n) * np.exp(rng.uniform(-40.0, 40.0, n))
+        y = rng.standard_normal(n) * np.exp(rng.uniform(-40.0, 40.0, n))
+        whole = rng.integers(1, 2**60, n // 5).astype(np.float64)
+        y[: n // 5] = x[: n // 5] / whole * (1.0 + rng.choice([-1.0, 0.0, 1.0], n // 5) * 2.0**-52)
     elif op == "atan2":  # every quadrant, magnitudes far apart and near-equal (the swap's edge)
         x = rng.standard_normal(n) * np.exp(rng.uniform(-30.0, 30.0, n))
         y = rng.standard_normal(n) * np.exp(rng.uniform(-30.0, 30.0, n))

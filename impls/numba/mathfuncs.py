@@ -285,7 +285,7 @@ def _atan2_loop(x, y, out):
 
 
 # as impls.numba.elementwise.BINARY_LOOPS
-BINARY_LOOPS = {"logaddexp": _logaddexp_loop, "hypot": _hypot_loop, "atan2": _atan2_loop}
+BINARY_LOOPS = {"logaddexp": _logaddexp_loop, "hypot": _hypot_loop, "atan2": _atan2_loop}  # and fmod's, below
 
 
 UNARY = {  # op -> (forward, derivative, parameter name or None), as impls.numba.elementwise.UNARY
@@ -413,9 +413,22 @@ def hypot_dy(x, y, g):
     return g * (y / D.hypot(x, y))
 
 
+@njit(inline="always")
+def _fmod_libm(x, y):
+    return np.fmod(x, y) if y != 0 and math.isfinite(x) else math.nan  # C's fmod (exact); NaN at y = 0, x = inf
+
+
+@njit(inline="always")
+def _fmod(x, y):
+    """C's fmod: vecmath_derived's where its quotient is safe, the C library's elsewhere (both exact: the same
+    bits)."""
+    value, reliable = D.fmod_checked(x, y)
+    return value if reliable else _fmod_libm(x, y)
+
+
 @_b
 def fmod(x, y):
-    return np.fmod(x, y) if y != 0 and math.isfinite(x) else math.nan  # C's fmod (exact); NaN at y = 0, x = inf
+    return _fmod(x, y)
 
 
 @_t
@@ -429,11 +442,12 @@ def fmod_dy(x, y, g):
 
 
 @njit(inline="always")
-def _divmod(x, y):
-    """NumPy's npy_divmod: (floor(x / y), x - floor(x / y) y), both from the exact fmod."""
+def _divmod_of(x, y, mod):
+    """NumPy's npy_divmod: (floor(x / y), x - floor(x / y) y), from mod = fmod(x, y) (exact), in x's type (as
+    NumPy's float32 loop)."""
+    mod = D.as_type_of(x, mod)
     if y == 0:
         return x / y, math.nan
-    mod = np.fmod(x, y)
     div = (x - mod) / y
     if mod != 0:
         if (y < 0) != (mod < 0):
@@ -450,6 +464,11 @@ def _divmod(x, y):
     return floordiv, mod
 
 
+@njit(inline="always")
+def _divmod(x, y):
+    return _divmod_of(x, y, _fmod(x, y))
+
+
 @_b
 def remainder(x, y):
     return _divmod(x, y)[1]
@@ -463,6 +482,43 @@ def remainder_dy(x, y, g):
 @_b
 def floor_divide(x, y):
     return _divmod(x, y)[0]
+
+
+# fmod, remainder and floor_divide over both cores: the vectorised fmod first, then C's where it was not reliable
+@njit(**PARALLEL_OPTIONS)
+def _fmod_loop(x, y, out):
+    unreliable = 0
+    for i in prange(x.size):
+        value, reliable = D.fmod_checked(x[i], y[i])
+        out[i] = value
+        unreliable += not reliable
+    if unreliable:
+        for i in range(x.size):
+            out[i] = _fmod(x[i], y[i])
+
+
+@njit(**PARALLEL_OPTIONS)
+def _remainder_loop(x, y, out):
+    unreliable = 0
+    for i in prange(x.size):
+        mod, reliable = D.fmod_checked(x[i], y[i])
+        out[i] = _divmod_of(x[i], y[i], mod)[1]
+        unreliable += not reliable
+    if unreliable:
+        for i in range(x.size):
+            out[i] = _divmod(x[i], y[i])[1]
+
+
+@njit(**PARALLEL_OPTIONS)
+def _floor_divide_loop(x, y, out):
+    unreliable = 0
+    for i in prange(x.size):
+        mod, reliable = D.fmod_checked(x[i], y[i])
+        out[i] = _divmod_of(x[i], y[i], mod)[0]
+        unreliable += not reliable
+    if unreliable:
+        for i in range(x.size):
+            out[i] = _divmod(x[i], y[i])[0]
 
 
 @_t
@@ -517,3 +573,4 @@ BINARY.update(
         "xlogy": (xlogy, xlogy_dx, xlogy_dy),
     }
 )
+BINARY_LOOPS.update({"fmod": _fmod_loop, "remainder": _remainder_loop, "floor_divide": _floor_divide_loop})

@@ -1,5 +1,5 @@
-"""exp2, log2, log10, the hyperbolic and inverse hyperbolic functions, sin, cos, atan, asin, acos, atan2, erf, hypot and
-logaddexp for Numba
+"""exp2, log2, log10, the hyperbolic and inverse hyperbolic functions, sin, cos, atan, asin, acos, atan2, erf, fmod,
+hypot and logaddexp for Numba
 kernels, written with arithmetic, comparisons and selects only, so that a loop over them vectorises.
 
 Numba lowers ``math.sinh`` and friends to one C library call per element, which LLVM cannot vectorise (PyPI's
@@ -26,6 +26,8 @@ identities, each branch computed and the right one selected:
   library's function is called instead (the loops do that in a second pass, so the first vectorises).
 - **atan2**: atan of the smaller magnitude over the larger, then ``pi/2 - r``, ``pi - r`` or ``pi/2 + r`` by
   quadrant (C's special values at zeros and infinities).
+- **fmod**: ``|x| - floor(|x| / |y|) |y|`` by one FMA, corrected by ``|y|`` where the rounded quotient was one
+  too large: exact; C's fmod where the quotient reaches 2^52 (the loops' second pass).
 - **hypot**: ``sqrt(x^2 + y^2)`` of x and y scaled by a power of two where the larger is far from 1.
   **logaddexp**: ``max(x, y) + log1p(e^-|x - y|)``, NumPy's formula.
 - **erf**: ``x + x S(x^2)`` below 1 (``S(z) = erf(sqrt z) / sqrt z - 1``, degree 12: x is exact, and
@@ -44,8 +46,10 @@ from __future__ import annotations
 
 import math
 
-from numba import njit
-from numba.extending import overload
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic, overload
 
 from impls.numba import vecmath as V
 
@@ -263,8 +267,7 @@ def atan2(y, x):
     [0, 1], no overflow), then pi/2 - r where |y| > |x|, pi - r where x is negative (-0 included), pi/2 + r where
     both, each constant in two parts; the sign is y's.  C's special values: +-pi/4 and +-3pi/4 at infinite y
     and x, +-0 and +-pi at zero y, NaN where either is NaN."""
-    y, x = float(y), float(x)
-    a, b = abs(y), abs(x)
+    a, b = abs(np.float64(y)), abs(np.float64(x))  # Numba's float() keeps float32 a float32
     swap = a > b
     num = b if swap else a
     den = a if swap else b
@@ -387,6 +390,52 @@ def erf(x):
     q = _clenshaw(ERFC_A, u) if first else (_clenshaw(ERFC_B, u) if second else _clenshaw(ERFC_C, u))
     far = 1.0 - V.exp(-z) * q
     return _signed(x, near if a < 1.0 else (far if a < 6.0 else 1.0))
+
+
+@intrinsic
+def fma(typingctx, a, b, c):
+    """a * b + c with one rounding (LLVM's fma intrinsic: a vector FMA where the CPU has one, C's fma otherwise);
+    not left to contraction, which may or may not fuse."""
+    signature = types.float64(types.float64, types.float64, types.float64)
+
+    def codegen(context, builder, sig, args):
+        double = ir.DoubleType()
+        fnty = ir.FunctionType(double, [double, double, double])
+        return builder.call(builder.module.declare_intrinsic("llvm.fma", [double], fnty), args)
+
+    return signature, codegen
+
+
+FMOD_EXACT_QUOTIENT = 2.0**52
+
+
+@njit(inline="always")
+def fmod_checked(x, y):
+    """(fmod(x, y), reliable), C's fmod, exact: n = floor(|x| / |y|), then |x| - n |y| by one FMA, which is exact
+    where n is right (the result is representable: below |y|, a multiple of y's last bit); the rounded quotient
+    can only be one too large (rounding is monotonic and below 2^52 moves less than 1), which shows as a
+    negative remainder and is undone by adding |y| (exact too).  Signed as x.  Not reliable where the quotient
+    reaches 2^52, is inf or NaN (y = 0, x = inf, NaN): the caller takes C's fmod there."""
+    ax, ay = abs(np.float64(x)), abs(np.float64(y))  # Numba's float() keeps float32 a float32
+    q = ax / ay
+    r = fma(-math.floor(q), ay, ax)
+    r = r + ay if r < 0.0 else r
+    r = ax if q < 1.0 else r  # |x| < |y| (y = inf: 0 * inf would be NaN)
+    return math.copysign(r, x), q < FMOD_EXACT_QUOTIENT
+
+
+def as_type_of(x, value):
+    """``value`` converted to the scalar type of ``x`` (in Python: unchanged)."""
+    return value
+
+
+@overload(as_type_of, inline="always")
+def _as_type_of(x, value):
+    def convert(x, value):
+        return x_type(value)
+
+    x_type = x
+    return convert
 
 
 # ---------------------------------------------------------------- binary: hypot, logaddexp
