@@ -498,27 +498,27 @@ def _fmod_loop(x, y, out):
 
 
 @njit(**PARALLEL_OPTIONS)
+def _divmod_loop(x, y, part, out):
+    """floor_divide (part 0) or remainder (part 1), as _fmod_loop: the vectorised fmod, then C's where it was not
+    reliable."""
+    unreliable = 0
+    for i in prange(x.size):
+        mod, reliable = D.fmod_checked(x[i], y[i])
+        quotient, remainder = _divmod_of(x[i], y[i], mod)
+        out[i] = remainder if part else quotient  # a constant select: a variable tuple index did not vectorise
+        unreliable += not reliable
+    if unreliable:
+        for i in range(x.size):
+            quotient, remainder = _divmod(x[i], y[i])
+            out[i] = remainder if part else quotient
+
+
 def _remainder_loop(x, y, out):
-    unreliable = 0
-    for i in prange(x.size):
-        mod, reliable = D.fmod_checked(x[i], y[i])
-        out[i] = _divmod_of(x[i], y[i], mod)[1]
-        unreliable += not reliable
-    if unreliable:
-        for i in range(x.size):
-            out[i] = _divmod(x[i], y[i])[1]
+    _divmod_loop(x, y, 1, out)
 
 
-@njit(**PARALLEL_OPTIONS)
 def _floor_divide_loop(x, y, out):
-    unreliable = 0
-    for i in prange(x.size):
-        mod, reliable = D.fmod_checked(x[i], y[i])
-        out[i] = _divmod_of(x[i], y[i], mod)[0]
-        unreliable += not reliable
-    if unreliable:
-        for i in range(x.size):
-            out[i] = _divmod(x[i], y[i])[0]
+    _divmod_loop(x, y, 0, out)
 
 
 @_t
