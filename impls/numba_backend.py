@@ -266,6 +266,8 @@ class NumbaBackend(HostArrays, Backend):
         elementwise.UNARY.update(activations.UNARY)
         elementwise.LOOPS.update(mathfuncs.LOOPS)
         elementwise.LOOPS.update(activations.LOOPS)
+        elementwise.SERIAL_LOOPS.update(mathfuncs.SERIAL_LOOPS)
+        elementwise.SERIAL_LOOPS.update(activations.SERIAL_LOOPS)
         if matmul not in (None, "blas", "packed"):
             raise ValueError(f"matmul must be 'blas' or 'packed', got {matmul!r}")
         self.blas = _scipy_blas() if matmul is None else matmul == "blas"

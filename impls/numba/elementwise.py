@@ -20,7 +20,7 @@ import numba
 import numpy as np
 from numba import njit, prange, vectorize
 
-from impls.numba import vecmath as V
+from impls.numba import vecmath32 as V32
 from impls.numba import vecmath_derived as D
 
 SIG1 = ["float32(float32)", "float64(float64)"]
@@ -68,22 +68,22 @@ def abs_d(x, g):
 
 @_u
 def exp(x):
-    return V.exp(x)
+    return V32.exp(x)
 
 
 @_b
 def exp_d(x, g):
-    return g * V.exp(x)
+    return g * V32.exp(x)
 
 
 @_u
 def expm1(x):
-    return V.expm1(x)
+    return V32.expm1(x)
 
 
 @_u
 def log(x):
-    return V.log(x)
+    return V32.log(x)
 
 
 @_b
@@ -93,7 +93,7 @@ def log_d(x, g):
 
 @_u
 def log1p(x):
-    return V.log1p(x)
+    return V32.log1p(x)
 
 
 @_b
@@ -154,12 +154,12 @@ def cos_d(x, g):
 
 @_u
 def tanh(x):
-    return V.tanh(x)
+    return V32.tanh(x)
 
 
 @njit(inline="always")
 def _tanh_d(x, g):
-    t = V.tanh(x)
+    t = V32.tanh(x)
     return g * (1.0 - t * t)
 
 
@@ -168,12 +168,12 @@ tanh_d = _b(_tanh_d.py_func)
 
 @_u
 def sigmoid(x):
-    return V.sigmoid(x)
+    return V32.sigmoid(x)
 
 
 @njit(inline="always")
 def _sigmoid_d(x, g):
-    s = V.sigmoid(x)
+    s = V32.sigmoid(x)
     return g * s * (1.0 - s)
 
 
@@ -211,7 +211,7 @@ def erf(x):
 
 @_b
 def erf_d(x, g):
-    return g * TWO_OVER_SQRT_PI * V.exp(-x * x)
+    return g * TWO_OVER_SQRT_PI * V32.exp(-x * x)
 
 
 @njit(inline="always")
@@ -229,7 +229,7 @@ def _gelu_d(x, g):
     # a*b + c*d may fuse either product, and the vectorised loop and the scalar ufunc chose differently
     # (1 ulp apart at 856 of 65536 points) once erf's series vectorised in one pass
     cdf = 0.5 * D.erf(x * INV_SQRT2) + 0.5
-    return g * (cdf + x * INV_SQRT_2PI * V.exp(-0.5 * x * x))
+    return g * (cdf + x * INV_SQRT_2PI * V32.exp(-0.5 * x * x))
 
 
 gelu = _u(_gelu.py_func)
@@ -239,12 +239,12 @@ gelu_d = _b(_gelu_d.py_func)
 @njit(inline="always")
 def _softplus(x, beta):
     bx = beta * x
-    return ((bx if bx > 0.0 else 0.0) + V.log1p(V.exp(-abs(bx)))) / beta if bx == bx else bx
+    return ((bx if bx > 0.0 else 0.0) + V32.log1p(V32.exp(-abs(bx)))) / beta if bx == bx else bx
 
 
 @njit(inline="always")
 def _softplus_d(x, beta, g):
-    return g * V.sigmoid(beta * x)
+    return g * V32.sigmoid(beta * x)
 
 
 softplus = _b(_softplus.py_func)
@@ -481,37 +481,37 @@ PARALLEL_MIN_SIZE = 1 << 16  # below this the threads' start-up costs more than 
 @njit(**PARALLEL_OPTIONS)
 def _exp_loop(x, out):
     for i in prange(x.size):
-        out[i] = V.exp(x[i])
+        out[i] = V32.exp(x[i])
 
 
 @njit(**PARALLEL_OPTIONS)
 def _exp_d_loop(x, g, out):
     for i in prange(x.size):
-        out[i] = g[i] * V.exp(x[i])
+        out[i] = g[i] * V32.exp(x[i])
 
 
 @njit(**PARALLEL_OPTIONS)
 def _expm1_loop(x, out):
     for i in prange(x.size):
-        out[i] = V.expm1(x[i])
+        out[i] = V32.expm1(x[i])
 
 
 @njit(**PARALLEL_OPTIONS)
 def _log_loop(x, out):
     for i in prange(x.size):
-        out[i] = V.log(x[i])
+        out[i] = V32.log(x[i])
 
 
 @njit(**PARALLEL_OPTIONS)
 def _log1p_loop(x, out):
     for i in prange(x.size):
-        out[i] = V.log1p(x[i])
+        out[i] = V32.log1p(x[i])
 
 
 @njit(**PARALLEL_OPTIONS)
 def _tanh_loop(x, out):
     for i in prange(x.size):
-        out[i] = V.tanh(x[i])
+        out[i] = V32.tanh(x[i])
 
 
 @njit(**PARALLEL_OPTIONS)
@@ -523,7 +523,7 @@ def _tanh_d_loop(x, g, out):
 @njit(**PARALLEL_OPTIONS)
 def _sigmoid_loop(x, out):
     for i in prange(x.size):
-        out[i] = V.sigmoid(x[i])
+        out[i] = V32.sigmoid(x[i])
 
 
 @njit(**PARALLEL_OPTIONS)
@@ -623,14 +623,26 @@ def _gelu_d_loop(x, g, out):
         out[i] = _gelu_d(x[i], g[i])
 
 
-@njit(**SERIAL_OPTIONS)
+@njit(**PARALLEL_OPTIONS)
 def _leaky_relu_loop(x, slope, out):
+    for i in prange(x.size):
+        out[i] = _leaky_relu(x[i], slope)
+
+
+@njit(**PARALLEL_OPTIONS)
+def _leaky_relu_d_loop(x, slope, g, out):
+    for i in prange(x.size):
+        out[i] = _leaky_relu_d(x[i], slope, g[i])
+
+
+@njit(**SERIAL_OPTIONS)
+def _leaky_relu_serial_loop(x, slope, out):
     for i in range(x.size):
         out[i] = _leaky_relu(x[i], slope)
 
 
 @njit(**SERIAL_OPTIONS)
-def _leaky_relu_d_loop(x, slope, g, out):
+def _leaky_relu_d_serial_loop(x, slope, g, out):
     for i in range(x.size):
         out[i] = _leaky_relu_d(x[i], slope, g[i])
 
@@ -726,7 +738,8 @@ LOOPS = {  # op -> (forward, derivative) over 1-D arrays: the ufunc's arguments,
     "reciprocal": (_reciprocal_loop, None),
     "relu": (_relu_loop, None),
 }
-ANY_SIZE = {"leaky_relu", "hardtanh", "clip"}  # one-thread loops: used below PARALLEL_MIN_SIZE too
+# The ops with a scalar parameter, below PARALLEL_MIN_SIZE: one-thread loops (the ufunc leaves its fast path)
+SERIAL_LOOPS = {"leaky_relu": (_leaky_relu_serial_loop, _leaky_relu_d_serial_loop)}  # and hardtanh's and clip's
 
 
 BINARY_LOOPS: dict = {  # op -> forward loop over 1-D x, y and out (and mathfuncs' logaddexp and hypot)
@@ -766,10 +779,10 @@ def apply_unary(op: str, x, extra: tuple, g=None):
     forward, derivative, _ = UNARY[op]
     arrays = (x,) if g is None else (x, g)
     out = np.empty_like(x, order="C")
-    loop = LOOPS.get(op, (None, None))[g is not None]
+    loops = LOOPS if x.size >= PARALLEL_MIN_SIZE else SERIAL_LOOPS
+    loop = loops.get(op, (None, None))[g is not None]
     if (
         loop is not None
-        and (x.size >= PARALLEL_MIN_SIZE or op in ANY_SIZE)
         and all(a.flags.c_contiguous and a.dtype == x.dtype and a.shape == x.shape for a in arrays)
     ):
         loop(x.reshape(-1), *extra, *(a.reshape(-1) for a in arrays[1:]), out.reshape(-1))
@@ -804,7 +817,7 @@ def _huber_d(x, t, delta):
 
 @njit(inline="always")
 def _bce(x, t, pos_weight):
-    log1p_e = V.log1p(V.exp(-abs(x)))
+    log1p_e = V32.log1p(V32.exp(-abs(x)))
     sp_pos = max(-x, 0.0) + log1p_e  # -log sigmoid(x)
     sp_neg = max(x, 0.0) + log1p_e  # -log(1 - sigmoid(x))
     positive, negative = pos_weight * t, 1.0 - t  # a term with coefficient 0 costs nothing (not 0 * inf = NaN)
@@ -813,7 +826,7 @@ def _bce(x, t, pos_weight):
 
 @njit(inline="always")
 def _bce_d(x, t, pos_weight):
-    s = V.sigmoid(x)
+    s = V32.sigmoid(x)
     return (1.0 - t) * s - pos_weight * t * (1.0 - s)
 
 

@@ -13,7 +13,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from impls.numba import vecmath as V
+from impls.numba import vecmath32 as V32
 from impls.numba.reductions import row_log_softmax, row_logsumexp, row_softmax, vector_sum
 
 
@@ -53,7 +53,7 @@ def row_logsumexp_vjp(a, g):
     lse = row_logsumexp(a)
     for i in range(a.shape[0]):
         for j in range(a.shape[1]):
-            out[i, j] = g[i] * V.exp(a[i, j] - lse[i])
+            out[i, j] = g[i] * V32.exp(a[i, j] - lse[i])
     return out
 
 
@@ -74,7 +74,7 @@ def row_log_softmax_vjp(a, g):
     for i in range(a.shape[0]):
         total = vector_sum(g[i])
         for j in range(a.shape[1]):
-            out[i, j] = g[i, j] - V.exp(a[i, j] - lse[i]) * total
+            out[i, j] = g[i, j] - V32.exp(a[i, j] - lse[i]) * total
     return out
 
 

@@ -11,7 +11,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from impls.numba import vecmath as V
+from impls.numba import vecmath32 as V32
 from impls.numba import vecmath_derived as D
 from impls.numba.activations import _q
 from impls.numba.elementwise import PARALLEL_OPTIONS, SERIAL_OPTIONS, _b, _t, _u
@@ -205,15 +205,28 @@ clip = _t(_clip.py_func)
 clip_d = _q(_clip_d.py_func)
 
 
-# as leaky_relu's one-thread loops (impls.numba.elementwise): scalar bounds take the ufunc off its fast path (9.8 ms)
-@njit(**SERIAL_OPTIONS)
+# Over both cores from PARALLEL_MIN_SIZE (as the memory-bound loops in impls.numba.elementwise), on one below;
+# both take the scalar bounds as arguments: a ufunc handed a scalar leaves its contiguous fast path
+@njit(**PARALLEL_OPTIONS)
 def _clip_loop(x, low, high, out):
+    for i in prange(x.size):
+        out[i] = _clip(x[i], low, high)
+
+
+@njit(**PARALLEL_OPTIONS)
+def _clip_d_loop(x, low, high, g, out):
+    for i in prange(x.size):
+        out[i] = _clip_d(x[i], low, high, g[i])
+
+
+@njit(**SERIAL_OPTIONS)
+def _clip_serial_loop(x, low, high, out):
     for i in range(x.size):
         out[i] = _clip(x[i], low, high)
 
 
 @njit(**SERIAL_OPTIONS)
-def _clip_d_loop(x, low, high, g, out):
+def _clip_d_serial_loop(x, low, high, g, out):
     for i in range(x.size):
         out[i] = _clip_d(x[i], low, high, g[i])
 
@@ -363,6 +376,7 @@ LOOPS = {  # as impls.numba.elementwise.LOOPS
     "acosh": (_acosh_loop, None),
     "atanh": (_atanh_loop, None),
 }
+SERIAL_LOOPS = {"clip": (_clip_serial_loop, _clip_d_serial_loop)}  # as impls.numba.elementwise's
 BINARY: dict = {}
 
 
@@ -533,19 +547,19 @@ def logaddexp(x, y):
 
 @_t
 def logaddexp_dx(x, y, g):
-    return g / (1.0 + V.exp(y - x))
+    return g / (1.0 + V32.exp(y - x))
 
 
 @_t
 def logaddexp_dy(x, y, g):
-    return g / (1.0 + V.exp(x - y))
+    return g / (1.0 + V32.exp(x - y))
 
 
 @_b
 def xlogy(x, y):
     if x == 0 and y == y:
         return 0.0  # 0 log y = 0, y = 0 and y < 0 included
-    return x * V.log(y)
+    return x * V32.log(y)
 
 
 @_t
@@ -554,7 +568,7 @@ def xlogy_dx(x, y, g):
         return 0.0
     if g == 0 and y == y:
         return 0.0  # xlogy(g, y)
-    return g * V.log(y)
+    return g * V32.log(y)
 
 
 @_t
