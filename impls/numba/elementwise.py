@@ -781,10 +781,7 @@ def apply_unary(op: str, x, extra: tuple, g=None):
     out = np.empty_like(x, order="C")
     loops = LOOPS if x.size >= PARALLEL_MIN_SIZE else SERIAL_LOOPS
     loop = loops.get(op, (None, None))[g is not None]
-    if (
-        loop is not None
-        and all(a.flags.c_contiguous and a.dtype == x.dtype and a.shape == x.shape for a in arrays)
-    ):
+    if loop is not None and all(a.flags.c_contiguous and a.dtype == x.dtype and a.shape == x.shape for a in arrays):
         loop(x.reshape(-1), *extra, *(a.reshape(-1) for a in arrays[1:]), out.reshape(-1))
         return out
     if extra:  # a scalar parameter: the ufunc's strided loop, one call

@@ -29,8 +29,9 @@ arrays (``PARALLEL_MIN_SIZE``) in chunks spread over threads.
 a comparison and a select that vectorise (a NaN, once in, stays: nothing compares greater than it, and it is
 not replaced), so there is no early exit and no slow path.
 
-exp comes from :mod:`impls.numba.vecmath32` (vectorisable; float32 rows in float32); the row kernels use ``fastmath={"contract"}`` and
-``error_model="numpy"`` (as the elementwise loops), and call the summation above, compiled with its own flags.
+exp comes from :mod:`impls.numba.vecmath32` (vectorisable; float32 rows in float32); the row kernels use
+``fastmath={"contract"}`` and ``error_model="numpy"`` (as the elementwise loops), and call the summation above,
+compiled with its own flags.
 """
 
 from __future__ import annotations
